@@ -1,0 +1,722 @@
+import { hash } from 'node:crypto';
+import { z } from 'zod';
+import { perpchain } from '../proto/gen/perpchain.js';
+import { EventSink, Journal, type Ctx, type ExecMode } from './context.js';
+import { ChainError, ErrInternal, registerError } from './errors/index.js';
+import { ErrBlockGasExceeded, ErrProtocolTxOnly } from './errors/tx.js';
+import { GasKV, GasMeter, InfiniteGasMeter } from './gas/index.js';
+import type { AppModule, Invariant, MsgDef } from './module.js';
+import { buildModules, type Keepers } from './app-modules.js';
+import { Branch } from './store/branch.js';
+import { CommittedState } from './store/committed.js';
+import { MerkleIndex, leafHash, type MerkleProof } from './store/merkle.js';
+import { SqliteStore, type Durability } from './store/sqlite.js';
+import type { KVReader, Value } from './store/kv.js';
+import { SigCache } from './crypto/sig-cache.js';
+import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
+import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
+import { checkTxSize, runAnte } from './tx/ante.js';
+import { toLong } from './codec/long.js';
+import type {
+  AbciEvent,
+  CheckTxRequest,
+  CheckTxResult,
+  CommitResult,
+  CommittedBlock,
+  ConsensusParams,
+  ExecTxResult,
+  ExtendVoteRequest,
+  FinalizeBlockRequest,
+  FinalizeBlockResult,
+  InfoResult,
+  InitChainRequest,
+  InitChainResult,
+  PrepareProposalRequest,
+  ProcessProposalRequest,
+  ProposalStatus,
+  QueryRequest,
+  QueryResult,
+  VerifyVoteExtensionRequest,
+} from './types.js';
+
+export const ErrUnknownQuery = registerError('query', 2, 'unknown_query', 'unknown query path');
+export const ErrQueryHeight = registerError('query', 3, 'query_height', 'height not available');
+
+export const APP_VERSION = 1n;
+export const SOFTWARE_VERSION = '0.1.0';
+
+/** State keys owned by the App itself (not a module). */
+const CONSENSUS_PARAMS_KEY = 'app/consensus/';
+const LAST_BLOCK_TIME_KEY = 'app/time/';
+
+export const DEFAULT_CONSENSUS_PARAMS: ConsensusParams = {
+  block: { maxBytes: 22_020_096n, maxGas: 200_000_000n },
+  abci: { voteExtensionsEnableHeight: 0n },
+};
+
+export interface AppOptions {
+  /** sqlite file of the committed state; omit for an in-memory App (tests, simulator). */
+  dbPath?: string;
+  durability?: Durability;
+  /** Keep a block log (the txs of every block) for `perpchain verify`. Default: on when dbPath is set. */
+  blockLog?: boolean;
+  /** Blocks of history CometBFT must keep (Commit's retain_height); 0 = keep all. */
+  retainBlocks?: bigint;
+  /** Run every module invariant after every block and throw InvariantBroken when one fails. */
+  checkInvariantsEveryBlock?: boolean;
+  /** Worker pool for parallel signature verification. */
+  verifyPool?: VerifyPool;
+  /** Skip CheckTx-side work that is only an optimisation (used by determinism tests). */
+  log?: (line: string) => void;
+}
+
+export class InvariantBrokenError extends Error {
+  constructor(
+    readonly height: bigint,
+    readonly broken: Array<{ invariant: string; problems: string[] }>,
+  ) {
+    super(
+      `invariant broken at height ${height}:\n` +
+        broken.map((b) => `  ${b.invariant}:\n${b.problems.map((p) => `    - ${p}`).join('\n')}`).join('\n'),
+    );
+  }
+}
+
+interface PendingBlock {
+  height: bigint;
+  timeNs: bigint;
+  state: Branch;
+  journal: Journal;
+  changes: Array<[string, Value | null]>;
+  appHash: Uint8Array;
+  record: Uint8Array | undefined;
+  txs: Uint8Array[];
+  txResults: ExecTxResult[];
+  events: AbciEvent[];
+}
+
+const GenesisDocSchema = z.record(z.string(), z.unknown());
+
+/**
+ * The deterministic state machine. Its public methods mirror ABCI 2.0; the
+ * devnet producer, the ABCI socket server and the simulator all drive it
+ * through them and nothing else.
+ *
+ * State lives in three layers: the committed state (in memory, mirrored in
+ * sqlite), the pending block (a Branch written by FinalizeBlock, persisted by
+ * Commit) and one Branch per tx. CheckTx runs on its own branch of the
+ * committed state, reset at every Commit.
+ */
+export class App {
+  readonly modules: AppModule[];
+  readonly keepers: Keepers;
+  private readonly routes = new Map<string, MsgDef>();
+  private readonly committed = new CommittedState();
+  private readonly merkle = new MerkleIndex();
+  private readonly db: SqliteStore | undefined;
+  private readonly sigCache = new SigCache();
+  private readonly listeners: Array<(b: CommittedBlock) => void> = [];
+
+  private chainIdValue = '';
+  private lastHeight = 0n;
+  private lastAppHash: Uint8Array = new Uint8Array();
+  /** InitChain's writes, applied at the start of the first block (persisted by its Commit). */
+  private genesisWrites: Map<string, Value | null> | undefined;
+  private initialHeight = 1n;
+  private pending: PendingBlock | undefined;
+  private checkState: Branch;
+  private consensusCache: ConsensusParams | undefined;
+
+  private constructor(private readonly opts: AppOptions) {
+    const set = buildModules();
+    this.modules = set.modules;
+    this.keepers = set.keepers;
+    for (const m of this.modules) {
+      for (const def of m.msgs ?? []) {
+        if (this.routes.has(def.typeUrl)) throw new Error(`message ${def.typeUrl} registered twice`);
+        this.routes.set(def.typeUrl, def);
+      }
+    }
+    this.db = opts.dbPath ? new SqliteStore(opts.dbPath, { durability: opts.durability ?? 'normal' }) : undefined;
+    this.checkState = new Branch(this.committed);
+  }
+
+  /** Open an App; with a dbPath, load the last committed state from it. */
+  static open(opts: AppOptions = {}): App {
+    const app = new App(opts);
+    app.loadFromDisk();
+    return app;
+  }
+
+  private loadFromDisk(): void {
+    if (!this.db) return;
+    const last = this.db.lastCommitted();
+    this.lastHeight = last.height;
+    this.lastAppHash = last.appHash;
+    this.chainIdValue = this.db.meta('chain_id')?.toString() ?? '';
+    const ih = this.db.meta('initial_height');
+    if (ih) this.initialHeight = BigInt(ih.toString());
+    if (this.lastHeight === 0n) return;
+    const batch: Array<[string, Value]> = [];
+    for (const row of this.db.loadAll()) {
+      this.merkle.loadLeaf(row.key, row.leaf);
+      batch.push([row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength)]);
+      if (batch.length >= 65_536) this.committed.apply(batch.splice(0));
+    }
+    this.committed.apply(batch);
+    this.merkle.rebuild();
+    const root = this.merkle.root();
+    if (!root.equals(this.lastAppHash)) {
+      throw new Error(
+        `store is corrupt: state on disk hashes to ${root.toString('hex')} but height ${this.lastHeight} committed ${Buffer.from(this.lastAppHash).toString('hex')}`,
+      );
+    }
+    for (const m of this.modules) m.load?.(this.committed);
+    this.checkState = new Branch(this.committed);
+  }
+
+  close(): void {
+    this.db?.close();
+  }
+
+  get chainId(): string {
+    return this.chainIdValue;
+  }
+
+  get height(): bigint {
+    return this.lastHeight;
+  }
+
+  get appHash(): Uint8Array {
+    return this.lastAppHash;
+  }
+
+  /** Committed state, read-only (queries, the API's snapshots). */
+  get state(): KVReader {
+    return this.committed;
+  }
+
+  get blockStore(): SqliteStore | undefined {
+    return this.db;
+  }
+
+  /** Called synchronously inside commit() with the block just made durable. */
+  onCommit(listener: (b: CommittedBlock) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  // ---------------------------------------------------------------- handshake
+
+  info(): InfoResult {
+    return {
+      data: 'perpchain',
+      version: SOFTWARE_VERSION,
+      appVersion: APP_VERSION,
+      lastBlockHeight: this.lastHeight,
+      lastBlockAppHash: this.lastAppHash,
+    };
+  }
+
+  initChain(req: InitChainRequest): InitChainResult {
+    if (this.lastHeight > 0n) throw new Error(`InitChain on a chain already at height ${this.lastHeight}`);
+    if (!req.chainId) throw new Error('InitChain needs a chain id');
+    let appState: Record<string, unknown> = {};
+    if (req.appStateBytes.length > 0) {
+      const text = Buffer.from(req.appStateBytes).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        throw new Error(`genesis app_state is not JSON: ${(e as Error).message}`);
+      }
+      const r = GenesisDocSchema.safeParse(parsed);
+      if (!r.success) throw new Error('genesis app_state must be a JSON object keyed by module name');
+      appState = r.data;
+    }
+    for (const key of Object.keys(appState)) {
+      if (!this.modules.some((m) => m.name === key)) throw new Error(`genesis app_state has unknown module "${key}"`);
+    }
+    this.chainIdValue = req.chainId;
+    this.initialHeight = req.initialHeight > 0n ? req.initialHeight : 1n;
+    const branch = new Branch(this.committed);
+    const params = req.consensusParams ?? DEFAULT_CONSENSUS_PARAMS;
+    branch.set(CONSENSUS_PARAMS_KEY, encodeConsensusParams(params));
+    branch.set(LAST_BLOCK_TIME_KEY, Buffer.from(req.timeNs.toString()));
+    const ctx = this.makeCtx(branch, 'genesis', this.initialHeight - 1n, req.timeNs, new Journal(), new EventSink(), new InfiniteGasMeter());
+    for (const m of this.modules) m.initGenesis(ctx, appState[m.name] ?? m.defaultGenesis());
+    for (const m of this.modules) m.load?.(branch);
+    this.genesisWrites = new Map(branch.writes);
+    this.consensusCache = undefined;
+    this.db?.setMeta('chain_id', Buffer.from(req.chainId));
+    this.db?.setMeta('initial_height', Buffer.from(this.initialHeight.toString()));
+    // The genesis state's hash; the first block's Commit persists it together with block 1.
+    const preview = new MerkleIndex();
+    preview.update(branch.changeSet());
+    this.checkState = new Branch(branch);
+    return { appHash: preview.root(), consensusParams: params, validators: req.validators ?? [] };
+  }
+
+  /** Export the committed state as a genesis app_state (JSON object keyed by module). */
+  exportGenesis(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const m of this.modules) out[m.name] = m.exportGenesis(this.committed);
+    return out;
+  }
+
+  // ----------------------------------------------------------------- mempool
+
+  /**
+   * CheckTx: size, decode and the full ante handler on the check state, then
+   * each message's read-only precheck. Nothing here touches block state.
+   */
+  checkTx(req: CheckTxRequest): CheckTxResult {
+    const branch = new Branch(this.checkState);
+    const journal = new Journal();
+    const events = new EventSink();
+    let gasLimit = 0n;
+    const meterHolder: { meter: GasMeter } = { meter: new GasMeter(0) };
+    try {
+      checkTxSize(req.tx.length, this.keepers.auth.getParams(this.checkState).maxTxBytes);
+      const tx = decodeTx(req.tx, this.routes);
+      if (tx.msgs.some((m) => m.def.protocolOnly)) throw ErrProtocolTxOnly('only a block proposer can include this message');
+      gasLimit = tx.gasLimit;
+      meterHolder.meter = new GasMeter(Number(clampGas(tx.gasLimit)));
+      const height = this.lastHeight + 1n;
+      const ctx = this.makeCtx(branch, req.type === 'new' ? 'check' : 'recheck', height, this.lastTimeNs(), journal, events, meterHolder.meter);
+      runAnte(this.anteDeps(), ctx, tx);
+      if (req.type === 'new') {
+        const probe = new Branch(branch);
+        const pctx = { ...ctx, store: new GasKV(probe, meterHolder.meter) };
+        for (const m of tx.msgs) m.def.precheck?.(pctx, m.value);
+      }
+      branch.write();
+      return { ...okResult(gasLimit, meterHolder.meter.consumed, events.events), sender: tx.signer, sequence: tx.sequence };
+    } catch (e) {
+      journal.revert();
+      return errorResult(e, gasLimit, meterHolder.meter.consumed, this.opts.log);
+    }
+  }
+
+  /**
+   * Verify the signatures of many txs in parallel (worker threads) and cache
+   * the valid ones, so the CheckTx/FinalizeBlock that follow skip the
+   * verification. Purely an accelerator: results are identical without it.
+   */
+  async prefetchSignatures(txs: readonly Uint8Array[]): Promise<void> {
+    const pool = this.opts.verifyPool;
+    if (!pool || txs.length === 0) return;
+    const items: VerifyItem[] = [];
+    const keys: string[] = [];
+    const state: KVReader = this.pending?.state ?? this.checkState;
+    for (const bytes of txs) {
+      let tx: DecodedTx;
+      try {
+        tx = decodeTx(bytes, this.routes);
+      } catch {
+        continue;
+      }
+      if (tx.msgs.some((m) => m.def.protocolOnly)) continue;
+      const acc = this.keepers.auth.getAccount(state, tx.signer);
+      const pub = acc?.pubKey ?? tx.pubKey;
+      if (!acc || !pub) continue;
+      const key = SigCache.key(tx.hash, acc.accountNumber, pub);
+      if (this.sigCache.has(key)) continue;
+      items.push({ sig: tx.signature, digest: hash('sha256', signBytes(tx.raw, this.chainIdValue, acc.accountNumber), 'buffer'), pubKey: pub });
+      keys.push(key);
+    }
+    const ok = await pool.verify(items);
+    ok.forEach((v, i) => v && this.sigCache.add(keys[i]!));
+  }
+
+  // --------------------------------------------------------------- proposals
+
+  /**
+   * Order and trim the mempool's txs to the block's byte and gas limits (in
+   * the order given: the mempool's order is FIFO per sender). Modules that
+   * inject protocol txs (oracle) put theirs first.
+   */
+  prepareProposal(req: PrepareProposalRequest): { txs: Uint8Array[] } {
+    const out: Uint8Array[] = [];
+    let bytes = 0n;
+    let gas = 0n;
+    const maxGas = this.consensusParams().block.maxGas;
+    const injected = this.injectProtocolTxs(req);
+    for (const tx of [...injected, ...req.txs]) {
+      const size = BigInt(protoSizeInBlock(tx.length));
+      if (bytes + size > req.maxTxBytes) continue;
+      let wanted = 0n;
+      if (!injected.includes(tx)) {
+        try {
+          wanted = decodeTx(tx, this.routes).gasLimit;
+        } catch {
+          continue; // undecodable: an honest proposer does not propose it
+        }
+        if (maxGas > 0n && gas + wanted > maxGas) continue;
+      }
+      bytes += size;
+      gas += wanted;
+      out.push(tx);
+    }
+    return { txs: out };
+  }
+
+  /**
+   * Reject what an honest proposer could not have made: txs that do not
+   * decode, protocol txs out of place or inconsistent with the votes,
+   * more gas than the block allows.
+   */
+  processProposal(req: ProcessProposalRequest): ProposalStatus {
+    const maxGas = this.consensusParams().block.maxGas;
+    let gas = 0n;
+    for (let i = 0; i < req.txs.length; i++) {
+      let tx: DecodedTx;
+      try {
+        tx = decodeTx(req.txs[i]!, this.routes);
+      } catch {
+        return 'reject';
+      }
+      const protocol = tx.msgs.some((m) => m.def.protocolOnly);
+      if (protocol && (i !== 0 || !this.validProtocolTx(tx, req))) return 'reject';
+      if (!protocol) gas += tx.gasLimit;
+    }
+    if (maxGas > 0n && gas > maxGas) return 'reject';
+    return 'accept';
+  }
+
+  /** Hook for modules that inject txs from vote extensions (prices); none in the base App. */
+  protected injectProtocolTxs(_req: PrepareProposalRequest): Uint8Array[] {
+    return [];
+  }
+
+  protected validProtocolTx(_tx: DecodedTx, _req: ProcessProposalRequest): boolean {
+    return false;
+  }
+
+  extendVote(_req: ExtendVoteRequest): { voteExtension: Uint8Array } {
+    return { voteExtension: new Uint8Array() };
+  }
+
+  verifyVoteExtension(req: VerifyVoteExtensionRequest): 'accept' | 'reject' {
+    return req.voteExtension.length === 0 ? 'accept' : 'reject';
+  }
+
+  // ----------------------------------------------------------------- blocks
+
+  /** FinalizeBlock with the block's signatures verified in parallel first. */
+  async finalizeBlockAsync(req: FinalizeBlockRequest): Promise<FinalizeBlockResult> {
+    await this.prefetchSignatures(req.txs);
+    return this.finalizeBlock(req);
+  }
+
+  /**
+   * Execute a decided block: begin-block hooks, every tx in order, end-block
+   * hooks, then the new app hash. Nothing is persisted until commit(). A
+   * second FinalizeBlock for the same height (CometBFT replaying after its own
+   * crash) first abandons the pending one.
+   */
+  finalizeBlock(req: FinalizeBlockRequest): FinalizeBlockResult {
+    if (this.pending) {
+      if (this.pending.height !== req.height) throw new Error(`FinalizeBlock ${req.height} while block ${this.pending.height} awaits Commit`);
+      this.abandonPending();
+    }
+    const expected = this.lastHeight === 0n ? this.initialHeight : this.lastHeight + 1n;
+    if (req.height !== expected) throw new Error(`FinalizeBlock for height ${req.height}, expected ${expected}`);
+    if (!this.chainIdValue) throw new Error('FinalizeBlock before InitChain');
+
+    const state = new Branch(this.committed);
+    if (this.lastHeight === 0n) {
+      if (!this.genesisWrites) throw new Error('first block without InitChain');
+      for (const [k, v] of this.genesisWrites) v === null ? state.delete(k) : state.set(k, v);
+    }
+    const journal = new Journal();
+    const blockEvents = new EventSink();
+    state.set(LAST_BLOCK_TIME_KEY, Buffer.from(req.timeNs.toString()));
+
+    const phase = (mode: ExecMode, hook: 'beginBlock' | 'endBlock') => {
+      const events = new EventSink();
+      const ctx = this.makeCtx(state, mode, req.height, req.timeNs, journal, events, new InfiniteGasMeter(), req.proposerAddress);
+      for (const m of this.modules) m[hook]?.(ctx);
+      for (const e of events.events) e.attributes.push({ key: 'mode', value: mode === 'begin_block' ? 'BeginBlock' : 'EndBlock', index: false });
+      blockEvents.append(events.events);
+    };
+
+    phase('begin_block', 'beginBlock');
+    const txResults: ExecTxResult[] = [];
+    const maxGas = this.consensusParams(state).block.maxGas;
+    let blockGas = 0n;
+    for (let i = 0; i < req.txs.length; i++) {
+      const r = this.deliverTx(state, journal, req, i, maxGas - blockGas, maxGas > 0n);
+      blockGas += r.gasWanted;
+      txResults.push(r);
+    }
+    phase('end_block', 'endBlock');
+
+    const changes = state.changeSet();
+    this.merkle.update(changes);
+    const appHash = this.merkle.root();
+    const record = this.db && this.opts.blockLog !== false ? encodeBlockRecord(req, appHash) : undefined;
+    this.pending = { height: req.height, timeNs: req.timeNs, state, journal, changes, appHash, record, txs: req.txs, txResults, events: blockEvents.events };
+
+    if (this.opts.checkInvariantsEveryBlock) {
+      const broken = this.runInvariants(state);
+      if (broken.length) throw new InvariantBrokenError(req.height, broken);
+    }
+    return { events: blockEvents.events, txResults, validatorUpdates: [], appHash };
+  }
+
+  private deliverTx(state: Branch, blockJournal: Journal, req: FinalizeBlockRequest, index: number, gasLeft: bigint, gasLimited: boolean): ExecTxResult {
+    const bytes = req.txs[index]!;
+    const anteBranch = new Branch(state);
+    const journal = new Journal();
+    const events = new EventSink();
+    let meter = new GasMeter(0);
+    let gasWanted = 0n;
+    let tx: DecodedTx;
+    // decode and ante: all or nothing (a tx that fails here changes nothing and pays nothing)
+    try {
+      checkTxSize(bytes.length, this.keepers.auth.getParams(state).maxTxBytes);
+      tx = decodeTx(bytes, this.routes);
+      gasWanted = tx.gasLimit;
+      const protocol = tx.msgs.some((m) => m.def.protocolOnly);
+      if (protocol) {
+        if (index !== 0) throw ErrProtocolTxOnly('a protocol tx must be the first tx of the block');
+        meter = new InfiniteGasMeter();
+        const ctx = this.makeCtx(new GasKV(anteBranch, meter), 'deliver', req.height, req.timeNs, journal, events, meter, req.proposerAddress);
+        for (const m of tx.msgs) {
+          m.def.validateBasic(m.value);
+          m.def.handle(ctx, m.value);
+        }
+        anteBranch.write();
+        journal.mergeInto(blockJournal);
+        return okResult(0n, 0, events.events);
+      }
+      if (gasLimited && gasWanted > gasLeft) throw ErrBlockGasExceeded(`tx wants ${gasWanted} gas, ${gasLeft} left in the block`);
+      meter = new GasMeter(Number(clampGas(gasWanted)));
+      const ctx = this.makeCtx(anteBranch, 'deliver', req.height, req.timeNs, journal, events, meter, req.proposerAddress);
+      runAnte(this.anteDeps(), ctx, tx);
+    } catch (e) {
+      journal.revert();
+      return errorResult(e, gasWanted, meter.consumed, this.opts.log);
+    }
+    anteBranch.write();
+    const anteEvents = events.events.length;
+
+    // messages: on failure only the ante's effects (fee, sequence) remain
+    const msgBranch = new Branch(state);
+    const ctx = this.makeCtx(new GasKV(msgBranch, meter), 'deliver', req.height, req.timeNs, journal, events, meter, req.proposerAddress);
+    try {
+      for (let i = 0; i < tx.msgs.length; i++) {
+        const m = tx.msgs[i]!;
+        meter.consume(m.def.gas, `message ${m.typeUrl}`);
+        m.def.handle(ctx, m.value);
+      }
+    } catch (e) {
+      journal.revert();
+      events.events.length = anteEvents;
+      return { ...errorResult(e, gasWanted, meter.consumed, this.opts.log), events: events.events };
+    }
+    msgBranch.write();
+    journal.mergeInto(blockJournal);
+    return okResult(gasWanted, meter.consumed, events.events);
+  }
+
+  /**
+   * Persist the pending block: one sqlite transaction with its change set, the
+   * height, the app hash and the block log entry. Then reset the check state
+   * and tell listeners.
+   */
+  commit(): CommitResult {
+    const p = this.pending;
+    if (!p) throw new Error('Commit without a finalized block');
+    this.db?.commit({
+      height: p.height,
+      appHash: p.appHash,
+      changes: p.changes.map(([k, v]) => [k, v, v === null ? null : leafHash(k, v)]),
+      blockRecord: p.record,
+    });
+    this.committed.apply(p.changes);
+    this.lastHeight = p.height;
+    this.lastAppHash = p.appHash;
+    this.genesisWrites = undefined;
+    this.pending = undefined;
+    this.consensusCache = undefined;
+    this.checkState = new Branch(this.committed);
+    const block: CommittedBlock = {
+      height: p.height,
+      timeNs: p.timeNs,
+      appHash: p.appHash,
+      txs: p.txs,
+      txHashes: p.txs.map(txHash),
+      txResults: p.txResults,
+      events: p.events,
+    };
+    for (const l of this.listeners) l(block);
+    const keep = this.opts.retainBlocks ?? 0n;
+    return { retainHeight: keep > 0n && p.height > keep ? p.height - keep + 1n : 0n };
+  }
+
+  /** Drop a finalized but uncommitted block: restore the Merkle index and the modules' in-memory structures. */
+  private abandonPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.merkle.update(p.changes.map(([k]) => [k, this.committed.get(k) ?? null]));
+    p.journal.revert();
+    this.pending = undefined;
+  }
+
+  // ------------------------------------------------------------------ query
+
+  /**
+   * Paths: "<module>/<query>/<arg>…" answered with JSON by the module;
+   * "store/<key>" answered with the raw value (and a Merkle proof when
+   * prove); "app/info", "app/height". Always the latest committed state.
+   */
+  query(req: QueryRequest): QueryResult {
+    const base = { code: 0, codespace: '', log: '', key: new Uint8Array(), value: new Uint8Array(), height: this.lastHeight };
+    try {
+      if (req.height !== 0n && req.height !== this.lastHeight) {
+        throw ErrQueryHeight(`only the latest committed height ${this.lastHeight} is served, asked for ${req.height}`);
+      }
+      const path = req.path.replace(/^\/+/, '');
+      if (path.startsWith('store/')) {
+        const key = path.slice('store/'.length);
+        const value = this.committed.get(key);
+        const proof = req.prove ? Buffer.from(JSON.stringify(this.merkle.prove(key))) : undefined;
+        return { ...base, key: Buffer.from(key), value: value ?? new Uint8Array(), ...(proof ? { proof } : {}) };
+      }
+      if (path === 'app/info') return { ...base, value: json({ chain_id: this.chainIdValue, height: this.lastHeight.toString(), app_hash: hex(this.lastAppHash), version: SOFTWARE_VERSION }) };
+      const [moduleName, name, ...args] = path.split('/');
+      const m = this.modules.find((x) => x.name === moduleName);
+      const handler = name ? m?.queries?.[name] : undefined;
+      if (!handler) throw ErrUnknownQuery(`no query "${req.path}"`);
+      return { ...base, value: json(handler(this.committed, args.map(decodeURIComponent), req.data)) };
+    } catch (e) {
+      const r = errorResult(e, 0n, 0, this.opts.log);
+      return { ...base, code: r.code, codespace: r.codespace, log: r.log };
+    }
+  }
+
+  /** A Merkle proof of `key` against the latest app hash. */
+  prove(key: string): MerkleProof {
+    return this.merkle.prove(key);
+  }
+
+  // -------------------------------------------------------------- invariants
+
+  get invariants(): Invariant[] {
+    return this.modules.flatMap((m) => m.invariants ?? []);
+  }
+
+  runInvariants(state: KVReader = this.committed): Array<{ invariant: string; problems: string[] }> {
+    const out: Array<{ invariant: string; problems: string[] }> = [];
+    for (const inv of this.invariants) {
+      const problems = inv.check(state);
+      if (problems.length) out.push({ invariant: inv.name, problems });
+    }
+    return out;
+  }
+
+  // ----------------------------------------------------------------- helpers
+
+  consensusParams(state: KVReader = this.pending?.state ?? this.committed): ConsensusParams {
+    if (state === this.committed && this.consensusCache) return this.consensusCache;
+    const b = state.get(CONSENSUS_PARAMS_KEY) ?? (this.genesisWrites?.get(CONSENSUS_PARAMS_KEY) ?? undefined);
+    const p = b ? decodeConsensusParams(b) : DEFAULT_CONSENSUS_PARAMS;
+    if (state === this.committed) this.consensusCache = p;
+    return p;
+  }
+
+  private lastTimeNs(): bigint {
+    const b = this.checkState.get(LAST_BLOCK_TIME_KEY);
+    return b ? BigInt(Buffer.from(b).toString()) : 0n;
+  }
+
+  private anteDeps() {
+    return {
+      auth: this.keepers.auth,
+      bank: this.keepers.bank,
+      feeCollector: this.keepers.feeCollector,
+      sigCache: this.sigCache,
+      maxBlockGas: () => this.consensusParams().block.maxGas,
+    };
+  }
+
+  private makeCtx(
+    store: Ctx['store'],
+    mode: ExecMode,
+    height: bigint,
+    timeNs: bigint,
+    journal: Journal,
+    events: EventSink,
+    gas: GasMeter,
+    proposer: Uint8Array = new Uint8Array(),
+  ): Ctx {
+    return { store, mode, chainId: this.chainIdValue, height, timeNs, timeSec: timeNs / 1_000_000_000n, proposer, gas, events, journal };
+  }
+}
+
+
+function clampGas(g: bigint): bigint {
+  return g > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : g < 0n ? 0n : g;
+}
+
+function okResult(gasWanted: bigint, gasUsed: number, events: AbciEvent[]): ExecTxResult {
+  return { code: 0, codespace: '', log: '', data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events };
+}
+
+/** A ChainError becomes its registered code; anything else is an internal error (logged, never thrown to the driver). */
+function errorResult(e: unknown, gasWanted: bigint, gasUsed: number, log?: (line: string) => void): ExecTxResult {
+  if (e instanceof ChainError) {
+    return { code: e.code, codespace: e.codespace, log: e.message, data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events: [] };
+  }
+  log?.(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+  // The message of an unexpected error can differ between machines; the log stays constant so results hash the same.
+  return { code: ErrInternal.code, codespace: ErrInternal.codespace, log: ErrInternal.description, data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events: [] };
+}
+
+/** Bytes a tx occupies in a block's Data (protobuf repeated bytes: tag + varint length + body). */
+function protoSizeInBlock(n: number): number {
+  let len = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 128)) len++;
+  return 1 + len + n;
+}
+
+function encodeConsensusParams(p: ConsensusParams): Uint8Array {
+  return Buffer.from(
+    JSON.stringify({ block: { max_bytes: p.block.maxBytes.toString(), max_gas: p.block.maxGas.toString() }, abci: { vote_extensions_enable_height: p.abci.voteExtensionsEnableHeight.toString() } }),
+  );
+}
+
+function decodeConsensusParams(b: Uint8Array): ConsensusParams {
+  const j = JSON.parse(Buffer.from(b).toString()) as { block: { max_bytes: string; max_gas: string }; abci: { vote_extensions_enable_height: string } };
+  return { block: { maxBytes: BigInt(j.block.max_bytes), maxGas: BigInt(j.block.max_gas) }, abci: { voteExtensionsEnableHeight: BigInt(j.abci.vote_extensions_enable_height) } };
+}
+
+export function encodeBlockRecord(req: FinalizeBlockRequest, appHash: Uint8Array): Uint8Array {
+  return perpchain.node.v1.BlockRecord.encode({
+    height: toLong(req.height),
+    timeNs: req.timeNs.toString(),
+    proposerAddress: req.proposerAddress,
+    hash: req.hash,
+    txs: req.txs,
+    appHash,
+  }).finish();
+}
+
+export function decodeBlockRecord(b: Uint8Array): FinalizeBlockRequest & { appHash: Uint8Array } {
+  const r = perpchain.node.v1.BlockRecord.decode(b);
+  return { height: BigInt(r.height.toString()), timeNs: BigInt(r.timeNs), proposerAddress: r.proposerAddress, hash: r.hash, txs: r.txs, appHash: r.appHash };
+}
+
+function json(v: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex').toUpperCase();
+}
+

@@ -1,0 +1,31 @@
+/**
+ * Integer amounts on the wire are canonical decimal strings (like cosmos
+ * Coin.amount): digits only, no sign, no leading zeros, at most 2^128 − 1.
+ * Anything else is a typed rejection, never a silent truncation.
+ */
+export const MAX_AMOUNT = (1n << 128n) - 1n;
+
+export function parseAmount(s: unknown, what = 'amount'): { ok: true; value: bigint } | { ok: false; reason: string } {
+  if (typeof s !== 'string' || s.length === 0) return { ok: false, reason: `${what} is empty` };
+  if (s.length > 39 || !/^(0|[1-9][0-9]*)$/.test(s)) return { ok: false, reason: `${what} "${s.slice(0, 50)}" is not a non-negative integer without leading zeros` };
+  const v = BigInt(s);
+  if (v > MAX_AMOUNT) return { ok: false, reason: `${what} ${s} is larger than 2^128 − 1` };
+  return { ok: true, value: v };
+}
+
+/** Signed decimal bigint ("-12", "0", "42") used in state encodings. */
+export function encodeInt(v: bigint): Uint8Array {
+  return Buffer.from(v.toString(), 'latin1');
+}
+
+export function decodeInt(b: Uint8Array): bigint {
+  return BigInt(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
+}
+
+/** Long | number | string | bigint from protobufjs → bigint. */
+export function toBigInt(v: { toString(): string } | number | bigint | string | null | undefined): bigint {
+  if (v === null || v === undefined) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return BigInt(v.toString());
+}

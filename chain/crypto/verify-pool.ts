@@ -1,0 +1,84 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { precheckSignature, verifySecp256k1 } from './secp256k1.js';
+
+export interface VerifyItem {
+  sig: Uint8Array;
+  digest: Uint8Array;
+  pubKey: Uint8Array;
+}
+
+const REC = 64 + 32 + 33;
+/** Below this many signatures the thread hand-off costs more than it saves. */
+const MIN_PARALLEL = 64;
+
+/**
+ * Verifies batches of signatures on worker threads. Speed only: a result is
+ * exactly what verifySecp256k1 gives on the main thread (high-S and malformed
+ * inputs are classified before dispatch), so using or not using the pool can
+ * never change consensus.
+ */
+export class VerifyPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, (ok: Uint8Array) => void>();
+  private nextId = 1;
+
+  constructor(size = Math.max(1, availableParallelism())) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+      w.on('message', ({ id, ok }: { id: number; ok: Uint8Array }) => {
+        const done = this.pending.get(id);
+        this.pending.delete(id);
+        done?.(ok);
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  async verify(items: readonly VerifyItem[]): Promise<boolean[]> {
+    const result = new Array<boolean>(items.length).fill(false);
+    const todo: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (precheckSignature(it.sig) === 'ok' && it.pubKey.length === 33 && it.digest.length === 32) todo.push(i);
+    }
+    if (todo.length < MIN_PARALLEL || this.workers.length === 0) {
+      for (const i of todo) result[i] = verifySecp256k1(items[i]!.sig, items[i]!.digest, items[i]!.pubKey) === 'ok';
+      return result;
+    }
+    const chunk = Math.ceil(todo.length / this.workers.length);
+    const jobs: Promise<void>[] = [];
+    for (let w = 0; w < this.workers.length; w++) {
+      const idx = todo.slice(w * chunk, (w + 1) * chunk);
+      if (idx.length === 0) continue;
+      const packed = new Uint8Array(idx.length * REC);
+      idx.forEach((i, j) => {
+        const it = items[i]!;
+        packed.set(it.sig, j * REC);
+        packed.set(it.digest, j * REC + 64);
+        packed.set(it.pubKey, j * REC + 96);
+      });
+      const id = this.nextId++;
+      jobs.push(
+        new Promise<Uint8Array>((resolve) => {
+          this.pending.set(id, resolve);
+          this.workers[w]!.postMessage({ id, n: idx.length, packed: packed.buffer }, [packed.buffer]);
+        }).then((ok) => {
+          idx.forEach((i, j) => (result[i] = ok[j] === 1));
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

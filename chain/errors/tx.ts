@@ -1,0 +1,31 @@
+import { registerError } from './index.js';
+
+/** Errors of the transaction pipeline (ante handler and router), codespace "tx", in ante order. */
+const cs = 'tx';
+export const ErrTxTooLarge = registerError(cs, 2, 'tx_too_large', 'transaction too large');
+export const ErrTxDecode = registerError(cs, 3, 'tx_decode', 'transaction could not be decoded');
+export const ErrWrongChainId = registerError(cs, 4, 'wrong_chain_id', 'transaction is for another chain');
+export const ErrInvalidSigners = registerError(cs, 5, 'invalid_signers', 'transaction must have exactly one signer with one signature');
+export const ErrUnknownPubKeyType = registerError(cs, 6, 'unknown_pubkey_type', 'public key type not supported (only /cosmos.crypto.secp256k1.PubKey)');
+export const ErrInvalidPubKey = registerError(cs, 7, 'invalid_pubkey', 'public key does not belong to the signer');
+export const ErrUnknownAccount = registerError(cs, 8, 'unknown_account', 'signer has no account on chain (fund it first)');
+export const ErrInvalidSignature = registerError(cs, 9, 'invalid_signature', 'signature verification failed');
+export const ErrSignatureHighS = registerError(cs, 10, 'signature_high_s', 'signature is not in low-S form');
+export const ErrWrongAccountNumber = registerError(cs, 11, 'wrong_account_number', 'account number does not match');
+export const ErrWrongSequence = registerError(cs, 12, 'wrong_sequence', 'account sequence mismatch');
+export const ErrInvalidFee = registerError(cs, 13, 'invalid_fee', 'fee must be a single positive uusdc amount');
+export const ErrInsufficientFee = registerError(cs, 14, 'insufficient_fee', 'fee below the minimum gas price');
+export const ErrGasLimitTooHigh = registerError(cs, 15, 'gas_limit_too_high', 'gas limit above the block gas limit');
+export const ErrInsufficientFundsForFee = registerError(cs, 16, 'insufficient_funds_for_fee', 'signer cannot pay the fee');
+export const ErrOutOfGas = registerError(cs, 17, 'out_of_gas', 'out of gas');
+export const ErrUnknownMsgType = registerError(cs, 18, 'unknown_msg_type', 'unknown message type');
+export const ErrInvalidMsg = registerError(cs, 19, 'invalid_msg', 'invalid message');
+export const ErrNoMsgs = registerError(cs, 20, 'no_msgs', 'transaction has no messages');
+export const ErrMemoTooLong = registerError(cs, 21, 'memo_too_long', 'memo too long');
+export const ErrTimeoutHeight = registerError(cs, 22, 'timeout_height', 'transaction timed out (timeout_height passed)');
+export const ErrUnsupportedExtension = registerError(cs, 23, 'unsupported_extension', 'unsupported critical extension option');
+export const ErrBlockGasExceeded = registerError(cs, 24, 'block_gas_exceeded', 'block gas limit reached');
+export const ErrMempoolFull = registerError(cs, 25, 'mempool_full', 'mempool is full');
+export const ErrTxInMempool = registerError(cs, 26, 'tx_in_mempool', 'transaction already in the mempool');
+export const ErrUnauthorized = registerError(cs, 27, 'unauthorized', 'signer is not allowed to send this message');
+export const ErrProtocolTxOnly = registerError(cs, 28, 'protocol_tx_only', 'message may only be injected by the block proposer');

@@ -1,0 +1,64 @@
+import type { Ctx } from './context.js';
+import type { KVReader } from './store/kv.js';
+import type { ErrorDef } from './errors/index.js';
+
+/** A protobufjs static message class. */
+export interface ProtoType<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+  create(properties?: Partial<T>): T;
+}
+
+/**
+ * How the App routes one message type. Handlers are thin: validate, call the
+ * keeper, let the keeper emit events. Validation that needs no state goes in
+ * validateBasic (runs in CheckTx and in the ante handler); everything that
+ * reads state goes in the handler.
+ */
+export interface MsgDef<T = any> {
+  readonly typeUrl: string;
+  readonly type: ProtoType<T>;
+  /** Address that must sign this message. */
+  signer(msg: T): string;
+  /** Stateless checks; throw a ChainError. */
+  validateBasic(msg: T): void;
+  /** Flat gas charged before the handler runs. */
+  readonly gas: number;
+  /** Execute in deliver mode; throw a ChainError to fail (state is rolled back). */
+  handle(ctx: Ctx, msg: T): void;
+  /** Optional read-only pre-check run in CheckTx so the mempool refuses what would surely fail. */
+  precheck?(ctx: Ctx, msg: T): void;
+  /** True when only the block proposer may inject this message (oracle votes). */
+  readonly protocolOnly?: boolean;
+}
+
+/** An invariant: returns a list of broken facts (empty when it holds). */
+export interface Invariant {
+  readonly name: string;
+  check(state: KVReader): string[];
+}
+
+export interface QueryHandler {
+  (state: KVReader, args: string[], data: Uint8Array): unknown;
+}
+
+/**
+ * A module as the App sees it. Modules own their store prefix (`<name>/`) and
+ * reach other modules only through keepers passed in at construction.
+ */
+export interface AppModule {
+  readonly name: string;
+  readonly msgs?: readonly MsgDef[];
+  readonly errors?: readonly ErrorDef[];
+  /** Path handlers: "<name>/<path>/<arg>…" is routed to queries[path](state, args). */
+  readonly queries?: Readonly<Record<string, QueryHandler>>;
+  readonly invariants?: readonly Invariant[];
+  defaultGenesis(): unknown;
+  /** Validate and write genesis state (throws on invalid input). */
+  initGenesis(ctx: Ctx, genesis: unknown): void;
+  exportGenesis(state: KVReader): unknown;
+  beginBlock?(ctx: Ctx): void;
+  endBlock?(ctx: Ctx): void;
+  /** Rebuild in-memory structures from committed state (startup, abandoned block). */
+  load?(state: KVReader): void;
+}

@@ -1,0 +1,55 @@
+import { compareKeys, tableOf, type KVReader, type Value } from './kv.js';
+
+/**
+ * The committed state in memory, partitioned by table so that scanning one
+ * table (markets, feeders, …) does not touch the others (accounts).
+ * Only Commit writes here; everything else reads through a Branch.
+ */
+export class CommittedState implements KVReader {
+  private readonly tables = new Map<string, Map<string, Value>>();
+  private count = 0;
+
+  get(key: string): Value | undefined {
+    return this.tables.get(tableOf(key))?.get(key);
+  }
+
+  scanTable(table: string): Array<[string, Value]> {
+    const t = this.tables.get(table);
+    if (!t) return [];
+    return [...t.entries()].sort((a, b) => compareKeys(a[0], b[0]));
+  }
+
+  /** Apply a sorted change set (null = delete). */
+  apply(changes: Iterable<[string, Value | null]>): void {
+    for (const [k, v] of changes) {
+      const name = tableOf(k);
+      let t = this.tables.get(name);
+      if (v === null) {
+        if (t?.delete(k)) this.count--;
+        continue;
+      }
+      if (!t) { t = new Map(); this.tables.set(name, t); }
+      const had = t.has(k);
+      t.set(k, v);
+      if (!had) this.count++;
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  tableNames(): string[] {
+    return [...this.tables.keys()].sort(compareKeys);
+  }
+
+  /** Every entry in key order (genesis export, tests). O(state). */
+  *entries(): Generator<[string, Value]> {
+    for (const name of this.tableNames()) yield* this.scanTable(name);
+  }
+
+  clear(): void {
+    this.tables.clear();
+    this.count = 0;
+  }
+}

@@ -1,0 +1,232 @@
+import { hash as nodeHash } from 'node:crypto';
+
+/**
+ * The app hash: a Merkle tree over the whole state whose shape depends only on
+ * the set of keys, never on history.
+ *
+ *   leaf    = sha256(0x00 ‖ u32be(len key) ‖ key ‖ value)
+ *   bucket  = sha256(0x01 ‖ leaf₁ ‖ … ‖ leafₙ)  over the bucket's keys in byte order
+ *   node    = sha256(0x02 ‖ child₀ ‖ … ‖ child₁₅) (16-ary)
+ *   empty bucket or node whose children are all empty = 32 zero bytes
+ *
+ * A key lives in bucket fnv1a(key) mod 2^16; 65,536 buckets under a 16-ary tree
+ * of depth 4. Updating k keys rehashes at most k leaves, k buckets and the
+ * inner nodes above them (≤ 4,369 in all), so Commit grows with the change
+ * set, not with the state. A proof of a key is its bucket's (key, leaf) list
+ * plus 15 siblings per level (see prove/verifyProof).
+ */
+export const BUCKET_BITS = 16;
+const NB = 1 << BUCKET_BITS;
+const FANOUT = 16;
+const LEVELS = 4; // 16^4 = 65,536
+const ZERO = Buffer.alloc(32);
+const ZERO_CHILDREN = Buffer.alloc(32 * FANOUT);
+
+export function sha256(data: Uint8Array): Buffer {
+  return nodeHash('sha256', data, 'buffer') as Buffer;
+}
+
+export function bucketOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return ((h >>> 16) ^ h) & (NB - 1);
+}
+
+export function leafHash(key: string, value: Uint8Array): Buffer {
+  const klen = key.length;
+  const buf = Buffer.allocUnsafe(5 + klen + value.length);
+  buf[0] = 0;
+  buf.writeUInt32BE(klen, 1);
+  buf.write(key, 5, 'latin1');
+  buf.set(value, 5 + klen);
+  return sha256(buf);
+}
+
+class Bucket {
+  keys: string[] = [];
+  leaves: Buffer = Buffer.alloc(0);
+
+  indexOf(key: string): { found: boolean; at: number } {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = this.keys[mid]!;
+      if (k === key) return { found: true, at: mid };
+      if (k < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return { found: false, at: lo };
+  }
+
+  put(key: string, leaf: Uint8Array): void {
+    const { found, at } = this.indexOf(key);
+    if (found) {
+      this.leaves.set(leaf, at * 32);
+      return;
+    }
+    this.keys.splice(at, 0, key);
+    const next = Buffer.allocUnsafe(this.leaves.length + 32);
+    this.leaves.copy(next, 0, 0, at * 32);
+    next.set(leaf, at * 32);
+    this.leaves.copy(next, at * 32 + 32, at * 32);
+    this.leaves = next;
+  }
+
+  remove(key: string): void {
+    const { found, at } = this.indexOf(key);
+    if (!found) return;
+    this.keys.splice(at, 1);
+    const next = Buffer.allocUnsafe(this.leaves.length - 32);
+    this.leaves.copy(next, 0, 0, at * 32);
+    this.leaves.copy(next, at * 32, at * 32 + 32);
+    this.leaves = next;
+  }
+
+  hash(): Buffer {
+    if (this.keys.length === 0) return ZERO;
+    const buf = Buffer.allocUnsafe(1 + this.leaves.length);
+    buf[0] = 1;
+    this.leaves.copy(buf, 1);
+    return sha256(buf);
+  }
+}
+
+export interface MerkleProof {
+  key: string;
+  bucket: number;
+  /** The bucket's keys and leaf hashes (hex), in key order. */
+  entries: Array<{ key: string; leaf: string }>;
+  /** For each level from the bucket up: the 16 child hashes (hex) of the parent node. */
+  levels: string[][];
+  root: string;
+}
+
+export class MerkleIndex {
+  private readonly buckets: Array<Bucket | undefined> = new Array(NB);
+  /** levelHashes[LEVELS] = bucket hashes; levelHashes[0] = root (one entry). */
+  private readonly levelHashes: Buffer[] = [];
+
+  constructor() {
+    for (let l = 0; l <= LEVELS; l++) this.levelHashes.push(Buffer.alloc(FANOUT ** l * 32));
+  }
+
+  /** Set (value) or delete (null) the leaves of a change set, then rehash what they touched. */
+  update(changes: Iterable<[string, Uint8Array | null]>): void {
+    const dirty = new Set<number>();
+    for (const [key, value] of changes) {
+      const b = bucketOf(key);
+      let bucket = this.buckets[b];
+      if (value === null) {
+        if (!bucket) continue;
+        bucket.remove(key);
+      } else {
+        if (!bucket) this.buckets[b] = bucket = new Bucket();
+        bucket.put(key, leafHash(key, value));
+      }
+      dirty.add(b);
+    }
+    this.rehash(dirty);
+  }
+
+  /** Bulk load precomputed leaves (startup from disk); call rebuild() afterwards. */
+  loadLeaf(key: string, leaf: Uint8Array): void {
+    const b = bucketOf(key);
+    let bucket = this.buckets[b];
+    if (!bucket) this.buckets[b] = bucket = new Bucket();
+    // Loading in key order makes every insert an append.
+    const n = bucket.keys.length;
+    if (n === 0 || bucket.keys[n - 1]! < key) {
+      bucket.keys.push(key);
+      bucket.leaves = n === 0 ? Buffer.from(leaf) : Buffer.concat([bucket.leaves, leaf]);
+    } else bucket.put(key, leaf);
+  }
+
+  rebuild(): void {
+    const all = new Set<number>();
+    for (let b = 0; b < NB; b++) if (this.buckets[b]) all.add(b);
+    this.rehash(all);
+  }
+
+  private rehash(dirtyBuckets: Set<number>): void {
+    const bottom = this.levelHashes[LEVELS]!;
+    let dirty = new Set<number>();
+    for (const b of dirtyBuckets) {
+      const bucket = this.buckets[b];
+      const h = bucket ? bucket.hash() : ZERO;
+      h.copy(bottom, b * 32);
+      if (bucket && bucket.keys.length === 0) this.buckets[b] = undefined;
+      dirty.add(b >>> 4);
+    }
+    for (let l = LEVELS - 1; l >= 0; l--) {
+      const child = this.levelHashes[l + 1]!;
+      const here = this.levelHashes[l]!;
+      const next = new Set<number>();
+      for (const n of dirty) {
+        const start = n * FANOUT * 32;
+        const kids = child.subarray(start, start + FANOUT * 32);
+        if (kids.equals(ZERO_CHILDREN)) ZERO.copy(here, n * 32);
+        else {
+          const buf = Buffer.allocUnsafe(1 + kids.length);
+          buf[0] = 2;
+          kids.copy(buf, 1);
+          sha256(buf).copy(here, n * 32);
+        }
+        next.add(n >>> 4);
+      }
+      dirty = next;
+    }
+  }
+
+  root(): Buffer {
+    return Buffer.from(this.levelHashes[0]!.subarray(0, 32));
+  }
+
+  prove(key: string): MerkleProof {
+    const b = bucketOf(key);
+    const bucket = this.buckets[b];
+    const entries = bucket ? bucket.keys.map((k, i) => ({ key: k, leaf: bucket.leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
+    const levels: string[][] = [];
+    let idx = b;
+    for (let l = LEVELS; l >= 1; l--) {
+      const parent = idx >>> 4;
+      const kids = this.levelHashes[l]!;
+      const row: string[] = [];
+      for (let i = 0; i < FANOUT; i++) row.push(kids.subarray((parent * FANOUT + i) * 32, (parent * FANOUT + i + 1) * 32).toString('hex'));
+      levels.push(row);
+      idx = parent;
+    }
+    return { key, bucket: b, entries, levels, root: this.root().toString('hex') };
+  }
+}
+
+function hashChildren(kids: Buffer[], tag: number): Buffer {
+  if (kids.every((k) => k.equals(ZERO))) return ZERO;
+  return sha256(Buffer.concat([Buffer.from([tag]), ...kids]));
+}
+
+/**
+ * Verify that `value` (or absence, with null) is what the tree with `root` holds at `proof.key`.
+ * Pure function: a light client needs only this and the app hash of a block.
+ */
+export function verifyProof(proof: MerkleProof, value: Uint8Array | null, root: Uint8Array): boolean {
+  if (bucketOf(proof.key) !== proof.bucket) return false;
+  const entry = proof.entries.find((e) => e.key === proof.key);
+  if (value === null) {
+    if (entry) return false;
+  } else if (!entry || entry.leaf !== leafHash(proof.key, value).toString('hex')) return false;
+  for (let i = 1; i < proof.entries.length; i++) if (!(proof.entries[i - 1]!.key < proof.entries[i]!.key)) return false;
+  let h = proof.entries.length === 0 ? ZERO : sha256(Buffer.concat([Buffer.from([1]), ...proof.entries.map((e) => Buffer.from(e.leaf, 'hex'))]));
+  let idx = proof.bucket;
+  for (const row of proof.levels) {
+    if (row.length !== FANOUT) return false;
+    const kids = row.map((x) => Buffer.from(x, 'hex'));
+    if (!kids[idx % FANOUT]!.equals(h)) return false;
+    h = hashChildren(kids, 2);
+    idx = idx >>> 4;
+  }
+  return h.equals(Buffer.from(root));
+}

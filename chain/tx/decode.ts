@@ -1,0 +1,143 @@
+import { TxRaw, TxBody, AuthInfo, SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
+import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
+import { hash } from 'node:crypto';
+import { perpchain } from '../../proto/gen/perpchain.js';
+import {
+  ErrInvalidSigners,
+  ErrTxDecode,
+  ErrUnknownMsgType,
+  ErrUnknownPubKeyType,
+  ErrNoMsgs,
+  ErrUnsupportedExtension,
+} from '../errors/tx.js';
+import type { MsgDef } from '../module.js';
+import { toBigInt } from '../codec/amount.js';
+
+export const SECP256K1_PUBKEY_URL = '/cosmos.crypto.secp256k1.PubKey';
+export const TX_EXTENSION_URL = '/perpchain.tx.v1.TxExtension';
+
+export interface DecodedMsg {
+  typeUrl: string;
+  def: MsgDef;
+  value: unknown;
+}
+
+/** A transaction after decoding and the structural checks that need no state. */
+export interface DecodedTx {
+  /** sha256 of the raw bytes, upper-case hex (CometBFT's tx hash). */
+  hash: string;
+  raw: TxRaw;
+  body: TxBody;
+  authInfo: AuthInfo;
+  msgs: DecodedMsg[];
+  signer: string;
+  /** Public key carried in the tx (33 bytes), if any. */
+  pubKey: Uint8Array | undefined;
+  signature: Uint8Array;
+  sequence: bigint;
+  gasLimit: bigint;
+  /** Fee coins as given: [denom, amount string]. */
+  fee: Array<{ denom: string; amount: string }>;
+  memo: string;
+  timeoutHeight: bigint;
+  /** From the optional /perpchain.tx.v1.TxExtension. */
+  extension: { chainId: string; accountNumber: bigint } | undefined;
+  size: number;
+}
+
+export function txHash(bytes: Uint8Array): string {
+  return hash('sha256', bytes, 'hex').toUpperCase();
+}
+
+/** The SIGN_MODE_DIRECT bytes a signer signs. */
+export function signBytes(raw: TxRaw, chainId: string, accountNumber: bigint): Uint8Array {
+  return SignDoc.encode({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId, accountNumber }).finish();
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+/**
+ * Decode TxRaw → TxBody, AuthInfo and every message, and check the structure:
+ * canonical TxRaw encoding, at least one message, known message types, no
+ * unknown critical extensions, one signer with one direct-mode signature, a
+ * secp256k1 public key if any. Throws a ChainError of the ante's decode stage.
+ */
+export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>): DecodedTx {
+  let raw: TxRaw, body: TxBody, authInfo: AuthInfo;
+  try {
+    raw = TxRaw.decode(bytes);
+  } catch (e) {
+    throw ErrTxDecode(`bytes are not a cosmos TxRaw (${(e as Error).message})`);
+  }
+  try {
+    if (!equalBytes(TxRaw.encode(raw).finish(), bytes)) throw new Error('non-canonical or trailing bytes');
+    body = TxBody.decode(raw.bodyBytes);
+    authInfo = AuthInfo.decode(raw.authInfoBytes);
+  } catch (e) {
+    throw ErrTxDecode(`TxRaw does not hold a valid TxBody/AuthInfo (${(e as Error).message})`);
+  }
+  if (body.messages.length === 0) throw ErrNoMsgs();
+  const msgs: DecodedMsg[] = [];
+  for (const any of body.messages) {
+    const def = routes.get(any.typeUrl);
+    if (!def) throw ErrUnknownMsgType(`"${any.typeUrl}" is not a message this chain knows`);
+    let value: unknown;
+    try {
+      value = def.type.decode(any.value);
+    } catch (e) {
+      throw ErrTxDecode(`message ${any.typeUrl} does not decode (${(e as Error).message})`);
+    }
+    msgs.push({ typeUrl: any.typeUrl, def, value });
+  }
+  let extension: DecodedTx['extension'];
+  for (const opt of body.extensionOptions) {
+    throw ErrUnsupportedExtension(`"${opt.typeUrl}"`);
+  }
+  for (const opt of body.nonCriticalExtensionOptions) {
+    if (opt.typeUrl !== TX_EXTENSION_URL) continue; // non-critical: unknown ones are ignored
+    try {
+      const ext = perpchain.tx.v1.TxExtension.decode(opt.value);
+      extension = { chainId: ext.chainId, accountNumber: toBigInt(ext.accountNumber) };
+    } catch (e) {
+      throw ErrTxDecode(`TxExtension does not decode (${(e as Error).message})`);
+    }
+  }
+  if (authInfo.signerInfos.length !== 1 || raw.signatures.length !== 1) {
+    throw ErrInvalidSigners(`got ${authInfo.signerInfos.length} signer infos and ${raw.signatures.length} signatures`);
+  }
+  const si = authInfo.signerInfos[0]!;
+  if (si.modeInfo?.single?.mode !== SignMode.SIGN_MODE_DIRECT) throw ErrInvalidSigners('only SIGN_MODE_DIRECT single signatures are accepted');
+  let pubKey: Uint8Array | undefined;
+  if (si.publicKey) {
+    if (si.publicKey.typeUrl !== SECP256K1_PUBKEY_URL) throw ErrUnknownPubKeyType(`got "${si.publicKey.typeUrl}"`);
+    try {
+      pubKey = Secp256k1PubKey.decode(si.publicKey.value).key;
+    } catch (e) {
+      throw ErrTxDecode(`public key does not decode (${(e as Error).message})`);
+    }
+  }
+  const signers = new Set<string>();
+  for (const m of msgs) signers.add(m.def.signer(m.value));
+  if (signers.size !== 1) throw ErrInvalidSigners(`messages name ${signers.size} different signers; send one tx per signer`);
+  const fee = authInfo.fee;
+  return {
+    hash: txHash(bytes),
+    raw,
+    body,
+    authInfo,
+    msgs,
+    signer: [...signers][0]!,
+    pubKey,
+    signature: raw.signatures[0]!,
+    sequence: si.sequence,
+    gasLimit: fee?.gasLimit ?? 0n,
+    fee: (fee?.amount ?? []).map((c) => ({ denom: c.denom, amount: c.amount })),
+    memo: body.memo,
+    timeoutHeight: body.timeoutHeight,
+    extension,
+    size: bytes.length,
+  };
+}

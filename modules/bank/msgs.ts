@@ -1,0 +1,44 @@
+import type { MsgDef } from '../../chain/module.js';
+import { addressProblem } from '../../chain/codec/address.js';
+import { parseAmount } from '../../chain/codec/amount.js';
+import { perpchain } from '../../proto/gen/perpchain.js';
+import { ErrBlockedRecipient, ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidAmount, ErrSendDisabled } from './errors.js';
+import type { BankKeeper } from './keeper.js';
+
+type MsgSend = perpchain.bank.v1.MsgSend;
+
+export const MSG_SEND_URL = '/perpchain.bank.v1.MsgSend';
+
+function amountOf(msg: MsgSend): bigint {
+  const a = parseAmount(msg.amount);
+  if (!a.ok) throw ErrInvalidAmount(a.reason);
+  if (a.value === 0n) throw ErrInvalidAmount('amount must be greater than zero');
+  return a.value;
+}
+
+export function bankMsgs(bank: BankKeeper): MsgDef[] {
+  const send: MsgDef<MsgSend> = {
+    typeUrl: MSG_SEND_URL,
+    type: perpchain.bank.v1.MsgSend,
+    gas: 1000,
+    signer: (m) => m.fromAddress,
+    validateBasic(m) {
+      const pf = addressProblem(m.fromAddress);
+      if (pf) throw ErrInvalidAddress(`from_address: ${pf}`);
+      const pt = addressProblem(m.toAddress);
+      if (pt) throw ErrInvalidAddress(`to_address: ${pt}`);
+      amountOf(m);
+    },
+    precheck(ctx, m) {
+      const have = bank.balance(ctx.store, m.fromAddress);
+      const amount = amountOf(m);
+      if (have < amount) throw ErrInsufficientFunds(`${m.fromAddress} has ${have} uusdc, needs ${amount}`);
+    },
+    handle(ctx, m) {
+      if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();
+      if (bank.isBlocked(m.toAddress)) throw ErrBlockedRecipient(`${m.toAddress} is a module account`);
+      bank.send(ctx, m.fromAddress, m.toAddress, amountOf(m));
+    },
+  };
+  return [send];
+}
