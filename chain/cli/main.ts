@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { DEFAULT_CHAIN_ID, homePaths, initHome, readDevAccounts, type DevAccount } from '../devnet/home.js';
+import { DevnetNode } from '../devnet/node.js';
+import { SOFTWARE_VERSION } from '../app.js';
+
+const program = new Command();
+program
+  .name('perpchain')
+  .description('perpchain: a perpetual-futures exchange that is its own blockchain')
+  .version(SOFTWARE_VERSION)
+  .showHelpAfterError();
+
+function printDevAccounts(accounts: DevAccount[], where: string): void {
+  console.log('\n  INSECURE DEVELOPMENT KEYS (never use them for real funds); also in ' + where);
+  for (const a of accounts) console.log(`    ${a.name}  ${a.address}\n      ${a.mnemonic}`);
+  console.log('');
+}
+
+program
+  .command('init')
+  .description('create a node home: genesis (with funded development accounts and markets), node config and dev keys')
+  .requiredOption('--home <dir>', 'node home directory')
+  .option('--chain-id <id>', 'chain id', DEFAULT_CHAIN_ID)
+  .option('--accounts <n>', 'number of funded development accounts', '5')
+  .option('--overwrite', 'replace an existing genesis and config (never the data)', false)
+  .action(async (o: { home: string; chainId: string; accounts: string; overwrite: boolean }) => {
+    const { paths, accounts } = await initHome({ home: o.home, chainId: o.chainId, accounts: Number(o.accounts), overwrite: o.overwrite });
+    console.log(`initialised ${paths.home} for chain ${o.chainId}\n  genesis: ${paths.genesis}\n  config:  ${paths.config}`);
+    printDevAccounts(accounts, paths.devKeys);
+  });
+
+program
+  .command('start')
+  .description('run a single-validator devnet node: produces blocks, serves the WebSocket API (creates the home on first start)')
+  .requiredOption('--home <dir>', 'node home directory')
+  .option('--chain-id <id>', 'chain id when the home is created', DEFAULT_CHAIN_ID)
+  .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(Number))
+  .addOption(new Option('--block-interval <ms>', 'block interval in ms (overrides config/node.json)').argParser(Number))
+  .option('--check-invariants', 'check every module invariant after every block and halt with a report if one breaks')
+  .action(async (o: { home: string; chainId: string; apiPort?: number; blockInterval?: number; checkInvariants?: boolean }) => {
+    const paths = homePaths(o.home);
+    if (!existsSync(paths.genesis)) {
+      const { accounts } = await initHome({ home: o.home, chainId: o.chainId });
+      console.log(`created a new devnet home at ${paths.home}`);
+      printDevAccounts(accounts, paths.devKeys);
+    } else {
+      const accounts = readDevAccounts(paths);
+      if (accounts.length) console.log(`development accounts: ${accounts.map((a) => a.address).join(', ')} (mnemonics in ${paths.devKeys})`);
+    }
+    const node = await DevnetNode.start({
+      home: o.home,
+      ...(o.apiPort !== undefined ? { apiPort: o.apiPort } : {}),
+      ...(o.blockInterval !== undefined ? { blockIntervalMs: o.blockInterval } : {}),
+      ...(o.checkInvariants ? { checkInvariants: true } : {}),
+    });
+    console.log(`node running; data in ${paths.db}; press Ctrl-C to stop (the next start continues at the same height)`);
+    let stopping = false;
+    const stop = async (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${sig}: stopping after the current block…`);
+      await node.stop();
+      console.log(`stopped at height ${node.app.height}`);
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import { DEFAULT_CONSENSUS_PARAMS } from '../app.js';
+
+/**
+ * A node home:
+ *   config/genesis.json   CometBFT-shaped genesis (chain_id, consensus_params, app_state)
+ *   config/node.json      node settings (API address, block interval, limits)
+ *   data/state.db         sqlite: committed state, app hash, block log
+ *   keys/dev-accounts.json  INSECURE development mnemonics (devnet only)
+ *   LOCK                  pid of the process using the home
+ */
+export interface HomePaths {
+  home: string;
+  genesis: string;
+  config: string;
+  db: string;
+  devKeys: string;
+  lock: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  const h = resolve(home);
+  return {
+    home: h,
+    genesis: join(h, 'config', 'genesis.json'),
+    config: join(h, 'config', 'node.json'),
+    db: join(h, 'data', 'state.db'),
+    devKeys: join(h, 'keys', 'dev-accounts.json'),
+    lock: join(h, 'LOCK'),
+  };
+}
+
+export const NodeConfigSchema = z.object({
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8090),
+      max_frame_bytes: z.number().int().positive().default(1024 * 1024),
+      max_subscriptions: z.number().int().positive().default(100),
+      max_connections_per_ip: z.number().int().positive().default(50),
+      max_messages_per_second: z.number().int().positive().default(200),
+      heartbeat_ms: z.number().int().positive().default(30_000),
+      max_buffered_bytes: z.number().int().positive().default(8 * 1024 * 1024),
+    })
+    .default({} as never),
+  block_interval_ms: z.number().int().min(10).default(500),
+  mempool: z
+    .object({ max_txs: z.number().int().positive().default(50_000), max_bytes: z.number().int().positive().default(64 * 1024 * 1024) })
+    .default({} as never),
+  durability: z.enum(['normal', 'full']).default('normal'),
+  check_invariants: z.boolean().default(false),
+  retain_blocks: z.number().int().min(0).default(0),
+  /** Hex address (20 bytes) this node signs blocks as in devnet mode. */
+  validator_address: z.string().regex(/^[0-9A-F]{40}$/).optional(),
+});
+export type NodeConfig = z.output<typeof NodeConfigSchema>;
+
+export interface GenesisDoc {
+  genesis_time: string;
+  chain_id: string;
+  initial_height: string;
+  consensus_params: {
+    block: { max_bytes: string; max_gas: string };
+    evidence: { max_age_num_blocks: string; max_age_duration: string; max_bytes: string };
+    validator: { pub_key_types: string[] };
+    version: { app: string };
+    abci: { vote_extensions_enable_height: string };
+  };
+  validators: unknown[];
+  app_hash: string;
+  app_state: Record<string, unknown>;
+}
+
+export interface DevAccount {
+  name: string;
+  address: string;
+  mnemonic: string;
+}
+
+export interface InitOptions {
+  home: string;
+  chainId: string;
+  /** Number of funded development accounts (default 5). */
+  accounts?: number;
+  /** uusdc per development account (default 1,000,000 USDC). */
+  balance?: bigint;
+  overwrite?: boolean;
+  /** Extra app_state sections (e.g. markets) merged in. */
+  appState?: Record<string, unknown>;
+  /** Wall-clock genesis time (drivers may read the clock; consensus code never does). */
+  genesisTime?: Date;
+}
+
+export const DEFAULT_CHAIN_ID = 'perpchain-devnet-1';
+
+/** Create a home with a genesis, a node config and funded development keys. */
+export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; accounts: DevAccount[] }> {
+  const paths = homePaths(o.home);
+  if (existsSync(paths.genesis) && !o.overwrite) throw new Error(`${paths.genesis} already exists (pass --overwrite to replace the whole home)`);
+  if (existsSync(paths.db) && o.overwrite) throw new Error(`${paths.db} exists: remove the data directory yourself before re-initialising, so no chain data is lost by accident`);
+  for (const d of ['config', 'data', 'keys']) mkdirSync(join(paths.home, d), { recursive: true });
+  const accounts: DevAccount[] = [];
+  for (let i = 0; i < (o.accounts ?? 5); i++) {
+    const w = await DirectSecp256k1HdWallet.generate(24, { prefix: 'perp' });
+    const [acc] = await w.getAccounts();
+    accounts.push({ name: `dev${i}`, address: acc!.address, mnemonic: w.mnemonic });
+  }
+  const balance = (o.balance ?? 1_000_000_000_000n).toString();
+  const genesis: GenesisDoc = {
+    genesis_time: (o.genesisTime ?? new Date()).toISOString(),
+    chain_id: o.chainId,
+    initial_height: '1',
+    consensus_params: {
+      block: { max_bytes: DEFAULT_CONSENSUS_PARAMS.block.maxBytes.toString(), max_gas: DEFAULT_CONSENSUS_PARAMS.block.maxGas.toString() },
+      evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
+      validator: { pub_key_types: ['ed25519'] },
+      version: { app: '1' },
+      abci: { vote_extensions_enable_height: '0' },
+    },
+    validators: [],
+    app_hash: '',
+    app_state: {
+      bank: { balances: accounts.map((a) => ({ address: a.address, amount: balance })) },
+      ...(o.appState ?? {}),
+    },
+  };
+  writeFileSync(paths.genesis, JSON.stringify(genesis, null, 2) + '\n');
+  const config = NodeConfigSchema.parse({ validator_address: randomBytes(20).toString('hex').toUpperCase() });
+  writeFileSync(paths.config, JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(
+    paths.devKeys,
+    JSON.stringify(
+      {
+        WARNING: 'INSECURE DEVELOPMENT KEYS. These mnemonics are stored in plain text and printed on the console. Never use them on a real network or for real funds.',
+        chain_id: o.chainId,
+        accounts,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  chmodSync(paths.devKeys, 0o600);
+  return { paths, accounts };
+}
+
+export function readGenesis(paths: HomePaths): GenesisDoc {
+  const doc = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
+  if (!doc.chain_id) throw new Error(`${paths.genesis}: chain_id missing`);
+  return doc;
+}
+
+export function readConfig(paths: HomePaths): NodeConfig {
+  const raw = existsSync(paths.config) ? JSON.parse(readFileSync(paths.config, 'utf8')) : {};
+  const r = NodeConfigSchema.safeParse(raw);
+  if (!r.success) throw new Error(`${paths.config}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+export function readDevAccounts(paths: HomePaths): DevAccount[] {
+  if (!existsSync(paths.devKeys)) return [];
+  return (JSON.parse(readFileSync(paths.devKeys, 'utf8')) as { accounts: DevAccount[] }).accounts;
+}
+
+/** Genesis time (RFC 3339) → ns since epoch, keeping sub-millisecond digits. */
+export function rfc3339ToNs(s: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(s);
+  if (!m) throw new Error(`not an RFC 3339 time: ${s}`);
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(ms)) throw new Error(`not an RFC 3339 time: ${s}`);
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+export function consensusParamsOf(g: GenesisDoc) {
+  return {
+    block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
+    abci: { voteExtensionsEnableHeight: BigInt(g.consensus_params.abci?.vote_extensions_enable_height ?? '0') },
+  };
+}

@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { App } from '../app.js';
+import { ApiServer } from '../api/server.js';
+import { VerifyPool } from '../crypto/verify-pool.js';
+import { HomeLock } from '../store/lock.js';
+import { Mempool } from './mempool.js';
+import { consensusParamsOf, homePaths, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
+import type { CommittedBlock } from '../types.js';
+
+export interface DevnetOptions {
+  home: string;
+  log?: (line: string) => void;
+  /** Overrides of the home's node.json. */
+  apiPort?: number;
+  blockIntervalMs?: number;
+  checkInvariants?: boolean;
+  /** false: do not produce blocks on a timer (tests call produce()). */
+  autoProduce?: boolean;
+}
+
+/**
+ * A single-validator devnet: the App on the home's sqlite store, a mempool, a
+ * block producer on a fixed interval and the API server. The producer is a
+ * driver: it only calls the App's ABCI-shaped methods.
+ */
+export class DevnetNode {
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private producing: Promise<void> | undefined;
+  private lastTimeNs = 0n;
+
+  private constructor(
+    readonly app: App,
+    readonly mempool: Mempool,
+    readonly api: ApiServer,
+    readonly paths: HomePaths,
+    readonly config: NodeConfig,
+    private readonly lock: HomeLock,
+    private readonly pool: VerifyPool,
+    private readonly log: (line: string) => void,
+    readonly apiAddress: { host: string; port: number },
+  ) {}
+
+  static async start(o: DevnetOptions): Promise<DevnetNode> {
+    const log = o.log ?? ((l: string) => console.log(l));
+    const paths = homePaths(o.home);
+    if (!existsSync(paths.genesis)) throw new Error(`no genesis at ${paths.genesis}; run \`perpchain init --home ${o.home}\` first`);
+    const lock = HomeLock.acquire(paths.lock);
+    try {
+      const config = readConfig(paths);
+      if (o.apiPort !== undefined) config.api.port = o.apiPort;
+      if (o.blockIntervalMs !== undefined) config.block_interval_ms = o.blockIntervalMs;
+      if (o.checkInvariants !== undefined) config.check_invariants = o.checkInvariants;
+      const genesis = readGenesis(paths);
+      const pool = new VerifyPool();
+      const app = App.open({
+        dbPath: paths.db,
+        durability: config.durability,
+        verifyPool: pool,
+        checkInvariantsEveryBlock: config.check_invariants,
+        retainBlocks: BigInt(config.retain_blocks),
+        log,
+      });
+      if (app.height === 0n) {
+        app.initChain({
+          chainId: genesis.chain_id,
+          timeNs: rfc3339ToNs(genesis.genesis_time),
+          initialHeight: BigInt(genesis.initial_height || '1'),
+          appStateBytes: Buffer.from(JSON.stringify(genesis.app_state)),
+          consensusParams: consensusParamsOf(genesis),
+        });
+        log(`initialised chain ${genesis.chain_id} from ${paths.genesis}`);
+      } else {
+        if (app.chainId !== genesis.chain_id) throw new Error(`home data is for chain ${app.chainId}, genesis says ${genesis.chain_id}`);
+        log(`resuming chain ${app.chainId} at height ${app.height}, app hash ${hex(app.appHash)}`);
+      }
+      const mempool = new Mempool(app, { maxTxs: config.mempool.max_txs, maxBytes: config.mempool.max_bytes });
+      const node: { ref?: DevnetNode } = {};
+      const api = new ApiServer(
+        { app, mempool, submit: async (tx) => mempool.add(tx) },
+        { host: config.api.host, port: config.api.port, maxFrameBytes: config.api.max_frame_bytes },
+      );
+      const addr = await api.listen();
+      const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
+      node.ref = n;
+      app.onCommit((b) => n.afterCommit(b));
+      log(`API listening on ws://${addr.host}:${addr.port} (HTTP: GET /status, GET /query/<path>, POST /tx); block interval ${config.block_interval_ms} ms`);
+      if (o.autoProduce !== false) n.schedule();
+      return n;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.producing = this.produce()
+        .then(() => undefined)
+        .catch((e) => {
+          this.log(`FATAL: block production stopped: ${(e as Error).stack ?? e}`);
+          this.stopping = true;
+          process.exitCode = 1;
+        })
+        .finally(() => {
+          this.producing = undefined;
+          this.schedule();
+        });
+    }, this.config.block_interval_ms);
+  }
+
+  /** Make one block from the mempool (also used by tests to step the chain). */
+  async produce(): Promise<CommittedBlock> {
+    const app = this.app;
+    const params = app.consensusParams();
+    const height = app.height + 1n;
+    // Block time from the wall clock (a driver may read it), strictly increasing.
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const timeNs = now > this.lastTimeNs ? now : this.lastTimeNs + 1_000_000n;
+    this.lastTimeNs = timeNs;
+    const candidates = this.mempool.reap(Number(params.block.maxBytes), params.block.maxGas);
+    const proposal = app.prepareProposal({
+      maxTxBytes: params.block.maxBytes,
+      txs: candidates,
+      localLastCommit: { round: 0, votes: [] },
+      height,
+      timeNs,
+      proposerAddress: this.proposer(),
+    });
+    await app.finalizeBlockAsync({ txs: proposal.txs, height, timeNs, hash: new Uint8Array(32), proposerAddress: this.proposer() });
+    let committed: CommittedBlock | undefined;
+    const off = app.onCommit((b) => (committed = b));
+    try {
+      app.commit();
+    } finally {
+      off();
+    }
+    return committed!;
+  }
+
+  private proposer(): Uint8Array {
+    return Buffer.from(this.config.validator_address ?? '00'.repeat(20), 'hex');
+  }
+
+  private afterCommit(b: CommittedBlock): void {
+    this.mempool.update(b.height, b.txHashes, b.txResults);
+    const failed = b.txResults.filter((r) => r.code !== 0).length;
+    this.log(`block ${b.height}  txs ${b.txs.length}${failed ? ` (${failed} failed)` : ''}  app_hash ${hex(b.appHash).slice(0, 16)}…`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.producing;
+    await this.api.close();
+    await this.pool.close();
+    this.app.close();
+    this.lock.release();
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex').toUpperCase();
+}
