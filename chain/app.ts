@@ -47,7 +47,7 @@ export const SOFTWARE_VERSION = '0.1.0';
 
 /** State keys owned by the App itself (not a module). */
 const CONSENSUS_PARAMS_KEY = 'app/consensus/';
-const LAST_BLOCK_TIME_KEY = 'app/time/';
+import { LAST_BLOCK_TIME_KEY } from './block-time.js';
 
 export const DEFAULT_CONSENSUS_PARAMS: ConsensusParams = {
   block: { maxBytes: 22_020_096n, maxGas: 200_000_000n },

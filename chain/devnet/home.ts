@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { DEFAULT_CONSENSUS_PARAMS } from '../app.js';
+import { marketsAppState } from './markets.js';
 
 /**
  * A node home:
@@ -104,11 +105,14 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
   if (existsSync(paths.db) && o.overwrite) throw new Error(`${paths.db} exists: remove the data directory yourself before re-initialising, so no chain data is lost by accident`);
   for (const d of ['config', 'data', 'keys']) mkdirSync(join(paths.home, d), { recursive: true });
   const accounts: DevAccount[] = [];
-  for (let i = 0; i < (o.accounts ?? 5); i++) {
+  const names = [...Array.from({ length: o.accounts ?? 5 }, (_, i) => `dev${i}`), 'feeder'];
+  for (const name of names) {
     const w = await DirectSecp256k1HdWallet.generate(24, { prefix: 'perp' });
     const [acc] = await w.getAccounts();
-    accounts.push({ name: `dev${i}`, address: acc!.address, mnemonic: w.mnemonic });
+    accounts.push({ name, address: acc!.address, mnemonic: w.mnemonic });
   }
+  const authority = accounts[0]!.address;
+  const feeder = accounts[accounts.length - 1]!.address;
   const balance = (o.balance ?? 1_000_000_000_000n).toString();
   const genesis: GenesisDoc = {
     genesis_time: (o.genesisTime ?? new Date()).toISOString(),
@@ -125,6 +129,7 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
     app_hash: '',
     app_state: {
       bank: { balances: accounts.map((a) => ({ address: a.address, amount: balance })) },
+      ...marketsAppState(authority, [feeder]),
       ...(o.appState ?? {}),
     },
   };
@@ -137,6 +142,8 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
       {
         WARNING: 'INSECURE DEVELOPMENT KEYS. These mnemonics are stored in plain text and printed on the console. Never use them on a real network or for real funds.',
         chain_id: o.chainId,
+        market_authority: authority,
+        price_feeder: feeder,
         accounts,
       },
       null,

@@ -114,6 +114,373 @@ export namespace perpchain {
         }
     }
 
+    namespace perpetuals {
+
+        namespace v1 {
+
+            enum MarketStatus {
+                MARKET_STATUS_UNSPECIFIED = 0,
+                MARKET_STATUS_ACTIVE = 1,
+                MARKET_STATUS_REDUCE_ONLY = 2,
+                MARKET_STATUS_HALTED = 3
+            }
+
+            interface IMarket {
+                id?: (number|null);
+                ticker?: (string|null);
+                status?: (perpchain.perpetuals.v1.MarketStatus|null);
+                atomicResolution?: (number|null);
+                priceExponent?: (number|null);
+                tickSize?: (Long|null);
+                stepSize?: (Long|null);
+                minOrderSize?: (Long|null);
+                initialMarginPpm?: (number|null);
+                maintenanceMarginPpm?: (number|null);
+                oiLowerCap?: (string|null);
+                oiUpperCap?: (string|null);
+                maxOpenInterest?: (Long|null);
+                interestRatePpm?: (number|null);
+                fundingRateCapPpm?: (number|null);
+                impactNotional?: (string|null);
+            }
+
+            class Market implements IMarket {
+                constructor(properties?: perpchain.perpetuals.v1.IMarket);
+                public id: number;
+                public ticker: string;
+                public status: perpchain.perpetuals.v1.MarketStatus;
+                public atomicResolution: number;
+                public priceExponent: number;
+                public tickSize: Long;
+                public stepSize: Long;
+                public minOrderSize: Long;
+                public initialMarginPpm: number;
+                public maintenanceMarginPpm: number;
+                public oiLowerCap: string;
+                public oiUpperCap: string;
+                public maxOpenInterest: Long;
+                public interestRatePpm: number;
+                public fundingRateCapPpm: number;
+                public impactNotional: string;
+                public static create(properties?: perpchain.perpetuals.v1.IMarket): perpchain.perpetuals.v1.Market;
+                public static encode(message: perpchain.perpetuals.v1.IMarket, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.Market;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMarketState {
+                id?: (number|null);
+                fundingIndex?: (string|null);
+                openInterest?: (string|null);
+                premiumSum?: (Long|null);
+                premiumSamples?: (number|null);
+                lastFundingTime?: (Long|null);
+                lastFundingRatePpm?: (number|null);
+            }
+
+            class MarketState implements IMarketState {
+                constructor(properties?: perpchain.perpetuals.v1.IMarketState);
+                public id: number;
+                public fundingIndex: string;
+                public openInterest: string;
+                public premiumSum: Long;
+                public premiumSamples: number;
+                public lastFundingTime: Long;
+                public lastFundingRatePpm: number;
+                public static create(properties?: perpchain.perpetuals.v1.IMarketState): perpchain.perpetuals.v1.MarketState;
+                public static encode(message: perpchain.perpetuals.v1.IMarketState, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.MarketState;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IParams {
+                authority?: (string|null);
+                fundingIntervalSeconds?: (number|null);
+            }
+
+            class Params implements IParams {
+                constructor(properties?: perpchain.perpetuals.v1.IParams);
+                public authority: string;
+                public fundingIntervalSeconds: number;
+                public static create(properties?: perpchain.perpetuals.v1.IParams): perpchain.perpetuals.v1.Params;
+                public static encode(message: perpchain.perpetuals.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.Params;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgCreateMarket {
+                authority?: (string|null);
+                market?: (perpchain.perpetuals.v1.IMarket|null);
+                initialPrice?: (Long|null);
+            }
+
+            class MsgCreateMarket implements IMsgCreateMarket {
+                constructor(properties?: perpchain.perpetuals.v1.IMsgCreateMarket);
+                public authority: string;
+                public market?: (perpchain.perpetuals.v1.IMarket|null);
+                public initialPrice: Long;
+                public static create(properties?: perpchain.perpetuals.v1.IMsgCreateMarket): perpchain.perpetuals.v1.MsgCreateMarket;
+                public static encode(message: perpchain.perpetuals.v1.IMsgCreateMarket, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.MsgCreateMarket;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdateMarket {
+                authority?: (string|null);
+                market?: (perpchain.perpetuals.v1.IMarket|null);
+            }
+
+            class MsgUpdateMarket implements IMsgUpdateMarket {
+                constructor(properties?: perpchain.perpetuals.v1.IMsgUpdateMarket);
+                public authority: string;
+                public market?: (perpchain.perpetuals.v1.IMarket|null);
+                public static create(properties?: perpchain.perpetuals.v1.IMsgUpdateMarket): perpchain.perpetuals.v1.MsgUpdateMarket;
+                public static encode(message: perpchain.perpetuals.v1.IMsgUpdateMarket, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.MsgUpdateMarket;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdateParams {
+                authority?: (string|null);
+                params?: (perpchain.perpetuals.v1.IParams|null);
+            }
+
+            class MsgUpdateParams implements IMsgUpdateParams {
+                constructor(properties?: perpchain.perpetuals.v1.IMsgUpdateParams);
+                public authority: string;
+                public params?: (perpchain.perpetuals.v1.IParams|null);
+                public static create(properties?: perpchain.perpetuals.v1.IMsgUpdateParams): perpchain.perpetuals.v1.MsgUpdateParams;
+                public static encode(message: perpchain.perpetuals.v1.IMsgUpdateParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.perpetuals.v1.MsgUpdateParams;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+        }
+    }
+
+    namespace prices {
+
+        namespace v1 {
+
+            interface IMarketPrice {
+                marketId?: (number|null);
+                price?: (Long|null);
+                updatedHeight?: (Long|null);
+                updatedTime?: (Long|null);
+                reportedTime?: (Long|null);
+                stale?: (boolean|null);
+            }
+
+            class MarketPrice implements IMarketPrice {
+                constructor(properties?: perpchain.prices.v1.IMarketPrice);
+                public marketId: number;
+                public price: Long;
+                public updatedHeight: Long;
+                public updatedTime: Long;
+                public reportedTime: Long;
+                public stale: boolean;
+                public static create(properties?: perpchain.prices.v1.IMarketPrice): perpchain.prices.v1.MarketPrice;
+                public static encode(message: perpchain.prices.v1.IMarketPrice, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.MarketPrice;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IParams {
+                feeders?: (string[]|null);
+                minChangePpm?: (number|null);
+                maxMovePpm?: (number|null);
+                stalenessSeconds?: (number|null);
+            }
+
+            class Params implements IParams {
+                constructor(properties?: perpchain.prices.v1.IParams);
+                public feeders: string[];
+                public minChangePpm: number;
+                public maxMovePpm: number;
+                public stalenessSeconds: number;
+                public static create(properties?: perpchain.prices.v1.IParams): perpchain.prices.v1.Params;
+                public static encode(message: perpchain.prices.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.Params;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IPriceReport {
+                marketId?: (number|null);
+                price?: (Long|null);
+            }
+
+            class PriceReport implements IPriceReport {
+                constructor(properties?: perpchain.prices.v1.IPriceReport);
+                public marketId: number;
+                public price: Long;
+                public static create(properties?: perpchain.prices.v1.IPriceReport): perpchain.prices.v1.PriceReport;
+                public static encode(message: perpchain.prices.v1.IPriceReport, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.PriceReport;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdatePrices {
+                feeder?: (string|null);
+                prices?: (perpchain.prices.v1.IPriceReport[]|null);
+            }
+
+            class MsgUpdatePrices implements IMsgUpdatePrices {
+                constructor(properties?: perpchain.prices.v1.IMsgUpdatePrices);
+                public feeder: string;
+                public prices: perpchain.prices.v1.IPriceReport[];
+                public static create(properties?: perpchain.prices.v1.IMsgUpdatePrices): perpchain.prices.v1.MsgUpdatePrices;
+                public static encode(message: perpchain.prices.v1.IMsgUpdatePrices, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.MsgUpdatePrices;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgInjectPrices {
+                height?: (Long|null);
+                prices?: (perpchain.prices.v1.IPriceReport[]|null);
+            }
+
+            class MsgInjectPrices implements IMsgInjectPrices {
+                constructor(properties?: perpchain.prices.v1.IMsgInjectPrices);
+                public height: Long;
+                public prices: perpchain.prices.v1.IPriceReport[];
+                public static create(properties?: perpchain.prices.v1.IMsgInjectPrices): perpchain.prices.v1.MsgInjectPrices;
+                public static encode(message: perpchain.prices.v1.IMsgInjectPrices, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.MsgInjectPrices;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IVoteExtension {
+                prices?: (perpchain.prices.v1.IPriceReport[]|null);
+            }
+
+            class VoteExtension implements IVoteExtension {
+                constructor(properties?: perpchain.prices.v1.IVoteExtension);
+                public prices: perpchain.prices.v1.IPriceReport[];
+                public static create(properties?: perpchain.prices.v1.IVoteExtension): perpchain.prices.v1.VoteExtension;
+                public static encode(message: perpchain.prices.v1.IVoteExtension, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.VoteExtension;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdateParams {
+                authority?: (string|null);
+                params?: (perpchain.prices.v1.IParams|null);
+            }
+
+            class MsgUpdateParams implements IMsgUpdateParams {
+                constructor(properties?: perpchain.prices.v1.IMsgUpdateParams);
+                public authority: string;
+                public params?: (perpchain.prices.v1.IParams|null);
+                public static create(properties?: perpchain.prices.v1.IMsgUpdateParams): perpchain.prices.v1.MsgUpdateParams;
+                public static encode(message: perpchain.prices.v1.IMsgUpdateParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.MsgUpdateParams;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+        }
+    }
+
+    namespace subaccounts {
+
+        namespace v1 {
+
+            interface IPosition {
+                marketId?: (number|null);
+                size?: (string|null);
+                costBasis?: (string|null);
+                fundingIndex?: (string|null);
+                fundingCarry?: (string|null);
+            }
+
+            class Position implements IPosition {
+                constructor(properties?: perpchain.subaccounts.v1.IPosition);
+                public marketId: number;
+                public size: string;
+                public costBasis: string;
+                public fundingIndex: string;
+                public fundingCarry: string;
+                public static create(properties?: perpchain.subaccounts.v1.IPosition): perpchain.subaccounts.v1.Position;
+                public static encode(message: perpchain.subaccounts.v1.IPosition, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.subaccounts.v1.Position;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface ISubaccount {
+                owner?: (string|null);
+                number?: (number|null);
+                collateral?: (string|null);
+                positions?: (perpchain.subaccounts.v1.IPosition[]|null);
+            }
+
+            class Subaccount implements ISubaccount {
+                constructor(properties?: perpchain.subaccounts.v1.ISubaccount);
+                public owner: string;
+                public number: number;
+                public collateral: string;
+                public positions: perpchain.subaccounts.v1.IPosition[];
+                public static create(properties?: perpchain.subaccounts.v1.ISubaccount): perpchain.subaccounts.v1.Subaccount;
+                public static encode(message: perpchain.subaccounts.v1.ISubaccount, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.subaccounts.v1.Subaccount;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgDeposit {
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                amount?: (string|null);
+            }
+
+            class MsgDeposit implements IMsgDeposit {
+                constructor(properties?: perpchain.subaccounts.v1.IMsgDeposit);
+                public owner: string;
+                public subaccountNumber: number;
+                public amount: string;
+                public static create(properties?: perpchain.subaccounts.v1.IMsgDeposit): perpchain.subaccounts.v1.MsgDeposit;
+                public static encode(message: perpchain.subaccounts.v1.IMsgDeposit, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.subaccounts.v1.MsgDeposit;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgWithdraw {
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                amount?: (string|null);
+                recipient?: (string|null);
+            }
+
+            class MsgWithdraw implements IMsgWithdraw {
+                constructor(properties?: perpchain.subaccounts.v1.IMsgWithdraw);
+                public owner: string;
+                public subaccountNumber: number;
+                public amount: string;
+                public recipient: string;
+                public static create(properties?: perpchain.subaccounts.v1.IMsgWithdraw): perpchain.subaccounts.v1.MsgWithdraw;
+                public static encode(message: perpchain.subaccounts.v1.IMsgWithdraw, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.subaccounts.v1.MsgWithdraw;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgTransfer {
+                owner?: (string|null);
+                fromNumber?: (number|null);
+                toOwner?: (string|null);
+                toNumber?: (number|null);
+                amount?: (string|null);
+            }
+
+            class MsgTransfer implements IMsgTransfer {
+                constructor(properties?: perpchain.subaccounts.v1.IMsgTransfer);
+                public owner: string;
+                public fromNumber: number;
+                public toOwner: string;
+                public toNumber: number;
+                public amount: string;
+                public static create(properties?: perpchain.subaccounts.v1.IMsgTransfer): perpchain.subaccounts.v1.MsgTransfer;
+                public static encode(message: perpchain.subaccounts.v1.IMsgTransfer, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.subaccounts.v1.MsgTransfer;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+        }
+    }
+
     namespace tx {
 
         namespace v1 {

@@ -973,6 +973,3338 @@ export const perpchain = $root.perpchain = (() => {
         return node;
     })();
 
+    perpchain.perpetuals = (function() {
+
+        /**
+         * Namespace perpetuals.
+         * @memberof perpchain
+         * @namespace
+         */
+        const perpetuals = {};
+
+        perpetuals.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof perpchain.perpetuals
+             * @namespace
+             */
+            const v1 = {};
+
+            /**
+             * MarketStatus enum.
+             * @name perpchain.perpetuals.v1.MarketStatus
+             * @enum {number}
+             * @property {number} MARKET_STATUS_UNSPECIFIED=0 MARKET_STATUS_UNSPECIFIED value
+             * @property {number} MARKET_STATUS_ACTIVE=1 MARKET_STATUS_ACTIVE value
+             * @property {number} MARKET_STATUS_REDUCE_ONLY=2 MARKET_STATUS_REDUCE_ONLY value
+             * @property {number} MARKET_STATUS_HALTED=3 MARKET_STATUS_HALTED value
+             */
+            v1.MarketStatus = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "MARKET_STATUS_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "MARKET_STATUS_ACTIVE"] = 1;
+                values[valuesById[2] = "MARKET_STATUS_REDUCE_ONLY"] = 2;
+                values[valuesById[3] = "MARKET_STATUS_HALTED"] = 3;
+                return values;
+            })();
+
+            v1.Market = (function() {
+
+                /**
+                 * Properties of a Market.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IMarket
+                 * @property {number|null} [id] Market id
+                 * @property {string|null} [ticker] Market ticker
+                 * @property {perpchain.perpetuals.v1.MarketStatus|null} [status] Market status
+                 * @property {number|null} [atomicResolution] Market atomicResolution
+                 * @property {number|null} [priceExponent] Market priceExponent
+                 * @property {Long|null} [tickSize] Market tickSize
+                 * @property {Long|null} [stepSize] Market stepSize
+                 * @property {Long|null} [minOrderSize] Market minOrderSize
+                 * @property {number|null} [initialMarginPpm] Market initialMarginPpm
+                 * @property {number|null} [maintenanceMarginPpm] Market maintenanceMarginPpm
+                 * @property {string|null} [oiLowerCap] Market oiLowerCap
+                 * @property {string|null} [oiUpperCap] Market oiUpperCap
+                 * @property {Long|null} [maxOpenInterest] Market maxOpenInterest
+                 * @property {number|null} [interestRatePpm] Market interestRatePpm
+                 * @property {number|null} [fundingRateCapPpm] Market fundingRateCapPpm
+                 * @property {string|null} [impactNotional] Market impactNotional
+                 */
+
+                /**
+                 * Constructs a new Market.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a Market.
+                 * @implements IMarket
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IMarket=} [properties] Properties to set
+                 */
+                function Market(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Market id.
+                 * @member {number} id
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.id = 0;
+
+                /**
+                 * Market ticker.
+                 * @member {string} ticker
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.ticker = "";
+
+                /**
+                 * Market status.
+                 * @member {perpchain.perpetuals.v1.MarketStatus} status
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.status = 0;
+
+                /**
+                 * Market atomicResolution.
+                 * @member {number} atomicResolution
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.atomicResolution = 0;
+
+                /**
+                 * Market priceExponent.
+                 * @member {number} priceExponent
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.priceExponent = 0;
+
+                /**
+                 * Market tickSize.
+                 * @member {Long} tickSize
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.tickSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Market stepSize.
+                 * @member {Long} stepSize
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.stepSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Market minOrderSize.
+                 * @member {Long} minOrderSize
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.minOrderSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Market initialMarginPpm.
+                 * @member {number} initialMarginPpm
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.initialMarginPpm = 0;
+
+                /**
+                 * Market maintenanceMarginPpm.
+                 * @member {number} maintenanceMarginPpm
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.maintenanceMarginPpm = 0;
+
+                /**
+                 * Market oiLowerCap.
+                 * @member {string} oiLowerCap
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.oiLowerCap = "";
+
+                /**
+                 * Market oiUpperCap.
+                 * @member {string} oiUpperCap
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.oiUpperCap = "";
+
+                /**
+                 * Market maxOpenInterest.
+                 * @member {Long} maxOpenInterest
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.maxOpenInterest = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Market interestRatePpm.
+                 * @member {number} interestRatePpm
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.interestRatePpm = 0;
+
+                /**
+                 * Market fundingRateCapPpm.
+                 * @member {number} fundingRateCapPpm
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.fundingRateCapPpm = 0;
+
+                /**
+                 * Market impactNotional.
+                 * @member {string} impactNotional
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @instance
+                 */
+                Market.prototype.impactNotional = "";
+
+                /**
+                 * Creates a new Market instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMarket=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.Market} Market instance
+                 */
+                Market.create = function create(properties) {
+                    return new Market(properties);
+                };
+
+                /**
+                 * Encodes the specified Market message. Does not implicitly {@link perpchain.perpetuals.v1.Market.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMarket} message Market message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Market.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.id);
+                    if (message.ticker != null && Object.hasOwnProperty.call(message, "ticker"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.ticker);
+                    if (message.status != null && Object.hasOwnProperty.call(message, "status"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int32(message.status);
+                    if (message.atomicResolution != null && Object.hasOwnProperty.call(message, "atomicResolution"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).sint32(message.atomicResolution);
+                    if (message.priceExponent != null && Object.hasOwnProperty.call(message, "priceExponent"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).sint32(message.priceExponent);
+                    if (message.tickSize != null && Object.hasOwnProperty.call(message, "tickSize"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.tickSize);
+                    if (message.stepSize != null && Object.hasOwnProperty.call(message, "stepSize"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.stepSize);
+                    if (message.minOrderSize != null && Object.hasOwnProperty.call(message, "minOrderSize"))
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.minOrderSize);
+                    if (message.initialMarginPpm != null && Object.hasOwnProperty.call(message, "initialMarginPpm"))
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.initialMarginPpm);
+                    if (message.maintenanceMarginPpm != null && Object.hasOwnProperty.call(message, "maintenanceMarginPpm"))
+                        writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.maintenanceMarginPpm);
+                    if (message.oiLowerCap != null && Object.hasOwnProperty.call(message, "oiLowerCap"))
+                        writer.uint32(/* id 11, wireType 2 =*/90).string(message.oiLowerCap);
+                    if (message.oiUpperCap != null && Object.hasOwnProperty.call(message, "oiUpperCap"))
+                        writer.uint32(/* id 12, wireType 2 =*/98).string(message.oiUpperCap);
+                    if (message.maxOpenInterest != null && Object.hasOwnProperty.call(message, "maxOpenInterest"))
+                        writer.uint32(/* id 13, wireType 0 =*/104).uint64(message.maxOpenInterest);
+                    if (message.interestRatePpm != null && Object.hasOwnProperty.call(message, "interestRatePpm"))
+                        writer.uint32(/* id 14, wireType 0 =*/112).sint32(message.interestRatePpm);
+                    if (message.fundingRateCapPpm != null && Object.hasOwnProperty.call(message, "fundingRateCapPpm"))
+                        writer.uint32(/* id 15, wireType 0 =*/120).uint32(message.fundingRateCapPpm);
+                    if (message.impactNotional != null && Object.hasOwnProperty.call(message, "impactNotional"))
+                        writer.uint32(/* id 16, wireType 2 =*/130).string(message.impactNotional);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Market message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.Market} Market
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Market.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.Market();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.id = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.ticker = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.status = reader.int32();
+                                break;
+                            }
+                        case 4: {
+                                message.atomicResolution = reader.sint32();
+                                break;
+                            }
+                        case 5: {
+                                message.priceExponent = reader.sint32();
+                                break;
+                            }
+                        case 6: {
+                                message.tickSize = reader.uint64();
+                                break;
+                            }
+                        case 7: {
+                                message.stepSize = reader.uint64();
+                                break;
+                            }
+                        case 8: {
+                                message.minOrderSize = reader.uint64();
+                                break;
+                            }
+                        case 9: {
+                                message.initialMarginPpm = reader.uint32();
+                                break;
+                            }
+                        case 10: {
+                                message.maintenanceMarginPpm = reader.uint32();
+                                break;
+                            }
+                        case 11: {
+                                message.oiLowerCap = reader.string();
+                                break;
+                            }
+                        case 12: {
+                                message.oiUpperCap = reader.string();
+                                break;
+                            }
+                        case 13: {
+                                message.maxOpenInterest = reader.uint64();
+                                break;
+                            }
+                        case 14: {
+                                message.interestRatePpm = reader.sint32();
+                                break;
+                            }
+                        case 15: {
+                                message.fundingRateCapPpm = reader.uint32();
+                                break;
+                            }
+                        case 16: {
+                                message.impactNotional = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Market
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.Market
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Market.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.Market";
+                };
+
+                return Market;
+            })();
+
+            v1.MarketState = (function() {
+
+                /**
+                 * Properties of a MarketState.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IMarketState
+                 * @property {number|null} [id] MarketState id
+                 * @property {string|null} [fundingIndex] MarketState fundingIndex
+                 * @property {string|null} [openInterest] MarketState openInterest
+                 * @property {Long|null} [premiumSum] MarketState premiumSum
+                 * @property {number|null} [premiumSamples] MarketState premiumSamples
+                 * @property {Long|null} [lastFundingTime] MarketState lastFundingTime
+                 * @property {number|null} [lastFundingRatePpm] MarketState lastFundingRatePpm
+                 */
+
+                /**
+                 * Constructs a new MarketState.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a MarketState.
+                 * @implements IMarketState
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IMarketState=} [properties] Properties to set
+                 */
+                function MarketState(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MarketState id.
+                 * @member {number} id
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.id = 0;
+
+                /**
+                 * MarketState fundingIndex.
+                 * @member {string} fundingIndex
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.fundingIndex = "";
+
+                /**
+                 * MarketState openInterest.
+                 * @member {string} openInterest
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.openInterest = "";
+
+                /**
+                 * MarketState premiumSum.
+                 * @member {Long} premiumSum
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.premiumSum = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MarketState premiumSamples.
+                 * @member {number} premiumSamples
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.premiumSamples = 0;
+
+                /**
+                 * MarketState lastFundingTime.
+                 * @member {Long} lastFundingTime
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.lastFundingTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MarketState lastFundingRatePpm.
+                 * @member {number} lastFundingRatePpm
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @instance
+                 */
+                MarketState.prototype.lastFundingRatePpm = 0;
+
+                /**
+                 * Creates a new MarketState instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMarketState=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.MarketState} MarketState instance
+                 */
+                MarketState.create = function create(properties) {
+                    return new MarketState(properties);
+                };
+
+                /**
+                 * Encodes the specified MarketState message. Does not implicitly {@link perpchain.perpetuals.v1.MarketState.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMarketState} message MarketState message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MarketState.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.id);
+                    if (message.fundingIndex != null && Object.hasOwnProperty.call(message, "fundingIndex"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.fundingIndex);
+                    if (message.openInterest != null && Object.hasOwnProperty.call(message, "openInterest"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.openInterest);
+                    if (message.premiumSum != null && Object.hasOwnProperty.call(message, "premiumSum"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).sint64(message.premiumSum);
+                    if (message.premiumSamples != null && Object.hasOwnProperty.call(message, "premiumSamples"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.premiumSamples);
+                    if (message.lastFundingTime != null && Object.hasOwnProperty.call(message, "lastFundingTime"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).int64(message.lastFundingTime);
+                    if (message.lastFundingRatePpm != null && Object.hasOwnProperty.call(message, "lastFundingRatePpm"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).sint32(message.lastFundingRatePpm);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MarketState message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.MarketState} MarketState
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MarketState.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.MarketState();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.id = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.fundingIndex = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.openInterest = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.premiumSum = reader.sint64();
+                                break;
+                            }
+                        case 5: {
+                                message.premiumSamples = reader.uint32();
+                                break;
+                            }
+                        case 6: {
+                                message.lastFundingTime = reader.int64();
+                                break;
+                            }
+                        case 7: {
+                                message.lastFundingRatePpm = reader.sint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MarketState
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.MarketState
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MarketState.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.MarketState";
+                };
+
+                return MarketState;
+            })();
+
+            v1.Params = (function() {
+
+                /**
+                 * Properties of a Params.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IParams
+                 * @property {string|null} [authority] Params authority
+                 * @property {number|null} [fundingIntervalSeconds] Params fundingIntervalSeconds
+                 */
+
+                /**
+                 * Constructs a new Params.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a Params.
+                 * @implements IParams
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IParams=} [properties] Properties to set
+                 */
+                function Params(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Params authority.
+                 * @member {string} authority
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @instance
+                 */
+                Params.prototype.authority = "";
+
+                /**
+                 * Params fundingIntervalSeconds.
+                 * @member {number} fundingIntervalSeconds
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @instance
+                 */
+                Params.prototype.fundingIntervalSeconds = 0;
+
+                /**
+                 * Creates a new Params instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IParams=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.Params} Params instance
+                 */
+                Params.create = function create(properties) {
+                    return new Params(properties);
+                };
+
+                /**
+                 * Encodes the specified Params message. Does not implicitly {@link perpchain.perpetuals.v1.Params.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IParams} message Params message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Params.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.fundingIntervalSeconds != null && Object.hasOwnProperty.call(message, "fundingIntervalSeconds"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.fundingIntervalSeconds);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Params message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.Params} Params
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Params.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.Params();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.fundingIntervalSeconds = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Params
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.Params
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Params.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.Params";
+                };
+
+                return Params;
+            })();
+
+            v1.MsgCreateMarket = (function() {
+
+                /**
+                 * Properties of a MsgCreateMarket.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IMsgCreateMarket
+                 * @property {string|null} [authority] MsgCreateMarket authority
+                 * @property {perpchain.perpetuals.v1.IMarket|null} [market] MsgCreateMarket market
+                 * @property {Long|null} [initialPrice] MsgCreateMarket initialPrice
+                 */
+
+                /**
+                 * Constructs a new MsgCreateMarket.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a MsgCreateMarket.
+                 * @implements IMsgCreateMarket
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IMsgCreateMarket=} [properties] Properties to set
+                 */
+                function MsgCreateMarket(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgCreateMarket authority.
+                 * @member {string} authority
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @instance
+                 */
+                MsgCreateMarket.prototype.authority = "";
+
+                /**
+                 * MsgCreateMarket market.
+                 * @member {perpchain.perpetuals.v1.IMarket|null|undefined} market
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @instance
+                 */
+                MsgCreateMarket.prototype.market = null;
+
+                /**
+                 * MsgCreateMarket initialPrice.
+                 * @member {Long} initialPrice
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @instance
+                 */
+                MsgCreateMarket.prototype.initialPrice = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new MsgCreateMarket instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgCreateMarket=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.MsgCreateMarket} MsgCreateMarket instance
+                 */
+                MsgCreateMarket.create = function create(properties) {
+                    return new MsgCreateMarket(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgCreateMarket message. Does not implicitly {@link perpchain.perpetuals.v1.MsgCreateMarket.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgCreateMarket} message MsgCreateMarket message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgCreateMarket.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.market != null && Object.hasOwnProperty.call(message, "market"))
+                        $root.perpchain.perpetuals.v1.Market.encode(message.market, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    if (message.initialPrice != null && Object.hasOwnProperty.call(message, "initialPrice"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.initialPrice);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgCreateMarket message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.MsgCreateMarket} MsgCreateMarket
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgCreateMarket.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.MsgCreateMarket();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.market = $root.perpchain.perpetuals.v1.Market.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 3: {
+                                message.initialPrice = reader.uint64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgCreateMarket
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.MsgCreateMarket
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgCreateMarket.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.MsgCreateMarket";
+                };
+
+                return MsgCreateMarket;
+            })();
+
+            v1.MsgUpdateMarket = (function() {
+
+                /**
+                 * Properties of a MsgUpdateMarket.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IMsgUpdateMarket
+                 * @property {string|null} [authority] MsgUpdateMarket authority
+                 * @property {perpchain.perpetuals.v1.IMarket|null} [market] MsgUpdateMarket market
+                 */
+
+                /**
+                 * Constructs a new MsgUpdateMarket.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a MsgUpdateMarket.
+                 * @implements IMsgUpdateMarket
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateMarket=} [properties] Properties to set
+                 */
+                function MsgUpdateMarket(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdateMarket authority.
+                 * @member {string} authority
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @instance
+                 */
+                MsgUpdateMarket.prototype.authority = "";
+
+                /**
+                 * MsgUpdateMarket market.
+                 * @member {perpchain.perpetuals.v1.IMarket|null|undefined} market
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @instance
+                 */
+                MsgUpdateMarket.prototype.market = null;
+
+                /**
+                 * Creates a new MsgUpdateMarket instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateMarket=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.MsgUpdateMarket} MsgUpdateMarket instance
+                 */
+                MsgUpdateMarket.create = function create(properties) {
+                    return new MsgUpdateMarket(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdateMarket message. Does not implicitly {@link perpchain.perpetuals.v1.MsgUpdateMarket.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateMarket} message MsgUpdateMarket message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdateMarket.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.market != null && Object.hasOwnProperty.call(message, "market"))
+                        $root.perpchain.perpetuals.v1.Market.encode(message.market, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdateMarket message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.MsgUpdateMarket} MsgUpdateMarket
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdateMarket.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.MsgUpdateMarket();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.market = $root.perpchain.perpetuals.v1.Market.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdateMarket
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateMarket
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdateMarket.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.MsgUpdateMarket";
+                };
+
+                return MsgUpdateMarket;
+            })();
+
+            v1.MsgUpdateParams = (function() {
+
+                /**
+                 * Properties of a MsgUpdateParams.
+                 * @memberof perpchain.perpetuals.v1
+                 * @interface IMsgUpdateParams
+                 * @property {string|null} [authority] MsgUpdateParams authority
+                 * @property {perpchain.perpetuals.v1.IParams|null} [params] MsgUpdateParams params
+                 */
+
+                /**
+                 * Constructs a new MsgUpdateParams.
+                 * @memberof perpchain.perpetuals.v1
+                 * @classdesc Represents a MsgUpdateParams.
+                 * @implements IMsgUpdateParams
+                 * @constructor
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateParams=} [properties] Properties to set
+                 */
+                function MsgUpdateParams(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdateParams authority.
+                 * @member {string} authority
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.authority = "";
+
+                /**
+                 * MsgUpdateParams params.
+                 * @member {perpchain.perpetuals.v1.IParams|null|undefined} params
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.params = null;
+
+                /**
+                 * Creates a new MsgUpdateParams instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateParams=} [properties] Properties to set
+                 * @returns {perpchain.perpetuals.v1.MsgUpdateParams} MsgUpdateParams instance
+                 */
+                MsgUpdateParams.create = function create(properties) {
+                    return new MsgUpdateParams(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdateParams message. Does not implicitly {@link perpchain.perpetuals.v1.MsgUpdateParams.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.perpetuals.v1.IMsgUpdateParams} message MsgUpdateParams message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdateParams.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.params != null && Object.hasOwnProperty.call(message, "params"))
+                        $root.perpchain.perpetuals.v1.Params.encode(message.params, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdateParams message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.perpetuals.v1.MsgUpdateParams} MsgUpdateParams
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdateParams.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.perpetuals.v1.MsgUpdateParams();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.params = $root.perpchain.perpetuals.v1.Params.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdateParams
+                 * @function getTypeUrl
+                 * @memberof perpchain.perpetuals.v1.MsgUpdateParams
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdateParams.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.perpetuals.v1.MsgUpdateParams";
+                };
+
+                return MsgUpdateParams;
+            })();
+
+            return v1;
+        })();
+
+        return perpetuals;
+    })();
+
+    perpchain.prices = (function() {
+
+        /**
+         * Namespace prices.
+         * @memberof perpchain
+         * @namespace
+         */
+        const prices = {};
+
+        prices.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof perpchain.prices
+             * @namespace
+             */
+            const v1 = {};
+
+            v1.MarketPrice = (function() {
+
+                /**
+                 * Properties of a MarketPrice.
+                 * @memberof perpchain.prices.v1
+                 * @interface IMarketPrice
+                 * @property {number|null} [marketId] MarketPrice marketId
+                 * @property {Long|null} [price] MarketPrice price
+                 * @property {Long|null} [updatedHeight] MarketPrice updatedHeight
+                 * @property {Long|null} [updatedTime] MarketPrice updatedTime
+                 * @property {Long|null} [reportedTime] MarketPrice reportedTime
+                 * @property {boolean|null} [stale] MarketPrice stale
+                 */
+
+                /**
+                 * Constructs a new MarketPrice.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a MarketPrice.
+                 * @implements IMarketPrice
+                 * @constructor
+                 * @param {perpchain.prices.v1.IMarketPrice=} [properties] Properties to set
+                 */
+                function MarketPrice(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MarketPrice marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.marketId = 0;
+
+                /**
+                 * MarketPrice price.
+                 * @member {Long} price
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.price = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MarketPrice updatedHeight.
+                 * @member {Long} updatedHeight
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.updatedHeight = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MarketPrice updatedTime.
+                 * @member {Long} updatedTime
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.updatedTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MarketPrice reportedTime.
+                 * @member {Long} reportedTime
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.reportedTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MarketPrice stale.
+                 * @member {boolean} stale
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @instance
+                 */
+                MarketPrice.prototype.stale = false;
+
+                /**
+                 * Creates a new MarketPrice instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @static
+                 * @param {perpchain.prices.v1.IMarketPrice=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.MarketPrice} MarketPrice instance
+                 */
+                MarketPrice.create = function create(properties) {
+                    return new MarketPrice(properties);
+                };
+
+                /**
+                 * Encodes the specified MarketPrice message. Does not implicitly {@link perpchain.prices.v1.MarketPrice.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @static
+                 * @param {perpchain.prices.v1.IMarketPrice} message MarketPrice message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MarketPrice.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.marketId);
+                    if (message.price != null && Object.hasOwnProperty.call(message, "price"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.price);
+                    if (message.updatedHeight != null && Object.hasOwnProperty.call(message, "updatedHeight"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int64(message.updatedHeight);
+                    if (message.updatedTime != null && Object.hasOwnProperty.call(message, "updatedTime"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).int64(message.updatedTime);
+                    if (message.reportedTime != null && Object.hasOwnProperty.call(message, "reportedTime"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int64(message.reportedTime);
+                    if (message.stale != null && Object.hasOwnProperty.call(message, "stale"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).bool(message.stale);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MarketPrice message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.MarketPrice} MarketPrice
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MarketPrice.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.MarketPrice();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.price = reader.uint64();
+                                break;
+                            }
+                        case 3: {
+                                message.updatedHeight = reader.int64();
+                                break;
+                            }
+                        case 4: {
+                                message.updatedTime = reader.int64();
+                                break;
+                            }
+                        case 5: {
+                                message.reportedTime = reader.int64();
+                                break;
+                            }
+                        case 6: {
+                                message.stale = reader.bool();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MarketPrice
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.MarketPrice
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MarketPrice.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.MarketPrice";
+                };
+
+                return MarketPrice;
+            })();
+
+            v1.Params = (function() {
+
+                /**
+                 * Properties of a Params.
+                 * @memberof perpchain.prices.v1
+                 * @interface IParams
+                 * @property {Array.<string>|null} [feeders] Params feeders
+                 * @property {number|null} [minChangePpm] Params minChangePpm
+                 * @property {number|null} [maxMovePpm] Params maxMovePpm
+                 * @property {number|null} [stalenessSeconds] Params stalenessSeconds
+                 */
+
+                /**
+                 * Constructs a new Params.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a Params.
+                 * @implements IParams
+                 * @constructor
+                 * @param {perpchain.prices.v1.IParams=} [properties] Properties to set
+                 */
+                function Params(properties) {
+                    this.feeders = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Params feeders.
+                 * @member {Array.<string>} feeders
+                 * @memberof perpchain.prices.v1.Params
+                 * @instance
+                 */
+                Params.prototype.feeders = $util.emptyArray;
+
+                /**
+                 * Params minChangePpm.
+                 * @member {number} minChangePpm
+                 * @memberof perpchain.prices.v1.Params
+                 * @instance
+                 */
+                Params.prototype.minChangePpm = 0;
+
+                /**
+                 * Params maxMovePpm.
+                 * @member {number} maxMovePpm
+                 * @memberof perpchain.prices.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxMovePpm = 0;
+
+                /**
+                 * Params stalenessSeconds.
+                 * @member {number} stalenessSeconds
+                 * @memberof perpchain.prices.v1.Params
+                 * @instance
+                 */
+                Params.prototype.stalenessSeconds = 0;
+
+                /**
+                 * Creates a new Params instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.Params
+                 * @static
+                 * @param {perpchain.prices.v1.IParams=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.Params} Params instance
+                 */
+                Params.create = function create(properties) {
+                    return new Params(properties);
+                };
+
+                /**
+                 * Encodes the specified Params message. Does not implicitly {@link perpchain.prices.v1.Params.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.Params
+                 * @static
+                 * @param {perpchain.prices.v1.IParams} message Params message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Params.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.feeders != null && message.feeders.length)
+                        for (let i = 0; i < message.feeders.length; ++i)
+                            writer.uint32(/* id 1, wireType 2 =*/10).string(message.feeders[i]);
+                    if (message.minChangePpm != null && Object.hasOwnProperty.call(message, "minChangePpm"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.minChangePpm);
+                    if (message.maxMovePpm != null && Object.hasOwnProperty.call(message, "maxMovePpm"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.maxMovePpm);
+                    if (message.stalenessSeconds != null && Object.hasOwnProperty.call(message, "stalenessSeconds"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.stalenessSeconds);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Params message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.Params
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.Params} Params
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Params.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.Params();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                if (!(message.feeders && message.feeders.length))
+                                    message.feeders = [];
+                                message.feeders.push(reader.string());
+                                break;
+                            }
+                        case 2: {
+                                message.minChangePpm = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.maxMovePpm = reader.uint32();
+                                break;
+                            }
+                        case 4: {
+                                message.stalenessSeconds = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Params
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.Params
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Params.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.Params";
+                };
+
+                return Params;
+            })();
+
+            v1.PriceReport = (function() {
+
+                /**
+                 * Properties of a PriceReport.
+                 * @memberof perpchain.prices.v1
+                 * @interface IPriceReport
+                 * @property {number|null} [marketId] PriceReport marketId
+                 * @property {Long|null} [price] PriceReport price
+                 */
+
+                /**
+                 * Constructs a new PriceReport.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a PriceReport.
+                 * @implements IPriceReport
+                 * @constructor
+                 * @param {perpchain.prices.v1.IPriceReport=} [properties] Properties to set
+                 */
+                function PriceReport(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * PriceReport marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @instance
+                 */
+                PriceReport.prototype.marketId = 0;
+
+                /**
+                 * PriceReport price.
+                 * @member {Long} price
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @instance
+                 */
+                PriceReport.prototype.price = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new PriceReport instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @static
+                 * @param {perpchain.prices.v1.IPriceReport=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.PriceReport} PriceReport instance
+                 */
+                PriceReport.create = function create(properties) {
+                    return new PriceReport(properties);
+                };
+
+                /**
+                 * Encodes the specified PriceReport message. Does not implicitly {@link perpchain.prices.v1.PriceReport.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @static
+                 * @param {perpchain.prices.v1.IPriceReport} message PriceReport message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                PriceReport.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.marketId);
+                    if (message.price != null && Object.hasOwnProperty.call(message, "price"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.price);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a PriceReport message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.PriceReport} PriceReport
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                PriceReport.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.PriceReport();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.price = reader.uint64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for PriceReport
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.PriceReport
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                PriceReport.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.PriceReport";
+                };
+
+                return PriceReport;
+            })();
+
+            v1.MsgUpdatePrices = (function() {
+
+                /**
+                 * Properties of a MsgUpdatePrices.
+                 * @memberof perpchain.prices.v1
+                 * @interface IMsgUpdatePrices
+                 * @property {string|null} [feeder] MsgUpdatePrices feeder
+                 * @property {Array.<perpchain.prices.v1.IPriceReport>|null} [prices] MsgUpdatePrices prices
+                 */
+
+                /**
+                 * Constructs a new MsgUpdatePrices.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a MsgUpdatePrices.
+                 * @implements IMsgUpdatePrices
+                 * @constructor
+                 * @param {perpchain.prices.v1.IMsgUpdatePrices=} [properties] Properties to set
+                 */
+                function MsgUpdatePrices(properties) {
+                    this.prices = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdatePrices feeder.
+                 * @member {string} feeder
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @instance
+                 */
+                MsgUpdatePrices.prototype.feeder = "";
+
+                /**
+                 * MsgUpdatePrices prices.
+                 * @member {Array.<perpchain.prices.v1.IPriceReport>} prices
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @instance
+                 */
+                MsgUpdatePrices.prototype.prices = $util.emptyArray;
+
+                /**
+                 * Creates a new MsgUpdatePrices instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgUpdatePrices=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.MsgUpdatePrices} MsgUpdatePrices instance
+                 */
+                MsgUpdatePrices.create = function create(properties) {
+                    return new MsgUpdatePrices(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdatePrices message. Does not implicitly {@link perpchain.prices.v1.MsgUpdatePrices.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgUpdatePrices} message MsgUpdatePrices message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdatePrices.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.feeder != null && Object.hasOwnProperty.call(message, "feeder"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.feeder);
+                    if (message.prices != null && message.prices.length)
+                        for (let i = 0; i < message.prices.length; ++i)
+                            $root.perpchain.prices.v1.PriceReport.encode(message.prices[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdatePrices message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.MsgUpdatePrices} MsgUpdatePrices
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdatePrices.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.MsgUpdatePrices();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.feeder = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                if (!(message.prices && message.prices.length))
+                                    message.prices = [];
+                                message.prices.push($root.perpchain.prices.v1.PriceReport.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdatePrices
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.MsgUpdatePrices
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdatePrices.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.MsgUpdatePrices";
+                };
+
+                return MsgUpdatePrices;
+            })();
+
+            v1.MsgInjectPrices = (function() {
+
+                /**
+                 * Properties of a MsgInjectPrices.
+                 * @memberof perpchain.prices.v1
+                 * @interface IMsgInjectPrices
+                 * @property {Long|null} [height] MsgInjectPrices height
+                 * @property {Array.<perpchain.prices.v1.IPriceReport>|null} [prices] MsgInjectPrices prices
+                 */
+
+                /**
+                 * Constructs a new MsgInjectPrices.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a MsgInjectPrices.
+                 * @implements IMsgInjectPrices
+                 * @constructor
+                 * @param {perpchain.prices.v1.IMsgInjectPrices=} [properties] Properties to set
+                 */
+                function MsgInjectPrices(properties) {
+                    this.prices = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgInjectPrices height.
+                 * @member {Long} height
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @instance
+                 */
+                MsgInjectPrices.prototype.height = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MsgInjectPrices prices.
+                 * @member {Array.<perpchain.prices.v1.IPriceReport>} prices
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @instance
+                 */
+                MsgInjectPrices.prototype.prices = $util.emptyArray;
+
+                /**
+                 * Creates a new MsgInjectPrices instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgInjectPrices=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.MsgInjectPrices} MsgInjectPrices instance
+                 */
+                MsgInjectPrices.create = function create(properties) {
+                    return new MsgInjectPrices(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgInjectPrices message. Does not implicitly {@link perpchain.prices.v1.MsgInjectPrices.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgInjectPrices} message MsgInjectPrices message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgInjectPrices.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.height != null && Object.hasOwnProperty.call(message, "height"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).int64(message.height);
+                    if (message.prices != null && message.prices.length)
+                        for (let i = 0; i < message.prices.length; ++i)
+                            $root.perpchain.prices.v1.PriceReport.encode(message.prices[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgInjectPrices message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.MsgInjectPrices} MsgInjectPrices
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgInjectPrices.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.MsgInjectPrices();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.height = reader.int64();
+                                break;
+                            }
+                        case 2: {
+                                if (!(message.prices && message.prices.length))
+                                    message.prices = [];
+                                message.prices.push($root.perpchain.prices.v1.PriceReport.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgInjectPrices
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgInjectPrices.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.MsgInjectPrices";
+                };
+
+                return MsgInjectPrices;
+            })();
+
+            v1.VoteExtension = (function() {
+
+                /**
+                 * Properties of a VoteExtension.
+                 * @memberof perpchain.prices.v1
+                 * @interface IVoteExtension
+                 * @property {Array.<perpchain.prices.v1.IPriceReport>|null} [prices] VoteExtension prices
+                 */
+
+                /**
+                 * Constructs a new VoteExtension.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a VoteExtension.
+                 * @implements IVoteExtension
+                 * @constructor
+                 * @param {perpchain.prices.v1.IVoteExtension=} [properties] Properties to set
+                 */
+                function VoteExtension(properties) {
+                    this.prices = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * VoteExtension prices.
+                 * @member {Array.<perpchain.prices.v1.IPriceReport>} prices
+                 * @memberof perpchain.prices.v1.VoteExtension
+                 * @instance
+                 */
+                VoteExtension.prototype.prices = $util.emptyArray;
+
+                /**
+                 * Creates a new VoteExtension instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.VoteExtension
+                 * @static
+                 * @param {perpchain.prices.v1.IVoteExtension=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.VoteExtension} VoteExtension instance
+                 */
+                VoteExtension.create = function create(properties) {
+                    return new VoteExtension(properties);
+                };
+
+                /**
+                 * Encodes the specified VoteExtension message. Does not implicitly {@link perpchain.prices.v1.VoteExtension.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.VoteExtension
+                 * @static
+                 * @param {perpchain.prices.v1.IVoteExtension} message VoteExtension message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                VoteExtension.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.prices != null && message.prices.length)
+                        for (let i = 0; i < message.prices.length; ++i)
+                            $root.perpchain.prices.v1.PriceReport.encode(message.prices[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a VoteExtension message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.VoteExtension
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.VoteExtension} VoteExtension
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                VoteExtension.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.VoteExtension();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                if (!(message.prices && message.prices.length))
+                                    message.prices = [];
+                                message.prices.push($root.perpchain.prices.v1.PriceReport.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for VoteExtension
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.VoteExtension
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                VoteExtension.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.VoteExtension";
+                };
+
+                return VoteExtension;
+            })();
+
+            v1.MsgUpdateParams = (function() {
+
+                /**
+                 * Properties of a MsgUpdateParams.
+                 * @memberof perpchain.prices.v1
+                 * @interface IMsgUpdateParams
+                 * @property {string|null} [authority] MsgUpdateParams authority
+                 * @property {perpchain.prices.v1.IParams|null} [params] MsgUpdateParams params
+                 */
+
+                /**
+                 * Constructs a new MsgUpdateParams.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents a MsgUpdateParams.
+                 * @implements IMsgUpdateParams
+                 * @constructor
+                 * @param {perpchain.prices.v1.IMsgUpdateParams=} [properties] Properties to set
+                 */
+                function MsgUpdateParams(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdateParams authority.
+                 * @member {string} authority
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.authority = "";
+
+                /**
+                 * MsgUpdateParams params.
+                 * @member {perpchain.prices.v1.IParams|null|undefined} params
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.params = null;
+
+                /**
+                 * Creates a new MsgUpdateParams instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgUpdateParams=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.MsgUpdateParams} MsgUpdateParams instance
+                 */
+                MsgUpdateParams.create = function create(properties) {
+                    return new MsgUpdateParams(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdateParams message. Does not implicitly {@link perpchain.prices.v1.MsgUpdateParams.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.prices.v1.IMsgUpdateParams} message MsgUpdateParams message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdateParams.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.params != null && Object.hasOwnProperty.call(message, "params"))
+                        $root.perpchain.prices.v1.Params.encode(message.params, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdateParams message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.MsgUpdateParams} MsgUpdateParams
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdateParams.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.MsgUpdateParams();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.params = $root.perpchain.prices.v1.Params.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdateParams
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.MsgUpdateParams
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdateParams.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.MsgUpdateParams";
+                };
+
+                return MsgUpdateParams;
+            })();
+
+            return v1;
+        })();
+
+        return prices;
+    })();
+
+    perpchain.subaccounts = (function() {
+
+        /**
+         * Namespace subaccounts.
+         * @memberof perpchain
+         * @namespace
+         */
+        const subaccounts = {};
+
+        subaccounts.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof perpchain.subaccounts
+             * @namespace
+             */
+            const v1 = {};
+
+            v1.Position = (function() {
+
+                /**
+                 * Properties of a Position.
+                 * @memberof perpchain.subaccounts.v1
+                 * @interface IPosition
+                 * @property {number|null} [marketId] Position marketId
+                 * @property {string|null} [size] Position size
+                 * @property {string|null} [costBasis] Position costBasis
+                 * @property {string|null} [fundingIndex] Position fundingIndex
+                 * @property {string|null} [fundingCarry] Position fundingCarry
+                 */
+
+                /**
+                 * Constructs a new Position.
+                 * @memberof perpchain.subaccounts.v1
+                 * @classdesc Represents a Position.
+                 * @implements IPosition
+                 * @constructor
+                 * @param {perpchain.subaccounts.v1.IPosition=} [properties] Properties to set
+                 */
+                function Position(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Position marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @instance
+                 */
+                Position.prototype.marketId = 0;
+
+                /**
+                 * Position size.
+                 * @member {string} size
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @instance
+                 */
+                Position.prototype.size = "";
+
+                /**
+                 * Position costBasis.
+                 * @member {string} costBasis
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @instance
+                 */
+                Position.prototype.costBasis = "";
+
+                /**
+                 * Position fundingIndex.
+                 * @member {string} fundingIndex
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @instance
+                 */
+                Position.prototype.fundingIndex = "";
+
+                /**
+                 * Position fundingCarry.
+                 * @member {string} fundingCarry
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @instance
+                 */
+                Position.prototype.fundingCarry = "";
+
+                /**
+                 * Creates a new Position instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IPosition=} [properties] Properties to set
+                 * @returns {perpchain.subaccounts.v1.Position} Position instance
+                 */
+                Position.create = function create(properties) {
+                    return new Position(properties);
+                };
+
+                /**
+                 * Encodes the specified Position message. Does not implicitly {@link perpchain.subaccounts.v1.Position.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IPosition} message Position message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Position.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.marketId);
+                    if (message.size != null && Object.hasOwnProperty.call(message, "size"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.size);
+                    if (message.costBasis != null && Object.hasOwnProperty.call(message, "costBasis"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.costBasis);
+                    if (message.fundingIndex != null && Object.hasOwnProperty.call(message, "fundingIndex"))
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.fundingIndex);
+                    if (message.fundingCarry != null && Object.hasOwnProperty.call(message, "fundingCarry"))
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.fundingCarry);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Position message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.subaccounts.v1.Position} Position
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Position.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.subaccounts.v1.Position();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.size = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.costBasis = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.fundingIndex = reader.string();
+                                break;
+                            }
+                        case 5: {
+                                message.fundingCarry = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Position
+                 * @function getTypeUrl
+                 * @memberof perpchain.subaccounts.v1.Position
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Position.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.subaccounts.v1.Position";
+                };
+
+                return Position;
+            })();
+
+            v1.Subaccount = (function() {
+
+                /**
+                 * Properties of a Subaccount.
+                 * @memberof perpchain.subaccounts.v1
+                 * @interface ISubaccount
+                 * @property {string|null} [owner] Subaccount owner
+                 * @property {number|null} [number] Subaccount number
+                 * @property {string|null} [collateral] Subaccount collateral
+                 * @property {Array.<perpchain.subaccounts.v1.IPosition>|null} [positions] Subaccount positions
+                 */
+
+                /**
+                 * Constructs a new Subaccount.
+                 * @memberof perpchain.subaccounts.v1
+                 * @classdesc Represents a Subaccount.
+                 * @implements ISubaccount
+                 * @constructor
+                 * @param {perpchain.subaccounts.v1.ISubaccount=} [properties] Properties to set
+                 */
+                function Subaccount(properties) {
+                    this.positions = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Subaccount owner.
+                 * @member {string} owner
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @instance
+                 */
+                Subaccount.prototype.owner = "";
+
+                /**
+                 * Subaccount number.
+                 * @member {number} number
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @instance
+                 */
+                Subaccount.prototype.number = 0;
+
+                /**
+                 * Subaccount collateral.
+                 * @member {string} collateral
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @instance
+                 */
+                Subaccount.prototype.collateral = "";
+
+                /**
+                 * Subaccount positions.
+                 * @member {Array.<perpchain.subaccounts.v1.IPosition>} positions
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @instance
+                 */
+                Subaccount.prototype.positions = $util.emptyArray;
+
+                /**
+                 * Creates a new Subaccount instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @static
+                 * @param {perpchain.subaccounts.v1.ISubaccount=} [properties] Properties to set
+                 * @returns {perpchain.subaccounts.v1.Subaccount} Subaccount instance
+                 */
+                Subaccount.create = function create(properties) {
+                    return new Subaccount(properties);
+                };
+
+                /**
+                 * Encodes the specified Subaccount message. Does not implicitly {@link perpchain.subaccounts.v1.Subaccount.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @static
+                 * @param {perpchain.subaccounts.v1.ISubaccount} message Subaccount message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Subaccount.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.number != null && Object.hasOwnProperty.call(message, "number"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.number);
+                    if (message.collateral != null && Object.hasOwnProperty.call(message, "collateral"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.collateral);
+                    if (message.positions != null && message.positions.length)
+                        for (let i = 0; i < message.positions.length; ++i)
+                            $root.perpchain.subaccounts.v1.Position.encode(message.positions[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Subaccount message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.subaccounts.v1.Subaccount} Subaccount
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Subaccount.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.subaccounts.v1.Subaccount();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.number = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.collateral = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                if (!(message.positions && message.positions.length))
+                                    message.positions = [];
+                                message.positions.push($root.perpchain.subaccounts.v1.Position.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Subaccount
+                 * @function getTypeUrl
+                 * @memberof perpchain.subaccounts.v1.Subaccount
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Subaccount.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.subaccounts.v1.Subaccount";
+                };
+
+                return Subaccount;
+            })();
+
+            v1.MsgDeposit = (function() {
+
+                /**
+                 * Properties of a MsgDeposit.
+                 * @memberof perpchain.subaccounts.v1
+                 * @interface IMsgDeposit
+                 * @property {string|null} [owner] MsgDeposit owner
+                 * @property {number|null} [subaccountNumber] MsgDeposit subaccountNumber
+                 * @property {string|null} [amount] MsgDeposit amount
+                 */
+
+                /**
+                 * Constructs a new MsgDeposit.
+                 * @memberof perpchain.subaccounts.v1
+                 * @classdesc Represents a MsgDeposit.
+                 * @implements IMsgDeposit
+                 * @constructor
+                 * @param {perpchain.subaccounts.v1.IMsgDeposit=} [properties] Properties to set
+                 */
+                function MsgDeposit(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgDeposit owner.
+                 * @member {string} owner
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @instance
+                 */
+                MsgDeposit.prototype.owner = "";
+
+                /**
+                 * MsgDeposit subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @instance
+                 */
+                MsgDeposit.prototype.subaccountNumber = 0;
+
+                /**
+                 * MsgDeposit amount.
+                 * @member {string} amount
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @instance
+                 */
+                MsgDeposit.prototype.amount = "";
+
+                /**
+                 * Creates a new MsgDeposit instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgDeposit=} [properties] Properties to set
+                 * @returns {perpchain.subaccounts.v1.MsgDeposit} MsgDeposit instance
+                 */
+                MsgDeposit.create = function create(properties) {
+                    return new MsgDeposit(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgDeposit message. Does not implicitly {@link perpchain.subaccounts.v1.MsgDeposit.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgDeposit} message MsgDeposit message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgDeposit.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subaccountNumber);
+                    if (message.amount != null && Object.hasOwnProperty.call(message, "amount"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.amount);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgDeposit message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.subaccounts.v1.MsgDeposit} MsgDeposit
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgDeposit.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.subaccounts.v1.MsgDeposit();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.amount = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgDeposit
+                 * @function getTypeUrl
+                 * @memberof perpchain.subaccounts.v1.MsgDeposit
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgDeposit.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.subaccounts.v1.MsgDeposit";
+                };
+
+                return MsgDeposit;
+            })();
+
+            v1.MsgWithdraw = (function() {
+
+                /**
+                 * Properties of a MsgWithdraw.
+                 * @memberof perpchain.subaccounts.v1
+                 * @interface IMsgWithdraw
+                 * @property {string|null} [owner] MsgWithdraw owner
+                 * @property {number|null} [subaccountNumber] MsgWithdraw subaccountNumber
+                 * @property {string|null} [amount] MsgWithdraw amount
+                 * @property {string|null} [recipient] MsgWithdraw recipient
+                 */
+
+                /**
+                 * Constructs a new MsgWithdraw.
+                 * @memberof perpchain.subaccounts.v1
+                 * @classdesc Represents a MsgWithdraw.
+                 * @implements IMsgWithdraw
+                 * @constructor
+                 * @param {perpchain.subaccounts.v1.IMsgWithdraw=} [properties] Properties to set
+                 */
+                function MsgWithdraw(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgWithdraw owner.
+                 * @member {string} owner
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @instance
+                 */
+                MsgWithdraw.prototype.owner = "";
+
+                /**
+                 * MsgWithdraw subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @instance
+                 */
+                MsgWithdraw.prototype.subaccountNumber = 0;
+
+                /**
+                 * MsgWithdraw amount.
+                 * @member {string} amount
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @instance
+                 */
+                MsgWithdraw.prototype.amount = "";
+
+                /**
+                 * MsgWithdraw recipient.
+                 * @member {string} recipient
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @instance
+                 */
+                MsgWithdraw.prototype.recipient = "";
+
+                /**
+                 * Creates a new MsgWithdraw instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgWithdraw=} [properties] Properties to set
+                 * @returns {perpchain.subaccounts.v1.MsgWithdraw} MsgWithdraw instance
+                 */
+                MsgWithdraw.create = function create(properties) {
+                    return new MsgWithdraw(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgWithdraw message. Does not implicitly {@link perpchain.subaccounts.v1.MsgWithdraw.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgWithdraw} message MsgWithdraw message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgWithdraw.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subaccountNumber);
+                    if (message.amount != null && Object.hasOwnProperty.call(message, "amount"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.amount);
+                    if (message.recipient != null && Object.hasOwnProperty.call(message, "recipient"))
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.recipient);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgWithdraw message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.subaccounts.v1.MsgWithdraw} MsgWithdraw
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgWithdraw.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.subaccounts.v1.MsgWithdraw();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.amount = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.recipient = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgWithdraw
+                 * @function getTypeUrl
+                 * @memberof perpchain.subaccounts.v1.MsgWithdraw
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgWithdraw.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.subaccounts.v1.MsgWithdraw";
+                };
+
+                return MsgWithdraw;
+            })();
+
+            v1.MsgTransfer = (function() {
+
+                /**
+                 * Properties of a MsgTransfer.
+                 * @memberof perpchain.subaccounts.v1
+                 * @interface IMsgTransfer
+                 * @property {string|null} [owner] MsgTransfer owner
+                 * @property {number|null} [fromNumber] MsgTransfer fromNumber
+                 * @property {string|null} [toOwner] MsgTransfer toOwner
+                 * @property {number|null} [toNumber] MsgTransfer toNumber
+                 * @property {string|null} [amount] MsgTransfer amount
+                 */
+
+                /**
+                 * Constructs a new MsgTransfer.
+                 * @memberof perpchain.subaccounts.v1
+                 * @classdesc Represents a MsgTransfer.
+                 * @implements IMsgTransfer
+                 * @constructor
+                 * @param {perpchain.subaccounts.v1.IMsgTransfer=} [properties] Properties to set
+                 */
+                function MsgTransfer(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgTransfer owner.
+                 * @member {string} owner
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @instance
+                 */
+                MsgTransfer.prototype.owner = "";
+
+                /**
+                 * MsgTransfer fromNumber.
+                 * @member {number} fromNumber
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @instance
+                 */
+                MsgTransfer.prototype.fromNumber = 0;
+
+                /**
+                 * MsgTransfer toOwner.
+                 * @member {string} toOwner
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @instance
+                 */
+                MsgTransfer.prototype.toOwner = "";
+
+                /**
+                 * MsgTransfer toNumber.
+                 * @member {number} toNumber
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @instance
+                 */
+                MsgTransfer.prototype.toNumber = 0;
+
+                /**
+                 * MsgTransfer amount.
+                 * @member {string} amount
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @instance
+                 */
+                MsgTransfer.prototype.amount = "";
+
+                /**
+                 * Creates a new MsgTransfer instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgTransfer=} [properties] Properties to set
+                 * @returns {perpchain.subaccounts.v1.MsgTransfer} MsgTransfer instance
+                 */
+                MsgTransfer.create = function create(properties) {
+                    return new MsgTransfer(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgTransfer message. Does not implicitly {@link perpchain.subaccounts.v1.MsgTransfer.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @static
+                 * @param {perpchain.subaccounts.v1.IMsgTransfer} message MsgTransfer message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgTransfer.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.fromNumber != null && Object.hasOwnProperty.call(message, "fromNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.fromNumber);
+                    if (message.toOwner != null && Object.hasOwnProperty.call(message, "toOwner"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.toOwner);
+                    if (message.toNumber != null && Object.hasOwnProperty.call(message, "toNumber"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.toNumber);
+                    if (message.amount != null && Object.hasOwnProperty.call(message, "amount"))
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.amount);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgTransfer message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.subaccounts.v1.MsgTransfer} MsgTransfer
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgTransfer.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.subaccounts.v1.MsgTransfer();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.fromNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.toOwner = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.toNumber = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.amount = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgTransfer
+                 * @function getTypeUrl
+                 * @memberof perpchain.subaccounts.v1.MsgTransfer
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgTransfer.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.subaccounts.v1.MsgTransfer";
+                };
+
+                return MsgTransfer;
+            })();
+
+            return v1;
+        })();
+
+        return subaccounts;
+    })();
+
     perpchain.tx = (function() {
 
         /**

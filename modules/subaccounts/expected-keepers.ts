@@ -1,0 +1,28 @@
+import type { Ctx } from '../../chain/context.js';
+import type { KVReader, KVStore } from '../../chain/store/kv.js';
+
+type EventCtx = Pick<Ctx, 'store' | 'events'>;
+
+export interface BankKeeper {
+  send(ctx: EventCtx, from: string, to: string, amount: bigint, reason?: string): void;
+  balance(store: KVReader, address: string): bigint;
+}
+
+export interface MarketView {
+  id: number;
+  atomicResolution: number;
+  priceExponent: number;
+  initialMarginPpm: bigint;
+  maintenanceMarginPpm: bigint;
+}
+
+export interface PerpetualsKeeper {
+  market(store: KVReader, id: number): MarketView;
+  fundingIndex(store: KVReader, id: number): bigint;
+  effectiveImf(store: KVReader, m: MarketView & { oiUpperCap: bigint; oiLowerCap: bigint }, price: bigint): bigint;
+  addOpenInterest(store: KVStore, id: number, delta: bigint): void;
+}
+
+export interface PriceKeeper {
+  price(store: KVReader, marketId: number): bigint;
+}

@@ -1,0 +1,71 @@
+import type { MsgDef } from '../../chain/module.js';
+import { addressProblem } from '../../chain/codec/address.js';
+import { parseAmount } from '../../chain/codec/amount.js';
+import { perpchain } from '../../proto/gen/perpchain.js';
+import { ErrInvalidAmount, ErrInvalidSubaccount } from './errors.js';
+import { SubaccountsKeeper } from './keeper.js';
+
+export const MSG_DEPOSIT_URL = '/perpchain.subaccounts.v1.MsgDeposit';
+export const MSG_WITHDRAW_URL = '/perpchain.subaccounts.v1.MsgWithdraw';
+export const MSG_TRANSFER_URL = '/perpchain.subaccounts.v1.MsgTransfer';
+
+function positive(s: string, what: string): bigint {
+  const a = parseAmount(s, what);
+  if (!a.ok) throw ErrInvalidAmount(a.reason);
+  if (a.value === 0n) throw ErrInvalidAmount(`${what} must be greater than zero`);
+  return a.value;
+}
+
+function address(a: string, what: string): void {
+  const p = addressProblem(a);
+  if (p) throw ErrInvalidSubaccount(`${what}: ${p}`);
+}
+
+export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
+  const deposit: MsgDef<perpchain.subaccounts.v1.MsgDeposit> = {
+    typeUrl: MSG_DEPOSIT_URL,
+    type: perpchain.subaccounts.v1.MsgDeposit,
+    gas: 5_000,
+    signer: (m) => m.owner,
+    validateBasic(m) {
+      address(m.owner, 'owner');
+      SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
+      positive(m.amount, 'amount');
+    },
+    handle(ctx, m) {
+      keeper.deposit(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'));
+    },
+  };
+  const withdraw: MsgDef<perpchain.subaccounts.v1.MsgWithdraw> = {
+    typeUrl: MSG_WITHDRAW_URL,
+    type: perpchain.subaccounts.v1.MsgWithdraw,
+    gas: 10_000,
+    signer: (m) => m.owner,
+    validateBasic(m) {
+      address(m.owner, 'owner');
+      if (m.recipient) address(m.recipient, 'recipient');
+      SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
+      positive(m.amount, 'amount');
+    },
+    handle(ctx, m) {
+      keeper.withdraw(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'), m.recipient || m.owner);
+    },
+  };
+  const transfer: MsgDef<perpchain.subaccounts.v1.MsgTransfer> = {
+    typeUrl: MSG_TRANSFER_URL,
+    type: perpchain.subaccounts.v1.MsgTransfer,
+    gas: 10_000,
+    signer: (m) => m.owner,
+    validateBasic(m) {
+      address(m.owner, 'owner');
+      address(m.toOwner, 'to_owner');
+      SubaccountsKeeper.checkId({ owner: m.owner, number: m.fromNumber });
+      SubaccountsKeeper.checkId({ owner: m.toOwner, number: m.toNumber });
+      positive(m.amount, 'amount');
+    },
+    handle(ctx, m) {
+      keeper.transfer(ctx, { owner: m.owner, number: m.fromNumber }, { owner: m.toOwner, number: m.toNumber }, positive(m.amount, 'amount'));
+    },
+  };
+  return [deposit, withdraw, transfer];
+}
