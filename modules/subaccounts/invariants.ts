@@ -15,8 +15,11 @@ export interface InvariantDeps {
 
 /**
  * Conservation: the pool holds exactly what subaccounts are owed, to 10^-18 uusdc:
- *   pool · 10^18 = Σ (collateral · 10^18 + funding carry) + funding dust − bad debt · 10^18
- * Funding is zero-sum: Σ unsettled funding (exact) = 0. OI: Σ longs = Σ shorts = recorded OI.
+ *   pool · 10^18 = Σ (collateral · 10^18 + funding carry + unsettled funding) + funding dust − bad debt · 10^18
+ * where a position's unsettled funding is −size · (index − entry index), exact. This is
+ * also the statement that funding is zero-sum: what one side has settled (paid or
+ * received) the other side is owed, unsettled, to the last 10^-18 uusdc.
+ * OI: Σ longs = Σ shorts = recorded OI.
  */
 export function subaccountInvariants(d: InvariantDeps): Invariant[] {
   return [
@@ -47,9 +50,8 @@ export function subaccountInvariants(d: InvariantDeps): Invariant[] {
         const bad = d.keeper.totalBadDebt(state);
         const pool = d.poolBalance(state);
         const lhs = pool * FUNDING_SCALE;
-        const rhs = claims + dust - bad * FUNDING_SCALE;
-        if (lhs !== rhs) broken.push(`pool ${pool} uusdc ≠ claims: pool·10^18 = ${lhs}, Σ collateral·10^18 + carries + dust − bad debt·10^18 = ${rhs} (difference ${lhs - rhs})`);
-        if (unsettled !== 0n) broken.push(`funding is not zero-sum: Σ unsettled = ${unsettled} (10^-18 uusdc)`);
+        const rhs = claims + unsettled + dust - bad * FUNDING_SCALE;
+        if (lhs !== rhs) broken.push(`pool ${pool} uusdc ≠ claims: pool·10^18 = ${lhs}, Σ collateral·10^18 + carries + unsettled funding + dust − bad debt·10^18 = ${rhs} (difference ${lhs - rhs})`);
         for (const id of d.marketIds(state)) {
           const l = longs.get(id) ?? 0n;
           const s = shorts.get(id) ?? 0n;

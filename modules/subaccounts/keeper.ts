@@ -7,6 +7,7 @@ import {
   FUNDING_SCALE,
   quoteExponent,
   settleFundingAmount,
+  tradeQuote,
   type AccountRisk,
   type PositionRiskInput,
 } from './margin.js';
@@ -216,6 +217,37 @@ export class SubaccountsKeeper {
     const longAfter = after > 0n ? after : 0n;
     this.perps.addOpenInterest(ctx.store, marketId, longAfter - longBefore);
     return { sub, realizedPnl, before, after };
+  }
+
+  /**
+   * Settle one fill between two subaccounts: the buyer pays ⌈q⌉, the seller
+   * receives ⌊q⌋ (the rounding dust goes to the insurance fund), both pay
+   * their fee (negative = rebate, paid out of the fee collector after the
+   * positive fee came in). Saves both. Margin checks are the caller's.
+   */
+  executeFill(
+    ctx: Ctx,
+    f: { marketId: number; size: bigint; price: bigint; buyer: SubaccountId; seller: SubaccountId; buyerFee: bigint; sellerFee: bigint; feeCollector: string },
+  ): { buyer: TradeResult; seller: TradeResult; buyerPays: bigint; sellerGets: bigint } {
+    if (f.size <= 0n) throw ErrInvalidAmount('fill size must be positive');
+    if (f.buyer.owner === f.seller.owner && f.buyer.number === f.seller.number) throw ErrInvalidSubaccount('a subaccount cannot trade with itself');
+    const m = this.perps.market(ctx.store, f.marketId);
+    const { buyerPays, sellerGets } = tradeQuote(f.size, f.price, quoteExponent(m));
+    const b = this.get(ctx.store, f.buyer);
+    const buyer = this.applyTrade(ctx, b, f.marketId, f.size, -buyerPays);
+    const s = this.get(ctx.store, f.seller);
+    const seller = this.applyTrade(ctx, s, f.marketId, -f.size, sellerGets);
+    this.sweepTradeDust(ctx, buyerPays - sellerGets);
+    // positive fees first so the collector can fund a rebate from the same fill
+    const fees: Array<[Subaccount, bigint]> = [
+      [b, f.buyerFee],
+      [s, f.sellerFee],
+    ];
+    fees.sort((x, y) => (x[1] > y[1] ? -1 : x[1] < y[1] ? 1 : 0));
+    for (const [sub, fee] of fees) this.chargeToModule(ctx, sub, fee, f.feeCollector, fee >= 0n ? 'trading fee' : 'maker rebate');
+    this.save(ctx.store, b, ctx.journal);
+    this.save(ctx.store, s, ctx.journal);
+    return { buyer, seller, buyerPays, sellerGets };
   }
 
   /** Move uusdc between a subaccount's collateral and a bank account (fees, insurance payouts). */

@@ -102,7 +102,16 @@ export class TestChain {
     const height = this.app.height === 0n ? 1n : this.app.height + 1n;
     const r = this.app.finalizeBlock({ txs, height, timeNs: this.timeNs, hash: new Uint8Array(32), proposerAddress: new Uint8Array(20) });
     this.app.commit();
+    this.resyncSequences();
     return r;
+  }
+
+  /** Set every tracked signer's next sequence to the committed one (txs that failed the ante did not use theirs). */
+  resyncSequences(): void {
+    for (const address of this.seq.keys()) {
+      const r = this.app.query({ path: `auth/account/${address}`, data: new Uint8Array(), height: 0n, prove: false });
+      if (r.code === 0) this.seq.set(address, BigInt(JSON.parse(Buffer.from(r.value).toString()).sequence));
+    }
   }
 
   balance(address: string): bigint {
