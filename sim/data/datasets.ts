@@ -37,7 +37,7 @@ export interface DatasetInfo {
   /** Lowest low / highest high, as written in the file, with the candle's open time. */
   readonly minLow: { readonly price: string; readonly timeMs: number };
   readonly maxHigh: { readonly price: string; readonly timeMs: number };
-  /** Largest number of fractional digits among OHLC (exponent for lossless toPriceUnits). */
+  /** Largest number of fractional digits among OHLC: exponent −priceDecimals converts losslessly. */
   readonly priceDecimals: number;
   /** Candles missing between first and last (gaps). */
   readonly missingCandles: number;
@@ -109,8 +109,8 @@ const SPECS: Spec[] = [
   hourly('BTC', '2022-05-12', 'bitstamp_btcusd_1h_cdd_20220414T0000Z_20220525T2300Z.csv', 1008, '2022-04-14T00:00Z', '2022-05-25T23:00Z', ['25401.05', '2022-05-12T07:00Z'], ['42978.95', '2022-04-21T13:00Z'], 2, 0),
   hourly('BTC', '2022-11-08', 'bitstamp_btcusd_1h_cdd_20221011T0000Z_20221121T2300Z.csv', 1008, '2022-10-11T00:00Z', '2022-11-21T23:00Z', ['15479', '2022-11-21T21:00Z'], ['21473', '2022-11-05T03:00Z'], 0, 0),
   hourly('ETH', '2020-03-12', 'bitfinex_ethusd_1h_cdd_20200213T0000Z_20200325T2300Z.csv', 1008, '2020-02-13T00:00Z', '2020-03-25T23:00Z', ['89.66', '2020-03-13T02:00Z'], ['287.32', '2020-02-15T00:00Z'], 2, 0),
-  hourly('ETH', '2021-05-19', 'bitfinex_ethusd_1h_cdd_20210421T0000Z_20210601T2300Z.csv', 1008, '2021-04-21T00:00Z', '2021-06-01T23:00Z', ['1755.0', '2021-05-23T16:00Z'], ['4373.0', '2021-05-12T14:00Z'], 8, 0, 'Prices up to 8 decimals (e.g. 2647.81079801): use exponent 8 or a rounding mode.'),
-  hourly('ETH', '2022-05-12', 'bitfinex_ethusd_1h_cdd_20220414T0000Z_20220525T2300Z.csv', 1008, '2022-04-14T00:00Z', '2022-05-25T23:00Z', ['1763.4', '2022-05-12T07:00Z'], ['3181.9', '2022-04-21T12:00Z'], 8, 0, 'Prices up to 8 decimals (e.g. 1964.17502084): use exponent 8 or a rounding mode.'),
+  hourly('ETH', '2021-05-19', 'bitfinex_ethusd_1h_cdd_20210421T0000Z_20210601T2300Z.csv', 1008, '2021-04-21T00:00Z', '2021-06-01T23:00Z', ['1755.0', '2021-05-23T16:00Z'], ['4373.0', '2021-05-12T14:00Z'], 8, 0, 'Prices up to 8 decimals (e.g. 2647.81079801): use exponent −8 or a rounding mode.'),
+  hourly('ETH', '2022-05-12', 'bitfinex_ethusd_1h_cdd_20220414T0000Z_20220525T2300Z.csv', 1008, '2022-04-14T00:00Z', '2022-05-25T23:00Z', ['1763.4', '2022-05-12T07:00Z'], ['3181.9', '2022-04-21T12:00Z'], 8, 0, 'Prices up to 8 decimals (e.g. 1964.17502084): use exponent −8 or a rounding mode.'),
   hourly('ETH', '2022-11-08', 'bitfinex_ethusd_1h_cdd_20221011T0000Z_20221121T2300Z.csv', 1005, '2022-10-11T00:00Z', '2022-11-21T23:00Z', ['1073.9', '2022-11-09T23:00Z'], ['1678.0', '2022-11-04T14:00Z'], 8, 3, 'Missing hours 2022-10-12 08:00-10:00 (upstream gap). Prices up to 8 decimals (e.g. 1297.32780051).'),
 
   {

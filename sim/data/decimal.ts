@@ -29,8 +29,8 @@ function assertDecimal(s: string, what = 'value'): void {
 }
 
 function assertExponent(exponent: number): void {
-  if (!Number.isSafeInteger(exponent) || exponent < 0 || exponent > 36) {
-    throw new RangeError(`exponent must be an integer in [0, 36], got ${exponent}`);
+  if (!Number.isSafeInteger(exponent) || exponent < -36 || exponent > 36) {
+    throw new RangeError(`exponent must be an integer in [-36, 36], got ${exponent}`);
   }
 }
 
@@ -41,14 +41,16 @@ export function floorDiv(a: bigint, b: bigint): bigint {
 }
 
 /**
- * Convert a decimal string to an integer number of units of 10^-exponent.
+ * Convert a decimal string to an integer number of price units, using the chain's
+ * convention (modules/perpetuals `price_exponent`): the integer p means p·10^exponent.
  *
- *   toPriceUnits('3621.81', 6)  === 3_621_810_000n   (micro-USD)
- *   toPriceUnits('0.5', 0, 'half-even') === 0n
+ *   toPriceUnits('3621.81', -6) === 3_621_810_000n   (micro-USD; devnet ETH-USD)
+ *   toPriceUnits('3621.81', -5) ===   362_181_000n   (devnet BTC-USD)
+ *   toPriceUnits('3621.81', 2, 'half-even') === 36n (hundreds of USD)
  *
- * With `rounding = 'exact'` (the default) a value that does not fit the unit
- * exactly (e.g. `'1297.32780051'` at exponent 6) throws a RangeError; pass an
- * explicit rounding mode to accept it. Pure string/bigint arithmetic.
+ * With `rounding = 'exact'` (the default) a value that does not fit the unit exactly
+ * (e.g. `'1297.32780051'` at exponent −6) throws a RangeError; pass an explicit
+ * rounding mode to accept it. Pure string/bigint arithmetic, no floats.
  */
 export function toPriceUnits(value: string, exponent: number, rounding: Rounding = 'exact'): bigint {
   assertDecimal(value);
@@ -56,10 +58,17 @@ export function toPriceUnits(value: string, exponent: number, rounding: Rounding
   const negative = value.startsWith('-');
   const body = negative ? value.slice(1) : value;
   const dot = body.indexOf('.');
-  const intPart = dot < 0 ? body : body.slice(0, dot);
-  const fracPart = dot < 0 ? '' : body.slice(dot + 1);
-  const kept = fracPart.slice(0, exponent).padEnd(exponent, '0');
-  const dropped = fracPart.slice(exponent);
+  let intPart = dot < 0 ? body : body.slice(0, dot);
+  let fracPart = dot < 0 ? '' : body.slice(dot + 1);
+  if (exponent > 0) {
+    // Shift the decimal point left: value / 10^exponent.
+    const padded = intPart.padStart(exponent + 1, '0');
+    fracPart = padded.slice(padded.length - exponent) + fracPart;
+    intPart = padded.slice(0, padded.length - exponent);
+  }
+  const places = Math.max(0, -exponent); // fractional digits kept in the integer
+  const kept = fracPart.slice(0, places).padEnd(places, '0');
+  const dropped = fracPart.slice(places);
   let mag = BigInt(intPart + kept);
   if (/[1-9]/.test(dropped)) {
     // The magnitude lies strictly between mag and mag + 1.
@@ -70,7 +79,7 @@ export function toPriceUnits(value: string, exponent: number, rounding: Rounding
     let up: boolean;
     switch (rounding) {
       case 'exact':
-        throw new RangeError(`${value} has ${fracPart.length} fractional digits; cannot be represented exactly in units of 10^-${exponent}`);
+        throw new RangeError(`${value} cannot be represented exactly in units of 10^${exponent} (pass a rounding mode)`);
       case 'trunc':
         up = false;
         break;
@@ -94,14 +103,21 @@ export function toPriceUnits(value: string, exponent: number, rounding: Rounding
   return negative ? -mag : mag;
 }
 
-/** Inverse of toPriceUnits: canonical decimal string (no trailing zeros). */
+/** Inverse of toPriceUnits: the canonical decimal string of units·10^exponent (no trailing zeros). */
 export function fromPriceUnits(units: bigint, exponent: number): string {
   assertExponent(exponent);
   const negative = units < 0n;
-  const digits = (negative ? -units : units).toString().padStart(exponent + 1, '0');
-  const intPart = digits.slice(0, digits.length - exponent);
-  const frac = digits.slice(digits.length - exponent).replace(/0+$/, '');
-  const out = frac ? `${intPart}.${frac}` : intPart;
+  let digits = (negative ? -units : units).toString();
+  let out: string;
+  if (exponent >= 0) {
+    out = digits === '0' ? '0' : digits + '0'.repeat(exponent);
+  } else {
+    const places = -exponent;
+    digits = digits.padStart(places + 1, '0');
+    const intPart = digits.slice(0, digits.length - places);
+    const frac = digits.slice(digits.length - places).replace(/0+$/, '');
+    out = frac ? `${intPart}.${frac}` : intPart;
+  }
   return negative && out !== '0' ? `-${out}` : out;
 }
 

@@ -3,7 +3,8 @@
  *
  *   import { loadDataset, resample } from '../sim/data/index.js';
  *   const { info, points } = loadDataset('btc-2020-03-12');           // 1m candles, decimal strings
- *   const ticks = resample(points, { blockMs: 1000, mode: 'linear-path', exponent: 6 }); // bigint micro-USD per 1 s block
+ *   // one bigint price per 1 s block, in the devnet BTC-USD unit (price_exponent −5: p·10^-5 USD)
+ *   const ticks = resample(points, { blockMs: 1000, mode: 'linear-path', exponent: -5 });
  *
  * Files and provenance: sim/data/prices/ and sim/data/prices/SOURCES.md.
  */

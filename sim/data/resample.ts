@@ -30,7 +30,7 @@
 import { floorDiv, toPriceUnits, type Rounding } from './decimal.js';
 import { inferCandleMs, type PricePoint } from './csv.js';
 
-/** A candle in integer price units (10^-exponent). */
+/** A candle in integer price units (p means p·10^exponent USD, as the chain's price_exponent). */
 export interface UnitCandle {
   readonly timeMs: number;
   readonly open: bigint;
@@ -42,7 +42,7 @@ export interface UnitCandle {
 export interface PriceTick {
   /** Block time, ms since the Unix epoch. */
   readonly timeMs: number;
-  /** Price in units of 10^-exponent. */
+  /** Integer price units (p·10^exponent). */
   readonly price: bigint;
 }
 
@@ -56,7 +56,10 @@ export interface ResampleOptions {
   from?: number;
   /** End of the range (ms, exclusive). Default: the end of the last candle. */
   to?: number;
-  /** Price unit is 10^-exponent (only for PricePoint input). Default 6. */
+  /**
+   * Price exponent for PricePoint input, chain convention: integer p means p·10^exponent
+   * (devnet BTC-USD −5, ETH-USD −6). Default −6.
+   */
   exponent?: number;
   /** How prices with more decimals than `exponent` are rounded. Default 'exact' (throws). */
   rounding?: Rounding;
@@ -136,7 +139,7 @@ export function* iterateResampled(
   const candles: readonly UnitCandle[] =
     typeof input[0]!.open === 'bigint'
       ? (input as readonly UnitCandle[])
-      : toUnitCandles(input as readonly PricePoint[], opts.exponent ?? 6, opts.rounding ?? 'exact');
+      : toUnitCandles(input as readonly PricePoint[], opts.exponent ?? -6, opts.rounding ?? 'exact');
   const { blockMs, mode } = opts;
   if (mode !== 'step' && mode !== 'linear-path') throw new TypeError(`resample: unknown mode ${String(mode)}`);
   assertInt('blockMs', blockMs, 1);

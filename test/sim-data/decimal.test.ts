@@ -2,22 +2,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareDecimal, fromPriceUnits, maxDecimal, minDecimal, toPriceUnits } from '../../sim/data/index.js';
 
-describe('toPriceUnits', () => {
+describe('toPriceUnits (chain convention: integer p means p·10^exponent)', () => {
   it('converts exactly', () => {
-    expect(toPriceUnits('3621.81', 6)).toBe(3_621_810_000n);
-    expect(toPriceUnits('3621.81', 2)).toBe(362_181n);
-    expect(toPriceUnits('69000', 6)).toBe(69_000_000_000n);
-    expect(toPriceUnits('0.000001', 6)).toBe(1n);
-    expect(toPriceUnits('007.50', 1)).toBe(75n);
-    expect(toPriceUnits('1297.32780051', 8)).toBe(129_732_780_051n);
-    expect(toPriceUnits('-1.5', 3)).toBe(-1500n);
+    expect(toPriceUnits('3621.81', -6)).toBe(3_621_810_000n); // devnet ETH-USD unit
+    expect(toPriceUnits('3621.81', -5)).toBe(362_181_000n); // devnet BTC-USD unit
+    expect(toPriceUnits('3621.81', -2)).toBe(362_181n);
+    expect(toPriceUnits('69000', -6)).toBe(69_000_000_000n);
+    expect(toPriceUnits('69000', 3)).toBe(69n); // units of 1000 USD
+    expect(toPriceUnits('0.000001', -6)).toBe(1n);
+    expect(toPriceUnits('007.50', -1)).toBe(75n);
+    expect(toPriceUnits('1297.32780051', -8)).toBe(129_732_780_051n);
+    expect(toPriceUnits('-1.5', -3)).toBe(-1500n);
     // far beyond float precision
-    expect(toPriceUnits('123456789012345678901234567890.123456789', 9)).toBe(123456789012345678901234567890123456789n);
+    expect(toPriceUnits('123456789012345678901234567890.123456789', -9)).toBe(123456789012345678901234567890123456789n);
   });
 
   it("'exact' refuses values that do not fit the unit", () => {
-    expect(() => toPriceUnits('1297.32780051', 6)).toThrow(/1297.32780051 has 8 fractional digits; cannot be represented exactly in units of 10\^-6/);
-    expect(toPriceUnits('1297.32780000', 6)).toBe(1_297_327_800n); // trailing zeros are fine
+    expect(() => toPriceUnits('1297.32780051', -6)).toThrow(/1297.32780051 cannot be represented exactly in units of 10\^-6/);
+    expect(toPriceUnits('1297.32780000', -6)).toBe(1_297_327_800n); // trailing zeros are fine
+    expect(() => toPriceUnits('69001', 3)).toThrow(/units of 10\^3/);
   });
 
   it('rounds as asked', () => {
@@ -27,28 +30,32 @@ describe('toPriceUnits', () => {
     expect(['2.1', '-2.1'].map((v) => r(v, 'floor'))).toEqual([2n, -3n]);
     expect(['2.1', '-2.1'].map((v) => r(v, 'ceil'))).toEqual([3n, -2n]);
     expect(['2.9', '-2.9'].map((v) => r(v, 'trunc'))).toEqual([2n, -2n]);
-    expect(toPriceUnits('455.40999999999997', 6, 'half-even')).toBe(455_410_000n);
+    expect(toPriceUnits('455.40999999999997', -6, 'half-even')).toBe(455_410_000n);
     expect(toPriceUnits('2.50000000001', 0, 'half-even')).toBe(3n);
+    expect(toPriceUnits('3621.81', 2, 'half-even')).toBe(36n);
+    expect(toPriceUnits('5', 3, 'ceil')).toBe(1n);
+    expect(toPriceUnits('1500', 3, 'half-even')).toBe(2n);
   });
 
   it('rejects malformed input', () => {
     for (const bad of ['', '1e5', '1.', '.5', '+1', ' 1', '1,000', 'NaN', '0x10']) {
-      expect(() => toPriceUnits(bad, 2), bad).toThrow(TypeError);
+      expect(() => toPriceUnits(bad, -2), bad).toThrow(TypeError);
     }
-    expect(() => toPriceUnits('1', -1)).toThrow(RangeError);
+    expect(() => toPriceUnits('1', -37)).toThrow(RangeError);
     expect(() => toPriceUnits('1', 1.5)).toThrow(RangeError);
   });
 
   it('round-trips with fromPriceUnits (property)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 18 }), (u, e) => {
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: -18, max: 6 }), (u, e) => {
         const s = fromPriceUnits(u, e);
         expect(toPriceUnits(s, e)).toBe(u);
       }),
     );
-    expect(fromPriceUnits(3_621_810_000n, 6)).toBe('3621.81');
-    expect(fromPriceUnits(-5n, 2)).toBe('-0.05');
-    expect(fromPriceUnits(0n, 6)).toBe('0');
+    expect(fromPriceUnits(3_621_810_000n, -6)).toBe('3621.81');
+    expect(fromPriceUnits(-5n, -2)).toBe('-0.05');
+    expect(fromPriceUnits(0n, -6)).toBe('0');
+    expect(fromPriceUnits(69n, 3)).toBe('69000');
   });
 });
 
@@ -70,7 +77,7 @@ describe('compareDecimal', () => {
         // compare a·10^-ea with b·10^-eb
         const x = a * 10n ** BigInt(eb);
         const y = b * 10n ** BigInt(ea);
-        expect(compareDecimal(fromPriceUnits(a, ea), fromPriceUnits(b, eb))).toBe(x < y ? -1 : x > y ? 1 : 0);
+        expect(compareDecimal(fromPriceUnits(a, -ea), fromPriceUnits(b, -eb))).toBe(x < y ? -1 : x > y ? 1 : 0);
       }),
     );
   });

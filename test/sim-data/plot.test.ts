@@ -92,7 +92,7 @@ describe('stats helpers', () => {
 
 describe('lineChart', () => {
   const { points } = loadDataset('btc-2020-03-12');
-  const ticks = resample(points, { blockMs: 1000, mode: 'linear-path', exponent: 2 }); // 14 400 blocks
+  const ticks = resample(points, { blockMs: 1000, mode: 'linear-path', exponent: -2 }); // 14 400 blocks
   const x = ticks.map((t) => t.timeMs);
   const price = ticks.map((t) => Number(t.price) / 100);
   const oracle = price.map((p, i) => (i % 10 === 0 ? p : null)); // gaps must not break the SVG

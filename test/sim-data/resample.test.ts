@@ -85,15 +85,15 @@ describe('resample', () => {
   ];
 
   it("'step' holds each candle's open, and the previous close through a gap", () => {
-    const t = resample(pts, { blockMs: 30_000, mode: 'step', exponent: 2 });
+    const t = resample(pts, { blockMs: 30_000, mode: 'step', exponent: -2 });
     expect(t.map((x) => x.timeMs)).toEqual([0, 30_000, 60_000, 90_000, 120_000, 150_000, 180_000, 210_000]);
     expect(t.map((x) => x.price)).toEqual([1000n, 1000n, 920n, 920n, 900n, 900n, 910n, 910n]);
   });
 
   it("'linear-path' at 1 s blocks from 1 min candles: 60 blocks per candle, open first, close last, extremes hit", () => {
-    const t = resample(pts, { blockMs: 1000, mode: 'linear-path', exponent: 6 });
+    const t = resample(pts, { blockMs: 1000, mode: 'linear-path', exponent: -6 });
     expect(t).toHaveLength(240);
-    const units = toUnitCandles(pts, 6);
+    const units = toUnitCandles(pts, -6);
     for (const [i, k] of units.entries()) {
       if (i === 2) continue; // the gap minute is candle-less
       const start = k.timeMs / 1000;
@@ -109,16 +109,16 @@ describe('resample', () => {
   });
 
   it('is deterministic and independent of from/to clipping', () => {
-    const full = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: 2 });
-    const again = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: 2 });
+    const full = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: -2 });
+    const again = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: -2 });
     expect(again).toEqual(full);
-    const part = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: 2, from: 70_000, to: 200_000 });
+    const part = resample(pts, { blockMs: 7000, mode: 'linear-path', exponent: -2, from: 70_000, to: 200_000 });
     expect(part).toEqual(full.filter((x) => x.timeMs >= 70_000 && x.timeMs < 200_000));
   });
 
   it('takes UnitCandles directly and streams lazily', () => {
-    const units = toUnitCandles(pts, 2);
-    expect(resample(units, { blockMs: 1000, mode: 'step' })).toEqual(resample(pts, { blockMs: 1000, mode: 'step', exponent: 2 }));
+    const units = toUnitCandles(pts, -2);
+    expect(resample(units, { blockMs: 1000, mode: 'step' })).toEqual(resample(pts, { blockMs: 1000, mode: 'step', exponent: -2 }));
     const it = iterateResampled(units, { blockMs: 1, mode: 'linear-path' }); // 240 000 blocks, only 3 pulled
     expect([it.next().value, it.next().value, it.next().value].map((x) => x?.price)).toEqual([1000n, 1000n, 1000n]);
   });
@@ -128,14 +128,14 @@ describe('resample', () => {
     expect(() => resample(pts, { blockMs: 0, mode: 'step' })).toThrow(/blockMs/);
     expect(() => resample(pts, { blockMs: 1.5, mode: 'step' })).toThrow(/blockMs/);
     expect(() => resample(pts, { blockMs: 1000, mode: 'step', from: -1 })).toThrow(/from must be an integer/);
-    expect(() => resample(pts.slice(1), { blockMs: 1000, mode: 'step', exponent: 2, from: 0 })).toThrow(/from=0 is before the first candle \(60000\)/);
+    expect(() => resample(pts.slice(1), { blockMs: 1000, mode: 'step', exponent: -2, from: 0 })).toThrow(/from=0 is before the first candle \(60000\)/);
     expect(() => resample(pts, { blockMs: 1000, mode: 'step', to: 5 * MIN })).toThrow(/after the end of the last candle/);
     expect(() => resample(pts, { blockMs: 1000, mode: 'step', from: MIN, to: MIN })).toThrow(/empty range/);
     expect(() => resample([pts[0]!], { blockMs: 1000, mode: 'step' })).toThrow(/explicit candleMs/);
-    expect(resample([pts[0]!], { blockMs: 1000, mode: 'step', candleMs: MIN, exponent: 2 })).toHaveLength(60);
-    expect(() => resample([pts[1]!, pts[0]!], { blockMs: 1000, mode: 'step', exponent: 2, candleMs: MIN })).toThrow(/unsorted or overlapping/);
-    expect(() => resample(pts, { blockMs: 1000, mode: 'step', exponent: 1 })).toThrow(/cannot be represented exactly/);
-    expect(resample(pts, { blockMs: 1000, mode: 'step', exponent: 1, rounding: 'half-even' })[0]!.price).toBe(100n);
+    expect(resample([pts[0]!], { blockMs: 1000, mode: 'step', candleMs: MIN, exponent: -2 })).toHaveLength(60);
+    expect(() => resample([pts[1]!, pts[0]!], { blockMs: 1000, mode: 'step', exponent: -2, candleMs: MIN })).toThrow(/unsorted or overlapping/);
+    expect(() => resample(pts, { blockMs: 1000, mode: 'step', exponent: -1 })).toThrow(/cannot be represented exactly/);
+    expect(resample(pts, { blockMs: 1000, mode: 'step', exponent: -1, rounding: 'half-even' })[0]!.price).toBe(100n);
     expect(() => resample(pts, { blockMs: 1000, mode: 'smooth' as 'step' })).toThrow(/unknown mode/);
   });
 
@@ -145,24 +145,24 @@ describe('resample', () => {
       let lo: bigint | undefined;
       let hi: bigint | undefined;
       let n = 0;
-      for (const { price } of iterateResampled(points, { blockMs: 1000, mode: 'linear-path', exponent: 6 })) {
+      for (const { price } of iterateResampled(points, { blockMs: 1000, mode: 'linear-path', exponent: -6 })) {
         if (lo === undefined || price < lo) lo = price;
         if (hi === undefined || price > hi) hi = price;
         n++;
       }
       expect(n).toBe(info.rows * 60);
-      expect(lo).toBe(toPriceUnits(info.minLow.price, 6));
-      expect(hi).toBe(toPriceUnits(info.maxHigh.price, 6));
+      expect(lo).toBe(toPriceUnits(info.minLow.price, -6));
+      expect(hi).toBe(toPriceUnits(info.maxHigh.price, -6));
     }
   });
 
-  it("'step' on hourly data with 8-decimal prices needs exponent 8 or a rounding mode", () => {
+  it("'step' on hourly data with 8-decimal prices needs exponent −8 or a rounding mode", () => {
     const { info, points } = loadDataset('eth-hourly-2022-11-08');
-    expect(() => resample(points, { blockMs: 60_000, mode: 'step' })).toThrow(/fractional digits/);
-    const t = resample(points, { blockMs: 60_000, mode: 'linear-path', exponent: info.priceDecimals });
+    expect(() => resample(points, { blockMs: 60_000, mode: 'step' })).toThrow(/cannot be represented exactly in units of 10\^-6/);
+    const t = resample(points, { blockMs: 60_000, mode: 'linear-path', exponent: -info.priceDecimals });
     // 42 days of minutes, the 3-hour gap included (held at the previous close)
     expect(t).toHaveLength(42 * 24 * 60);
     const min = t.reduce((m, x) => (x.price < m ? x.price : m), t[0]!.price);
-    expect(min).toBe(toPriceUnits(info.minLow.price, 8));
+    expect(min).toBe(toPriceUnits(info.minLow.price, -8));
   });
 });
