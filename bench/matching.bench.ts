@@ -149,9 +149,10 @@ function generate(ops: number, seed: number): Flow {
 }
 
 /** The keeper's path: STP on, a hook present, journal with a mark per tx and a commit per block. */
-function runEngine(f: Flow): { ms: number; book: OrderBookEngine; fills: number } {
+function runEngine(f: Flow): { ms: number; book: OrderBookEngine; fills: number; stp: number } {
   const book = new OrderBookEngine({ initialCapacity: 1 << 12 });
   let fills = 0;
+  let stp = 0;
   const hooks: MatchHooks = { allow: (_maker, qty) => qty };
   const sides = f.sideStr;
   const t0 = process.hrtime.bigint();
@@ -164,6 +165,7 @@ function runEngine(f: Flow): { ms: number; book: OrderBookEngine; fills: number 
       const price = f.price[i]!;
       const res = book.match({ owner, side, limitPrice: price, quantity: f.size[i]!, stp: 'cancel_resting' }, hooks);
       fills += res.fillCount;
+      stp += res.removedCount;
       if (res.remaining > 0) book.add({ id: f.id[i]!, owner, side, price, quantity: res.remaining });
     } else if (t === CANCEL) {
       book.cancel(f.id[i]!);
@@ -174,11 +176,12 @@ function runEngine(f: Flow): { ms: number; book: OrderBookEngine; fills: number 
         hooks,
       );
       fills += res.fillCount;
+      stp += res.removedCount;
     }
     if (i % BLOCK === BLOCK - 1) book.commit();
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { ms, book, fills };
+  return { ms, book, fills, stp };
 }
 
 function runPeer(f: Flow): { ms: number; book: OrderBook } {
@@ -239,7 +242,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   const same = JSON.stringify(eBids) === JSON.stringify(pBids) && JSON.stringify(eAsks) === JSON.stringify(pAsks);
   const peerOrders = countPeerOrders(p.book, f);
   console.log(
-    `  end state  engine: ${e.book.size} orders, ${eBids.length}/${eAsks.length} bid/ask levels, best ${e.book.bestBid()}/${e.book.bestAsk()}, ${e.fills} fills`,
+    `  end state  engine: ${e.book.size} orders, ${eBids.length}/${eAsks.length} bid/ask levels, best ${e.book.bestBid()}/${e.book.bestAsk()}, ${e.fills} fills, ${e.stp} makers removed by STP`,
   );
   console.log(`  end state  peer:   ${peerOrders} orders, ${pBids.length}/${pAsks.length} bid/ask levels, best ${pBids[0]?.[0]}/${pAsks[0]?.[0]}`);
   console.log(`  end state  identical levels and volumes: ${same ? 'yes' : 'NO'}`);
