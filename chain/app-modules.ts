@@ -10,6 +10,7 @@ import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 import { createPricesModule, type PricesKeeper } from '../modules/prices/index.js';
 import { createPerpetualsModule, type PerpetualsKeeper } from '../modules/perpetuals/index.js';
 import { createSubaccountsModule, type SubaccountsKeeper } from '../modules/subaccounts/index.js';
+import { createClobModule, type ClobKeeper } from '../modules/clob/index.js';
 
 export interface Keepers {
   auth: AuthKeeper;
@@ -17,6 +18,7 @@ export interface Keepers {
   prices: PricesKeeper;
   perpetuals: PerpetualsKeeper;
   subaccounts: SubaccountsKeeper;
+  clob: ClobKeeper;
   /** Address of the fee collector module account. */
   feeCollector: string;
 }
@@ -35,8 +37,15 @@ export function buildModules(): ModuleSet {
   const perpetuals = createPerpetualsModule(prices.keeper);
   perpHolder.keeper = perpetuals.keeper;
   const subaccounts = createSubaccountsModule({ bank: bank.keeper, perpetuals: perpetuals.keeper, prices: prices.keeper });
+  const clob = createClobModule({
+    subaccounts: subaccounts.keeper,
+    perpetuals: perpetuals.keeper,
+    prices: prices.keeper,
+    feeCollector,
+    authority: (s) => perpetuals.keeper.getParams(s).authority,
+  });
   return {
-    modules: [auth, bank, prices, perpetuals, subaccounts],
-    keepers: { auth: auth.keeper, bank: bank.keeper, prices: prices.keeper, perpetuals: perpetuals.keeper, subaccounts: subaccounts.keeper, feeCollector },
+    modules: [auth, bank, prices, perpetuals, subaccounts, clob],
+    keepers: { auth: auth.keeper, bank: bank.keeper, prices: prices.keeper, perpetuals: perpetuals.keeper, subaccounts: subaccounts.keeper, clob: clob.keeper, feeCollector },
   };
 }

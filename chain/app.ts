@@ -5,7 +5,9 @@ import { EventSink, Journal, type Ctx, type ExecMode } from './context.js';
 import { ChainError, ErrInternal, registerError } from './errors/index.js';
 import { ErrBlockGasExceeded, ErrProtocolTxOnly } from './errors/tx.js';
 import { GasKV, GasMeter, InfiniteGasMeter } from './gas/index.js';
-import type { AppModule, Invariant, MsgDef } from './module.js';
+import type { AppModule, Invariant, MsgDef, MsgResponse } from './module.js';
+import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
+import { Any } from 'cosmjs-types/google/protobuf/any';
 import { buildModules, type Keepers } from './app-modules.js';
 import { Branch } from './store/branch.js';
 import { CommittedState } from './store/committed.js';
@@ -508,11 +510,13 @@ export class App {
     // messages: on failure only the ante's effects (fee, sequence) remain
     const msgBranch = new Branch(state);
     const ctx = this.makeCtx(new GasKV(msgBranch, meter), 'deliver', req.height, req.timeNs, journal, events, meter, req.proposerAddress);
+    const responses: MsgResponse[] = [];
     try {
       for (let i = 0; i < tx.msgs.length; i++) {
         const m = tx.msgs[i]!;
         meter.consume(m.def.gas, `message ${m.typeUrl}`);
-        m.def.handle(ctx, m.value);
+        const r = m.def.handle(ctx, m.value);
+        if (r) responses.push(r);
       }
     } catch (e) {
       journal.revert();
@@ -521,7 +525,9 @@ export class App {
     }
     msgBranch.write();
     journal.mergeInto(blockJournal);
-    return okResult(gasWanted, meter.consumed, events.events);
+    const result = okResult(gasWanted, meter.consumed, events.events);
+    if (responses.length) result.data = TxMsgData.encode({ data: [], msgResponses: responses.map((r) => Any.fromPartial(r)) }).finish();
+    return result;
   }
 
   /**
@@ -554,6 +560,7 @@ export class App {
       txResults: p.txResults,
       events: p.events,
     };
+    for (const m of this.modules) m.commit?.(block);
     for (const l of this.listeners) l(block);
     const keep = this.opts.retainBlocks ?? 0n;
     return { retainHeight: keep > 0n && p.height > keep ? p.height - keep + 1n : 0n };
@@ -566,6 +573,8 @@ export class App {
     this.merkle.update(p.changes.map(([k]) => [k, this.committed.get(k) ?? null]));
     p.journal.revert();
     this.pending = undefined;
+    // Rebuild in-memory module structures from committed state as well: cheap insurance for a rare event.
+    for (const m of this.modules) m.load?.(this.committed);
   }
 
   // ------------------------------------------------------------------ query

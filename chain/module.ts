@@ -1,6 +1,7 @@
 import type { Ctx } from './context.js';
 import type { KVReader } from './store/kv.js';
 import type { ErrorDef } from './errors/index.js';
+import type { CommittedBlock } from './types.js';
 
 /** A protobufjs static message class. */
 export interface ProtoType<T> {
@@ -24,12 +25,18 @@ export interface MsgDef<T = any> {
   validateBasic(msg: T): void;
   /** Flat gas charged before the handler runs. */
   readonly gas: number;
-  /** Execute in deliver mode; throw a ChainError to fail (state is rolled back). */
-  handle(ctx: Ctx, msg: T): void;
+  /** Execute in deliver mode; throw a ChainError to fail (state is rolled back). May return a response for the tx result's data. */
+  handle(ctx: Ctx, msg: T): void | MsgResponse;
   /** Optional read-only pre-check run in CheckTx so the mempool refuses what would surely fail. */
   precheck?(ctx: Ctx, msg: T): void;
   /** True when only the block proposer may inject this message (oracle votes). */
   readonly protocolOnly?: boolean;
+}
+
+/** A message's response, packed into the tx result's data as cosmos TxMsgData.msg_responses. */
+export interface MsgResponse {
+  typeUrl: string;
+  value: Uint8Array;
 }
 
 /** An invariant: returns a list of broken facts (empty when it holds). */
@@ -61,4 +68,6 @@ export interface AppModule {
   endBlock?(ctx: Ctx): void;
   /** Rebuild in-memory structures from committed state (startup, abandoned block). */
   load?(state: KVReader): void;
+  /** The pending block was committed: in-memory structures may drop their undo information; read-side caches may take the block's events. */
+  commit?(block: CommittedBlock): void;
 }

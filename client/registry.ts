@@ -18,6 +18,10 @@ export const perpchainTypes: ReadonlyArray<[string, GeneratedType]> = [
   ['/perpchain.perpetuals.v1.MsgCreateMarket', t(perpchain.perpetuals.v1.MsgCreateMarket)],
   ['/perpchain.perpetuals.v1.MsgUpdateMarket', t(perpchain.perpetuals.v1.MsgUpdateMarket)],
   ['/perpchain.perpetuals.v1.MsgUpdateParams', t(perpchain.perpetuals.v1.MsgUpdateParams)],
+  ['/perpchain.clob.v1.MsgPlaceOrder', t(perpchain.clob.v1.MsgPlaceOrder)],
+  ['/perpchain.clob.v1.MsgCancelOrder', t(perpchain.clob.v1.MsgCancelOrder)],
+  ['/perpchain.clob.v1.MsgAmendOrder', t(perpchain.clob.v1.MsgAmendOrder)],
+  ['/perpchain.clob.v1.MsgUpdateParams', t(perpchain.clob.v1.MsgUpdateParams)],
 ];
 
 export function createRegistry(): Registry {

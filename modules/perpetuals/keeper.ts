@@ -82,6 +82,16 @@ export class PerpetualsKeeper {
     return m;
   }
 
+  /** The market with its quote exponent (what the order book needs). */
+  marketInfo(store: KVReader, id: number): Market & { quoteExponent: number } {
+    const m = this.market(store, id);
+    return { ...m, quoteExponent: quoteExponent(m) };
+  }
+
+  openInterest(store: KVReader, id: number): bigint {
+    return this.getState(store, id).openInterest;
+  }
+
   markets(store: KVReader): Market[] {
     return store.scanTable(MARKET_TABLE).map(([, v]) => decodeMarket(v));
   }

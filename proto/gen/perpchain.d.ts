@@ -85,6 +85,253 @@ export namespace perpchain {
         }
     }
 
+    namespace clob {
+
+        namespace v1 {
+
+            enum Side {
+                SIDE_UNSPECIFIED = 0,
+                SIDE_BUY = 1,
+                SIDE_SELL = 2
+            }
+
+            enum OrderType {
+                ORDER_TYPE_UNSPECIFIED = 0,
+                ORDER_TYPE_LIMIT = 1,
+                ORDER_TYPE_MARKET = 2,
+                ORDER_TYPE_STOP_LIMIT = 3,
+                ORDER_TYPE_STOP_MARKET = 4,
+                ORDER_TYPE_TAKE_PROFIT_LIMIT = 5,
+                ORDER_TYPE_TAKE_PROFIT_MARKET = 6
+            }
+
+            enum TimeInForce {
+                TIME_IN_FORCE_UNSPECIFIED = 0,
+                TIME_IN_FORCE_IOC = 1,
+                TIME_IN_FORCE_FOK = 2,
+                TIME_IN_FORCE_POST_ONLY = 3
+            }
+
+            enum StpMode {
+                STP_MODE_CANCEL_RESTING = 0,
+                STP_MODE_CANCEL_TAKING = 1,
+                STP_MODE_CANCEL_BOTH = 2
+            }
+
+            interface IOrder {
+                id?: (Long|null);
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                marketId?: (number|null);
+                clientId?: (number|null);
+                side?: (perpchain.clob.v1.Side|null);
+                type?: (perpchain.clob.v1.OrderType|null);
+                timeInForce?: (perpchain.clob.v1.TimeInForce|null);
+                price?: (Long|null);
+                quantity?: (Long|null);
+                filled?: (Long|null);
+                reduceOnly?: (boolean|null);
+                goodTilBlock?: (Long|null);
+                goodTilTime?: (Long|null);
+                stp?: (perpchain.clob.v1.StpMode|null);
+                triggerPrice?: (Long|null);
+                triggered?: (boolean|null);
+                seq?: (Long|null);
+                placedHeight?: (Long|null);
+            }
+
+            class Order implements IOrder {
+                constructor(properties?: perpchain.clob.v1.IOrder);
+                public id: Long;
+                public owner: string;
+                public subaccountNumber: number;
+                public marketId: number;
+                public clientId: number;
+                public side: perpchain.clob.v1.Side;
+                public type: perpchain.clob.v1.OrderType;
+                public timeInForce: perpchain.clob.v1.TimeInForce;
+                public price: Long;
+                public quantity: Long;
+                public filled: Long;
+                public reduceOnly: boolean;
+                public goodTilBlock: Long;
+                public goodTilTime: Long;
+                public stp: perpchain.clob.v1.StpMode;
+                public triggerPrice: Long;
+                public triggered: boolean;
+                public seq: Long;
+                public placedHeight: Long;
+                public static create(properties?: perpchain.clob.v1.IOrder): perpchain.clob.v1.Order;
+                public static encode(message: perpchain.clob.v1.IOrder, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.Order;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IClientIdRecord {
+                orderId?: (Long|null);
+                open?: (boolean|null);
+                releaseHeight?: (Long|null);
+            }
+
+            class ClientIdRecord implements IClientIdRecord {
+                constructor(properties?: perpchain.clob.v1.IClientIdRecord);
+                public orderId: Long;
+                public open: boolean;
+                public releaseHeight: Long;
+                public static create(properties?: perpchain.clob.v1.IClientIdRecord): perpchain.clob.v1.ClientIdRecord;
+                public static encode(message: perpchain.clob.v1.IClientIdRecord, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.ClientIdRecord;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IParams {
+                takerFeePpm?: (number|null);
+                makerFeePpm?: (number|null);
+                maxOpenOrders?: (number|null);
+                maxGoodTilBlocks?: (number|null);
+                maxGoodTilSeconds?: (number|null);
+                marketOrderSlippagePpm?: (number|null);
+                clientIdRetentionBlocks?: (number|null);
+            }
+
+            class Params implements IParams {
+                constructor(properties?: perpchain.clob.v1.IParams);
+                public takerFeePpm: number;
+                public makerFeePpm: number;
+                public maxOpenOrders: number;
+                public maxGoodTilBlocks: number;
+                public maxGoodTilSeconds: number;
+                public marketOrderSlippagePpm: number;
+                public clientIdRetentionBlocks: number;
+                public static create(properties?: perpchain.clob.v1.IParams): perpchain.clob.v1.Params;
+                public static encode(message: perpchain.clob.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.Params;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgPlaceOrder {
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                marketId?: (number|null);
+                clientId?: (number|null);
+                side?: (perpchain.clob.v1.Side|null);
+                type?: (perpchain.clob.v1.OrderType|null);
+                timeInForce?: (perpchain.clob.v1.TimeInForce|null);
+                price?: (Long|null);
+                quantity?: (Long|null);
+                reduceOnly?: (boolean|null);
+                goodTilBlock?: (Long|null);
+                goodTilTime?: (Long|null);
+                stp?: (perpchain.clob.v1.StpMode|null);
+                triggerPrice?: (Long|null);
+            }
+
+            class MsgPlaceOrder implements IMsgPlaceOrder {
+                constructor(properties?: perpchain.clob.v1.IMsgPlaceOrder);
+                public owner: string;
+                public subaccountNumber: number;
+                public marketId: number;
+                public clientId: number;
+                public side: perpchain.clob.v1.Side;
+                public type: perpchain.clob.v1.OrderType;
+                public timeInForce: perpchain.clob.v1.TimeInForce;
+                public price: Long;
+                public quantity: Long;
+                public reduceOnly: boolean;
+                public goodTilBlock: Long;
+                public goodTilTime: Long;
+                public stp: perpchain.clob.v1.StpMode;
+                public triggerPrice: Long;
+                public static create(properties?: perpchain.clob.v1.IMsgPlaceOrder): perpchain.clob.v1.MsgPlaceOrder;
+                public static encode(message: perpchain.clob.v1.IMsgPlaceOrder, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.MsgPlaceOrder;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgPlaceOrderResponse {
+                orderId?: (Long|null);
+                status?: (string|null);
+                filled?: (Long|null);
+                remaining?: (Long|null);
+                reason?: (string|null);
+            }
+
+            class MsgPlaceOrderResponse implements IMsgPlaceOrderResponse {
+                constructor(properties?: perpchain.clob.v1.IMsgPlaceOrderResponse);
+                public orderId: Long;
+                public status: string;
+                public filled: Long;
+                public remaining: Long;
+                public reason: string;
+                public static create(properties?: perpchain.clob.v1.IMsgPlaceOrderResponse): perpchain.clob.v1.MsgPlaceOrderResponse;
+                public static encode(message: perpchain.clob.v1.IMsgPlaceOrderResponse, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.MsgPlaceOrderResponse;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgCancelOrder {
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                orderId?: (Long|null);
+                clientId?: (number|null);
+                byClientId?: (boolean|null);
+            }
+
+            class MsgCancelOrder implements IMsgCancelOrder {
+                constructor(properties?: perpchain.clob.v1.IMsgCancelOrder);
+                public owner: string;
+                public subaccountNumber: number;
+                public orderId: Long;
+                public clientId: number;
+                public byClientId: boolean;
+                public static create(properties?: perpchain.clob.v1.IMsgCancelOrder): perpchain.clob.v1.MsgCancelOrder;
+                public static encode(message: perpchain.clob.v1.IMsgCancelOrder, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.MsgCancelOrder;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgAmendOrder {
+                owner?: (string|null);
+                subaccountNumber?: (number|null);
+                orderId?: (Long|null);
+                clientId?: (number|null);
+                byClientId?: (boolean|null);
+                price?: (Long|null);
+                quantity?: (Long|null);
+            }
+
+            class MsgAmendOrder implements IMsgAmendOrder {
+                constructor(properties?: perpchain.clob.v1.IMsgAmendOrder);
+                public owner: string;
+                public subaccountNumber: number;
+                public orderId: Long;
+                public clientId: number;
+                public byClientId: boolean;
+                public price: Long;
+                public quantity: Long;
+                public static create(properties?: perpchain.clob.v1.IMsgAmendOrder): perpchain.clob.v1.MsgAmendOrder;
+                public static encode(message: perpchain.clob.v1.IMsgAmendOrder, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.MsgAmendOrder;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdateParams {
+                authority?: (string|null);
+                params?: (perpchain.clob.v1.IParams|null);
+            }
+
+            class MsgUpdateParams implements IMsgUpdateParams {
+                constructor(properties?: perpchain.clob.v1.IMsgUpdateParams);
+                public authority: string;
+                public params?: (perpchain.clob.v1.IParams|null);
+                public static create(properties?: perpchain.clob.v1.IMsgUpdateParams): perpchain.clob.v1.MsgUpdateParams;
+                public static encode(message: perpchain.clob.v1.IMsgUpdateParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.MsgUpdateParams;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+        }
+    }
+
     namespace node {
 
         namespace v1 {

@@ -736,6 +736,1986 @@ export const perpchain = $root.perpchain = (() => {
         return bank;
     })();
 
+    perpchain.clob = (function() {
+
+        /**
+         * Namespace clob.
+         * @memberof perpchain
+         * @namespace
+         */
+        const clob = {};
+
+        clob.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof perpchain.clob
+             * @namespace
+             */
+            const v1 = {};
+
+            /**
+             * Side enum.
+             * @name perpchain.clob.v1.Side
+             * @enum {number}
+             * @property {number} SIDE_UNSPECIFIED=0 SIDE_UNSPECIFIED value
+             * @property {number} SIDE_BUY=1 SIDE_BUY value
+             * @property {number} SIDE_SELL=2 SIDE_SELL value
+             */
+            v1.Side = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "SIDE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "SIDE_BUY"] = 1;
+                values[valuesById[2] = "SIDE_SELL"] = 2;
+                return values;
+            })();
+
+            /**
+             * OrderType enum.
+             * @name perpchain.clob.v1.OrderType
+             * @enum {number}
+             * @property {number} ORDER_TYPE_UNSPECIFIED=0 ORDER_TYPE_UNSPECIFIED value
+             * @property {number} ORDER_TYPE_LIMIT=1 ORDER_TYPE_LIMIT value
+             * @property {number} ORDER_TYPE_MARKET=2 ORDER_TYPE_MARKET value
+             * @property {number} ORDER_TYPE_STOP_LIMIT=3 ORDER_TYPE_STOP_LIMIT value
+             * @property {number} ORDER_TYPE_STOP_MARKET=4 ORDER_TYPE_STOP_MARKET value
+             * @property {number} ORDER_TYPE_TAKE_PROFIT_LIMIT=5 ORDER_TYPE_TAKE_PROFIT_LIMIT value
+             * @property {number} ORDER_TYPE_TAKE_PROFIT_MARKET=6 ORDER_TYPE_TAKE_PROFIT_MARKET value
+             */
+            v1.OrderType = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "ORDER_TYPE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "ORDER_TYPE_LIMIT"] = 1;
+                values[valuesById[2] = "ORDER_TYPE_MARKET"] = 2;
+                values[valuesById[3] = "ORDER_TYPE_STOP_LIMIT"] = 3;
+                values[valuesById[4] = "ORDER_TYPE_STOP_MARKET"] = 4;
+                values[valuesById[5] = "ORDER_TYPE_TAKE_PROFIT_LIMIT"] = 5;
+                values[valuesById[6] = "ORDER_TYPE_TAKE_PROFIT_MARKET"] = 6;
+                return values;
+            })();
+
+            /**
+             * TimeInForce enum.
+             * @name perpchain.clob.v1.TimeInForce
+             * @enum {number}
+             * @property {number} TIME_IN_FORCE_UNSPECIFIED=0 TIME_IN_FORCE_UNSPECIFIED value
+             * @property {number} TIME_IN_FORCE_IOC=1 TIME_IN_FORCE_IOC value
+             * @property {number} TIME_IN_FORCE_FOK=2 TIME_IN_FORCE_FOK value
+             * @property {number} TIME_IN_FORCE_POST_ONLY=3 TIME_IN_FORCE_POST_ONLY value
+             */
+            v1.TimeInForce = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "TIME_IN_FORCE_UNSPECIFIED"] = 0;
+                values[valuesById[1] = "TIME_IN_FORCE_IOC"] = 1;
+                values[valuesById[2] = "TIME_IN_FORCE_FOK"] = 2;
+                values[valuesById[3] = "TIME_IN_FORCE_POST_ONLY"] = 3;
+                return values;
+            })();
+
+            /**
+             * StpMode enum.
+             * @name perpchain.clob.v1.StpMode
+             * @enum {number}
+             * @property {number} STP_MODE_CANCEL_RESTING=0 STP_MODE_CANCEL_RESTING value
+             * @property {number} STP_MODE_CANCEL_TAKING=1 STP_MODE_CANCEL_TAKING value
+             * @property {number} STP_MODE_CANCEL_BOTH=2 STP_MODE_CANCEL_BOTH value
+             */
+            v1.StpMode = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "STP_MODE_CANCEL_RESTING"] = 0;
+                values[valuesById[1] = "STP_MODE_CANCEL_TAKING"] = 1;
+                values[valuesById[2] = "STP_MODE_CANCEL_BOTH"] = 2;
+                return values;
+            })();
+
+            v1.Order = (function() {
+
+                /**
+                 * Properties of an Order.
+                 * @memberof perpchain.clob.v1
+                 * @interface IOrder
+                 * @property {Long|null} [id] Order id
+                 * @property {string|null} [owner] Order owner
+                 * @property {number|null} [subaccountNumber] Order subaccountNumber
+                 * @property {number|null} [marketId] Order marketId
+                 * @property {number|null} [clientId] Order clientId
+                 * @property {perpchain.clob.v1.Side|null} [side] Order side
+                 * @property {perpchain.clob.v1.OrderType|null} [type] Order type
+                 * @property {perpchain.clob.v1.TimeInForce|null} [timeInForce] Order timeInForce
+                 * @property {Long|null} [price] Order price
+                 * @property {Long|null} [quantity] Order quantity
+                 * @property {Long|null} [filled] Order filled
+                 * @property {boolean|null} [reduceOnly] Order reduceOnly
+                 * @property {Long|null} [goodTilBlock] Order goodTilBlock
+                 * @property {Long|null} [goodTilTime] Order goodTilTime
+                 * @property {perpchain.clob.v1.StpMode|null} [stp] Order stp
+                 * @property {Long|null} [triggerPrice] Order triggerPrice
+                 * @property {boolean|null} [triggered] Order triggered
+                 * @property {Long|null} [seq] Order seq
+                 * @property {Long|null} [placedHeight] Order placedHeight
+                 */
+
+                /**
+                 * Constructs a new Order.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents an Order.
+                 * @implements IOrder
+                 * @constructor
+                 * @param {perpchain.clob.v1.IOrder=} [properties] Properties to set
+                 */
+                function Order(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Order id.
+                 * @member {Long} id
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order owner.
+                 * @member {string} owner
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.owner = "";
+
+                /**
+                 * Order subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.subaccountNumber = 0;
+
+                /**
+                 * Order marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.marketId = 0;
+
+                /**
+                 * Order clientId.
+                 * @member {number} clientId
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.clientId = 0;
+
+                /**
+                 * Order side.
+                 * @member {perpchain.clob.v1.Side} side
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.side = 0;
+
+                /**
+                 * Order type.
+                 * @member {perpchain.clob.v1.OrderType} type
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.type = 0;
+
+                /**
+                 * Order timeInForce.
+                 * @member {perpchain.clob.v1.TimeInForce} timeInForce
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.timeInForce = 0;
+
+                /**
+                 * Order price.
+                 * @member {Long} price
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.price = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order quantity.
+                 * @member {Long} quantity
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.quantity = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order filled.
+                 * @member {Long} filled
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.filled = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order reduceOnly.
+                 * @member {boolean} reduceOnly
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.reduceOnly = false;
+
+                /**
+                 * Order goodTilBlock.
+                 * @member {Long} goodTilBlock
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.goodTilBlock = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order goodTilTime.
+                 * @member {Long} goodTilTime
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.goodTilTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Order stp.
+                 * @member {perpchain.clob.v1.StpMode} stp
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.stp = 0;
+
+                /**
+                 * Order triggerPrice.
+                 * @member {Long} triggerPrice
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.triggerPrice = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order triggered.
+                 * @member {boolean} triggered
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.triggered = false;
+
+                /**
+                 * Order seq.
+                 * @member {Long} seq
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.seq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Order placedHeight.
+                 * @member {Long} placedHeight
+                 * @memberof perpchain.clob.v1.Order
+                 * @instance
+                 */
+                Order.prototype.placedHeight = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new Order instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.Order
+                 * @static
+                 * @param {perpchain.clob.v1.IOrder=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.Order} Order instance
+                 */
+                Order.create = function create(properties) {
+                    return new Order(properties);
+                };
+
+                /**
+                 * Encodes the specified Order message. Does not implicitly {@link perpchain.clob.v1.Order.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.Order
+                 * @static
+                 * @param {perpchain.clob.v1.IOrder} message Order message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Order.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.id);
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.subaccountNumber);
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.marketId);
+                    if (message.clientId != null && Object.hasOwnProperty.call(message, "clientId"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.clientId);
+                    if (message.side != null && Object.hasOwnProperty.call(message, "side"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).int32(message.side);
+                    if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).int32(message.type);
+                    if (message.timeInForce != null && Object.hasOwnProperty.call(message, "timeInForce"))
+                        writer.uint32(/* id 8, wireType 0 =*/64).int32(message.timeInForce);
+                    if (message.price != null && Object.hasOwnProperty.call(message, "price"))
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.price);
+                    if (message.quantity != null && Object.hasOwnProperty.call(message, "quantity"))
+                        writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.quantity);
+                    if (message.filled != null && Object.hasOwnProperty.call(message, "filled"))
+                        writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.filled);
+                    if (message.reduceOnly != null && Object.hasOwnProperty.call(message, "reduceOnly"))
+                        writer.uint32(/* id 12, wireType 0 =*/96).bool(message.reduceOnly);
+                    if (message.goodTilBlock != null && Object.hasOwnProperty.call(message, "goodTilBlock"))
+                        writer.uint32(/* id 13, wireType 0 =*/104).uint64(message.goodTilBlock);
+                    if (message.goodTilTime != null && Object.hasOwnProperty.call(message, "goodTilTime"))
+                        writer.uint32(/* id 14, wireType 0 =*/112).int64(message.goodTilTime);
+                    if (message.stp != null && Object.hasOwnProperty.call(message, "stp"))
+                        writer.uint32(/* id 15, wireType 0 =*/120).int32(message.stp);
+                    if (message.triggerPrice != null && Object.hasOwnProperty.call(message, "triggerPrice"))
+                        writer.uint32(/* id 16, wireType 0 =*/128).uint64(message.triggerPrice);
+                    if (message.triggered != null && Object.hasOwnProperty.call(message, "triggered"))
+                        writer.uint32(/* id 17, wireType 0 =*/136).bool(message.triggered);
+                    if (message.seq != null && Object.hasOwnProperty.call(message, "seq"))
+                        writer.uint32(/* id 18, wireType 0 =*/144).uint64(message.seq);
+                    if (message.placedHeight != null && Object.hasOwnProperty.call(message, "placedHeight"))
+                        writer.uint32(/* id 19, wireType 0 =*/152).int64(message.placedHeight);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an Order message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.Order
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.Order} Order
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Order.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.Order();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.id = reader.uint64();
+                                break;
+                            }
+                        case 2: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 4: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.clientId = reader.uint32();
+                                break;
+                            }
+                        case 6: {
+                                message.side = reader.int32();
+                                break;
+                            }
+                        case 7: {
+                                message.type = reader.int32();
+                                break;
+                            }
+                        case 8: {
+                                message.timeInForce = reader.int32();
+                                break;
+                            }
+                        case 9: {
+                                message.price = reader.uint64();
+                                break;
+                            }
+                        case 10: {
+                                message.quantity = reader.uint64();
+                                break;
+                            }
+                        case 11: {
+                                message.filled = reader.uint64();
+                                break;
+                            }
+                        case 12: {
+                                message.reduceOnly = reader.bool();
+                                break;
+                            }
+                        case 13: {
+                                message.goodTilBlock = reader.uint64();
+                                break;
+                            }
+                        case 14: {
+                                message.goodTilTime = reader.int64();
+                                break;
+                            }
+                        case 15: {
+                                message.stp = reader.int32();
+                                break;
+                            }
+                        case 16: {
+                                message.triggerPrice = reader.uint64();
+                                break;
+                            }
+                        case 17: {
+                                message.triggered = reader.bool();
+                                break;
+                            }
+                        case 18: {
+                                message.seq = reader.uint64();
+                                break;
+                            }
+                        case 19: {
+                                message.placedHeight = reader.int64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Order
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.Order
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Order.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.Order";
+                };
+
+                return Order;
+            })();
+
+            v1.ClientIdRecord = (function() {
+
+                /**
+                 * Properties of a ClientIdRecord.
+                 * @memberof perpchain.clob.v1
+                 * @interface IClientIdRecord
+                 * @property {Long|null} [orderId] ClientIdRecord orderId
+                 * @property {boolean|null} [open] ClientIdRecord open
+                 * @property {Long|null} [releaseHeight] ClientIdRecord releaseHeight
+                 */
+
+                /**
+                 * Constructs a new ClientIdRecord.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a ClientIdRecord.
+                 * @implements IClientIdRecord
+                 * @constructor
+                 * @param {perpchain.clob.v1.IClientIdRecord=} [properties] Properties to set
+                 */
+                function ClientIdRecord(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * ClientIdRecord orderId.
+                 * @member {Long} orderId
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.orderId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * ClientIdRecord open.
+                 * @member {boolean} open
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.open = false;
+
+                /**
+                 * ClientIdRecord releaseHeight.
+                 * @member {Long} releaseHeight
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.releaseHeight = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new ClientIdRecord instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @static
+                 * @param {perpchain.clob.v1.IClientIdRecord=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.ClientIdRecord} ClientIdRecord instance
+                 */
+                ClientIdRecord.create = function create(properties) {
+                    return new ClientIdRecord(properties);
+                };
+
+                /**
+                 * Encodes the specified ClientIdRecord message. Does not implicitly {@link perpchain.clob.v1.ClientIdRecord.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @static
+                 * @param {perpchain.clob.v1.IClientIdRecord} message ClientIdRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClientIdRecord.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.orderId != null && Object.hasOwnProperty.call(message, "orderId"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.orderId);
+                    if (message.open != null && Object.hasOwnProperty.call(message, "open"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).bool(message.open);
+                    if (message.releaseHeight != null && Object.hasOwnProperty.call(message, "releaseHeight"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int64(message.releaseHeight);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a ClientIdRecord message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.ClientIdRecord} ClientIdRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClientIdRecord.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.ClientIdRecord();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.orderId = reader.uint64();
+                                break;
+                            }
+                        case 2: {
+                                message.open = reader.bool();
+                                break;
+                            }
+                        case 3: {
+                                message.releaseHeight = reader.int64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for ClientIdRecord
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                ClientIdRecord.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.ClientIdRecord";
+                };
+
+                return ClientIdRecord;
+            })();
+
+            v1.Params = (function() {
+
+                /**
+                 * Properties of a Params.
+                 * @memberof perpchain.clob.v1
+                 * @interface IParams
+                 * @property {number|null} [takerFeePpm] Params takerFeePpm
+                 * @property {number|null} [makerFeePpm] Params makerFeePpm
+                 * @property {number|null} [maxOpenOrders] Params maxOpenOrders
+                 * @property {number|null} [maxGoodTilBlocks] Params maxGoodTilBlocks
+                 * @property {number|null} [maxGoodTilSeconds] Params maxGoodTilSeconds
+                 * @property {number|null} [marketOrderSlippagePpm] Params marketOrderSlippagePpm
+                 * @property {number|null} [clientIdRetentionBlocks] Params clientIdRetentionBlocks
+                 */
+
+                /**
+                 * Constructs a new Params.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a Params.
+                 * @implements IParams
+                 * @constructor
+                 * @param {perpchain.clob.v1.IParams=} [properties] Properties to set
+                 */
+                function Params(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Params takerFeePpm.
+                 * @member {number} takerFeePpm
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.takerFeePpm = 0;
+
+                /**
+                 * Params makerFeePpm.
+                 * @member {number} makerFeePpm
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.makerFeePpm = 0;
+
+                /**
+                 * Params maxOpenOrders.
+                 * @member {number} maxOpenOrders
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxOpenOrders = 0;
+
+                /**
+                 * Params maxGoodTilBlocks.
+                 * @member {number} maxGoodTilBlocks
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxGoodTilBlocks = 0;
+
+                /**
+                 * Params maxGoodTilSeconds.
+                 * @member {number} maxGoodTilSeconds
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxGoodTilSeconds = 0;
+
+                /**
+                 * Params marketOrderSlippagePpm.
+                 * @member {number} marketOrderSlippagePpm
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.marketOrderSlippagePpm = 0;
+
+                /**
+                 * Params clientIdRetentionBlocks.
+                 * @member {number} clientIdRetentionBlocks
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.clientIdRetentionBlocks = 0;
+
+                /**
+                 * Creates a new Params instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.Params
+                 * @static
+                 * @param {perpchain.clob.v1.IParams=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.Params} Params instance
+                 */
+                Params.create = function create(properties) {
+                    return new Params(properties);
+                };
+
+                /**
+                 * Encodes the specified Params message. Does not implicitly {@link perpchain.clob.v1.Params.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.Params
+                 * @static
+                 * @param {perpchain.clob.v1.IParams} message Params message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Params.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.takerFeePpm != null && Object.hasOwnProperty.call(message, "takerFeePpm"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).sint32(message.takerFeePpm);
+                    if (message.makerFeePpm != null && Object.hasOwnProperty.call(message, "makerFeePpm"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).sint32(message.makerFeePpm);
+                    if (message.maxOpenOrders != null && Object.hasOwnProperty.call(message, "maxOpenOrders"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.maxOpenOrders);
+                    if (message.maxGoodTilBlocks != null && Object.hasOwnProperty.call(message, "maxGoodTilBlocks"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.maxGoodTilBlocks);
+                    if (message.maxGoodTilSeconds != null && Object.hasOwnProperty.call(message, "maxGoodTilSeconds"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.maxGoodTilSeconds);
+                    if (message.marketOrderSlippagePpm != null && Object.hasOwnProperty.call(message, "marketOrderSlippagePpm"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.marketOrderSlippagePpm);
+                    if (message.clientIdRetentionBlocks != null && Object.hasOwnProperty.call(message, "clientIdRetentionBlocks"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.clientIdRetentionBlocks);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Params message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.Params
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.Params} Params
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Params.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.Params();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.takerFeePpm = reader.sint32();
+                                break;
+                            }
+                        case 2: {
+                                message.makerFeePpm = reader.sint32();
+                                break;
+                            }
+                        case 3: {
+                                message.maxOpenOrders = reader.uint32();
+                                break;
+                            }
+                        case 4: {
+                                message.maxGoodTilBlocks = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.maxGoodTilSeconds = reader.uint32();
+                                break;
+                            }
+                        case 6: {
+                                message.marketOrderSlippagePpm = reader.uint32();
+                                break;
+                            }
+                        case 7: {
+                                message.clientIdRetentionBlocks = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Params
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.Params
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Params.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.Params";
+                };
+
+                return Params;
+            })();
+
+            v1.MsgPlaceOrder = (function() {
+
+                /**
+                 * Properties of a MsgPlaceOrder.
+                 * @memberof perpchain.clob.v1
+                 * @interface IMsgPlaceOrder
+                 * @property {string|null} [owner] MsgPlaceOrder owner
+                 * @property {number|null} [subaccountNumber] MsgPlaceOrder subaccountNumber
+                 * @property {number|null} [marketId] MsgPlaceOrder marketId
+                 * @property {number|null} [clientId] MsgPlaceOrder clientId
+                 * @property {perpchain.clob.v1.Side|null} [side] MsgPlaceOrder side
+                 * @property {perpchain.clob.v1.OrderType|null} [type] MsgPlaceOrder type
+                 * @property {perpchain.clob.v1.TimeInForce|null} [timeInForce] MsgPlaceOrder timeInForce
+                 * @property {Long|null} [price] MsgPlaceOrder price
+                 * @property {Long|null} [quantity] MsgPlaceOrder quantity
+                 * @property {boolean|null} [reduceOnly] MsgPlaceOrder reduceOnly
+                 * @property {Long|null} [goodTilBlock] MsgPlaceOrder goodTilBlock
+                 * @property {Long|null} [goodTilTime] MsgPlaceOrder goodTilTime
+                 * @property {perpchain.clob.v1.StpMode|null} [stp] MsgPlaceOrder stp
+                 * @property {Long|null} [triggerPrice] MsgPlaceOrder triggerPrice
+                 */
+
+                /**
+                 * Constructs a new MsgPlaceOrder.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a MsgPlaceOrder.
+                 * @implements IMsgPlaceOrder
+                 * @constructor
+                 * @param {perpchain.clob.v1.IMsgPlaceOrder=} [properties] Properties to set
+                 */
+                function MsgPlaceOrder(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgPlaceOrder owner.
+                 * @member {string} owner
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.owner = "";
+
+                /**
+                 * MsgPlaceOrder subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.subaccountNumber = 0;
+
+                /**
+                 * MsgPlaceOrder marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.marketId = 0;
+
+                /**
+                 * MsgPlaceOrder clientId.
+                 * @member {number} clientId
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.clientId = 0;
+
+                /**
+                 * MsgPlaceOrder side.
+                 * @member {perpchain.clob.v1.Side} side
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.side = 0;
+
+                /**
+                 * MsgPlaceOrder type.
+                 * @member {perpchain.clob.v1.OrderType} type
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.type = 0;
+
+                /**
+                 * MsgPlaceOrder timeInForce.
+                 * @member {perpchain.clob.v1.TimeInForce} timeInForce
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.timeInForce = 0;
+
+                /**
+                 * MsgPlaceOrder price.
+                 * @member {Long} price
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.price = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrder quantity.
+                 * @member {Long} quantity
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.quantity = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrder reduceOnly.
+                 * @member {boolean} reduceOnly
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.reduceOnly = false;
+
+                /**
+                 * MsgPlaceOrder goodTilBlock.
+                 * @member {Long} goodTilBlock
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.goodTilBlock = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrder goodTilTime.
+                 * @member {Long} goodTilTime
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.goodTilTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * MsgPlaceOrder stp.
+                 * @member {perpchain.clob.v1.StpMode} stp
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.stp = 0;
+
+                /**
+                 * MsgPlaceOrder triggerPrice.
+                 * @member {Long} triggerPrice
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @instance
+                 */
+                MsgPlaceOrder.prototype.triggerPrice = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new MsgPlaceOrder instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgPlaceOrder=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.MsgPlaceOrder} MsgPlaceOrder instance
+                 */
+                MsgPlaceOrder.create = function create(properties) {
+                    return new MsgPlaceOrder(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgPlaceOrder message. Does not implicitly {@link perpchain.clob.v1.MsgPlaceOrder.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgPlaceOrder} message MsgPlaceOrder message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgPlaceOrder.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subaccountNumber);
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.marketId);
+                    if (message.clientId != null && Object.hasOwnProperty.call(message, "clientId"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.clientId);
+                    if (message.side != null && Object.hasOwnProperty.call(message, "side"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int32(message.side);
+                    if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).int32(message.type);
+                    if (message.timeInForce != null && Object.hasOwnProperty.call(message, "timeInForce"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).int32(message.timeInForce);
+                    if (message.price != null && Object.hasOwnProperty.call(message, "price"))
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.price);
+                    if (message.quantity != null && Object.hasOwnProperty.call(message, "quantity"))
+                        writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.quantity);
+                    if (message.reduceOnly != null && Object.hasOwnProperty.call(message, "reduceOnly"))
+                        writer.uint32(/* id 10, wireType 0 =*/80).bool(message.reduceOnly);
+                    if (message.goodTilBlock != null && Object.hasOwnProperty.call(message, "goodTilBlock"))
+                        writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.goodTilBlock);
+                    if (message.goodTilTime != null && Object.hasOwnProperty.call(message, "goodTilTime"))
+                        writer.uint32(/* id 12, wireType 0 =*/96).int64(message.goodTilTime);
+                    if (message.stp != null && Object.hasOwnProperty.call(message, "stp"))
+                        writer.uint32(/* id 13, wireType 0 =*/104).int32(message.stp);
+                    if (message.triggerPrice != null && Object.hasOwnProperty.call(message, "triggerPrice"))
+                        writer.uint32(/* id 14, wireType 0 =*/112).uint64(message.triggerPrice);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgPlaceOrder message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.MsgPlaceOrder} MsgPlaceOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgPlaceOrder.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.MsgPlaceOrder();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 4: {
+                                message.clientId = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.side = reader.int32();
+                                break;
+                            }
+                        case 6: {
+                                message.type = reader.int32();
+                                break;
+                            }
+                        case 7: {
+                                message.timeInForce = reader.int32();
+                                break;
+                            }
+                        case 8: {
+                                message.price = reader.uint64();
+                                break;
+                            }
+                        case 9: {
+                                message.quantity = reader.uint64();
+                                break;
+                            }
+                        case 10: {
+                                message.reduceOnly = reader.bool();
+                                break;
+                            }
+                        case 11: {
+                                message.goodTilBlock = reader.uint64();
+                                break;
+                            }
+                        case 12: {
+                                message.goodTilTime = reader.int64();
+                                break;
+                            }
+                        case 13: {
+                                message.stp = reader.int32();
+                                break;
+                            }
+                        case 14: {
+                                message.triggerPrice = reader.uint64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgPlaceOrder
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.MsgPlaceOrder
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgPlaceOrder.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.MsgPlaceOrder";
+                };
+
+                return MsgPlaceOrder;
+            })();
+
+            v1.MsgPlaceOrderResponse = (function() {
+
+                /**
+                 * Properties of a MsgPlaceOrderResponse.
+                 * @memberof perpchain.clob.v1
+                 * @interface IMsgPlaceOrderResponse
+                 * @property {Long|null} [orderId] MsgPlaceOrderResponse orderId
+                 * @property {string|null} [status] MsgPlaceOrderResponse status
+                 * @property {Long|null} [filled] MsgPlaceOrderResponse filled
+                 * @property {Long|null} [remaining] MsgPlaceOrderResponse remaining
+                 * @property {string|null} [reason] MsgPlaceOrderResponse reason
+                 */
+
+                /**
+                 * Constructs a new MsgPlaceOrderResponse.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a MsgPlaceOrderResponse.
+                 * @implements IMsgPlaceOrderResponse
+                 * @constructor
+                 * @param {perpchain.clob.v1.IMsgPlaceOrderResponse=} [properties] Properties to set
+                 */
+                function MsgPlaceOrderResponse(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgPlaceOrderResponse orderId.
+                 * @member {Long} orderId
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @instance
+                 */
+                MsgPlaceOrderResponse.prototype.orderId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrderResponse status.
+                 * @member {string} status
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @instance
+                 */
+                MsgPlaceOrderResponse.prototype.status = "";
+
+                /**
+                 * MsgPlaceOrderResponse filled.
+                 * @member {Long} filled
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @instance
+                 */
+                MsgPlaceOrderResponse.prototype.filled = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrderResponse remaining.
+                 * @member {Long} remaining
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @instance
+                 */
+                MsgPlaceOrderResponse.prototype.remaining = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgPlaceOrderResponse reason.
+                 * @member {string} reason
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @instance
+                 */
+                MsgPlaceOrderResponse.prototype.reason = "";
+
+                /**
+                 * Creates a new MsgPlaceOrderResponse instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgPlaceOrderResponse=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.MsgPlaceOrderResponse} MsgPlaceOrderResponse instance
+                 */
+                MsgPlaceOrderResponse.create = function create(properties) {
+                    return new MsgPlaceOrderResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgPlaceOrderResponse message. Does not implicitly {@link perpchain.clob.v1.MsgPlaceOrderResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgPlaceOrderResponse} message MsgPlaceOrderResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgPlaceOrderResponse.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.orderId != null && Object.hasOwnProperty.call(message, "orderId"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.orderId);
+                    if (message.status != null && Object.hasOwnProperty.call(message, "status"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.status);
+                    if (message.filled != null && Object.hasOwnProperty.call(message, "filled"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.filled);
+                    if (message.remaining != null && Object.hasOwnProperty.call(message, "remaining"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.remaining);
+                    if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.reason);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgPlaceOrderResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.MsgPlaceOrderResponse} MsgPlaceOrderResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgPlaceOrderResponse.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.MsgPlaceOrderResponse();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.orderId = reader.uint64();
+                                break;
+                            }
+                        case 2: {
+                                message.status = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.filled = reader.uint64();
+                                break;
+                            }
+                        case 4: {
+                                message.remaining = reader.uint64();
+                                break;
+                            }
+                        case 5: {
+                                message.reason = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgPlaceOrderResponse
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.MsgPlaceOrderResponse
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgPlaceOrderResponse.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.MsgPlaceOrderResponse";
+                };
+
+                return MsgPlaceOrderResponse;
+            })();
+
+            v1.MsgCancelOrder = (function() {
+
+                /**
+                 * Properties of a MsgCancelOrder.
+                 * @memberof perpchain.clob.v1
+                 * @interface IMsgCancelOrder
+                 * @property {string|null} [owner] MsgCancelOrder owner
+                 * @property {number|null} [subaccountNumber] MsgCancelOrder subaccountNumber
+                 * @property {Long|null} [orderId] MsgCancelOrder orderId
+                 * @property {number|null} [clientId] MsgCancelOrder clientId
+                 * @property {boolean|null} [byClientId] MsgCancelOrder byClientId
+                 */
+
+                /**
+                 * Constructs a new MsgCancelOrder.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a MsgCancelOrder.
+                 * @implements IMsgCancelOrder
+                 * @constructor
+                 * @param {perpchain.clob.v1.IMsgCancelOrder=} [properties] Properties to set
+                 */
+                function MsgCancelOrder(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgCancelOrder owner.
+                 * @member {string} owner
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @instance
+                 */
+                MsgCancelOrder.prototype.owner = "";
+
+                /**
+                 * MsgCancelOrder subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @instance
+                 */
+                MsgCancelOrder.prototype.subaccountNumber = 0;
+
+                /**
+                 * MsgCancelOrder orderId.
+                 * @member {Long} orderId
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @instance
+                 */
+                MsgCancelOrder.prototype.orderId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgCancelOrder clientId.
+                 * @member {number} clientId
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @instance
+                 */
+                MsgCancelOrder.prototype.clientId = 0;
+
+                /**
+                 * MsgCancelOrder byClientId.
+                 * @member {boolean} byClientId
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @instance
+                 */
+                MsgCancelOrder.prototype.byClientId = false;
+
+                /**
+                 * Creates a new MsgCancelOrder instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgCancelOrder=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.MsgCancelOrder} MsgCancelOrder instance
+                 */
+                MsgCancelOrder.create = function create(properties) {
+                    return new MsgCancelOrder(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgCancelOrder message. Does not implicitly {@link perpchain.clob.v1.MsgCancelOrder.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgCancelOrder} message MsgCancelOrder message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgCancelOrder.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subaccountNumber);
+                    if (message.orderId != null && Object.hasOwnProperty.call(message, "orderId"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.orderId);
+                    if (message.clientId != null && Object.hasOwnProperty.call(message, "clientId"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.clientId);
+                    if (message.byClientId != null && Object.hasOwnProperty.call(message, "byClientId"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).bool(message.byClientId);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgCancelOrder message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.MsgCancelOrder} MsgCancelOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgCancelOrder.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.MsgCancelOrder();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.orderId = reader.uint64();
+                                break;
+                            }
+                        case 4: {
+                                message.clientId = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.byClientId = reader.bool();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgCancelOrder
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.MsgCancelOrder
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgCancelOrder.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.MsgCancelOrder";
+                };
+
+                return MsgCancelOrder;
+            })();
+
+            v1.MsgAmendOrder = (function() {
+
+                /**
+                 * Properties of a MsgAmendOrder.
+                 * @memberof perpchain.clob.v1
+                 * @interface IMsgAmendOrder
+                 * @property {string|null} [owner] MsgAmendOrder owner
+                 * @property {number|null} [subaccountNumber] MsgAmendOrder subaccountNumber
+                 * @property {Long|null} [orderId] MsgAmendOrder orderId
+                 * @property {number|null} [clientId] MsgAmendOrder clientId
+                 * @property {boolean|null} [byClientId] MsgAmendOrder byClientId
+                 * @property {Long|null} [price] MsgAmendOrder price
+                 * @property {Long|null} [quantity] MsgAmendOrder quantity
+                 */
+
+                /**
+                 * Constructs a new MsgAmendOrder.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a MsgAmendOrder.
+                 * @implements IMsgAmendOrder
+                 * @constructor
+                 * @param {perpchain.clob.v1.IMsgAmendOrder=} [properties] Properties to set
+                 */
+                function MsgAmendOrder(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgAmendOrder owner.
+                 * @member {string} owner
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.owner = "";
+
+                /**
+                 * MsgAmendOrder subaccountNumber.
+                 * @member {number} subaccountNumber
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.subaccountNumber = 0;
+
+                /**
+                 * MsgAmendOrder orderId.
+                 * @member {Long} orderId
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.orderId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgAmendOrder clientId.
+                 * @member {number} clientId
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.clientId = 0;
+
+                /**
+                 * MsgAmendOrder byClientId.
+                 * @member {boolean} byClientId
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.byClientId = false;
+
+                /**
+                 * MsgAmendOrder price.
+                 * @member {Long} price
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.price = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * MsgAmendOrder quantity.
+                 * @member {Long} quantity
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @instance
+                 */
+                MsgAmendOrder.prototype.quantity = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Creates a new MsgAmendOrder instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgAmendOrder=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.MsgAmendOrder} MsgAmendOrder instance
+                 */
+                MsgAmendOrder.create = function create(properties) {
+                    return new MsgAmendOrder(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgAmendOrder message. Does not implicitly {@link perpchain.clob.v1.MsgAmendOrder.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgAmendOrder} message MsgAmendOrder message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgAmendOrder.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.owner != null && Object.hasOwnProperty.call(message, "owner"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.owner);
+                    if (message.subaccountNumber != null && Object.hasOwnProperty.call(message, "subaccountNumber"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.subaccountNumber);
+                    if (message.orderId != null && Object.hasOwnProperty.call(message, "orderId"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.orderId);
+                    if (message.clientId != null && Object.hasOwnProperty.call(message, "clientId"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.clientId);
+                    if (message.byClientId != null && Object.hasOwnProperty.call(message, "byClientId"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).bool(message.byClientId);
+                    if (message.price != null && Object.hasOwnProperty.call(message, "price"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.price);
+                    if (message.quantity != null && Object.hasOwnProperty.call(message, "quantity"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.quantity);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgAmendOrder message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.MsgAmendOrder} MsgAmendOrder
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgAmendOrder.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.MsgAmendOrder();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.owner = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.subaccountNumber = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.orderId = reader.uint64();
+                                break;
+                            }
+                        case 4: {
+                                message.clientId = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.byClientId = reader.bool();
+                                break;
+                            }
+                        case 6: {
+                                message.price = reader.uint64();
+                                break;
+                            }
+                        case 7: {
+                                message.quantity = reader.uint64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgAmendOrder
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.MsgAmendOrder
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgAmendOrder.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.MsgAmendOrder";
+                };
+
+                return MsgAmendOrder;
+            })();
+
+            v1.MsgUpdateParams = (function() {
+
+                /**
+                 * Properties of a MsgUpdateParams.
+                 * @memberof perpchain.clob.v1
+                 * @interface IMsgUpdateParams
+                 * @property {string|null} [authority] MsgUpdateParams authority
+                 * @property {perpchain.clob.v1.IParams|null} [params] MsgUpdateParams params
+                 */
+
+                /**
+                 * Constructs a new MsgUpdateParams.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents a MsgUpdateParams.
+                 * @implements IMsgUpdateParams
+                 * @constructor
+                 * @param {perpchain.clob.v1.IMsgUpdateParams=} [properties] Properties to set
+                 */
+                function MsgUpdateParams(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdateParams authority.
+                 * @member {string} authority
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.authority = "";
+
+                /**
+                 * MsgUpdateParams params.
+                 * @member {perpchain.clob.v1.IParams|null|undefined} params
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.params = null;
+
+                /**
+                 * Creates a new MsgUpdateParams instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgUpdateParams=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.MsgUpdateParams} MsgUpdateParams instance
+                 */
+                MsgUpdateParams.create = function create(properties) {
+                    return new MsgUpdateParams(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdateParams message. Does not implicitly {@link perpchain.clob.v1.MsgUpdateParams.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.clob.v1.IMsgUpdateParams} message MsgUpdateParams message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdateParams.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.params != null && Object.hasOwnProperty.call(message, "params"))
+                        $root.perpchain.clob.v1.Params.encode(message.params, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdateParams message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.MsgUpdateParams} MsgUpdateParams
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdateParams.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.MsgUpdateParams();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.params = $root.perpchain.clob.v1.Params.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdateParams
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.MsgUpdateParams
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdateParams.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.MsgUpdateParams";
+                };
+
+                return MsgUpdateParams;
+            })();
+
+            return v1;
+        })();
+
+        return clob;
+    })();
+
     perpchain.node = (function() {
 
         /**

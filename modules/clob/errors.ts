@@ -1,0 +1,23 @@
+import { registerError } from '../../chain/errors/index.js';
+
+const cs = 'clob';
+export const ErrInvalidOrder = registerError(cs, 2, 'invalid_order', 'invalid order');
+export const ErrPriceNotTickMultiple = registerError(cs, 3, 'price_not_tick_multiple', 'price is not a multiple of the tick size');
+export const ErrSizeNotStepMultiple = registerError(cs, 4, 'size_not_step_multiple', 'size is not a multiple of the step size');
+export const ErrSizeBelowMinimum = registerError(cs, 5, 'size_below_minimum', 'size below the minimum order size');
+export const ErrDuplicateClientId = registerError(cs, 6, 'duplicate_client_id', 'client order id already used by this subaccount');
+export const ErrOrderNotFound = registerError(cs, 7, 'order_not_found', 'order not found');
+export const ErrNotOrderOwner = registerError(cs, 8, 'not_order_owner', 'order belongs to another subaccount');
+export const ErrReduceOnlyWouldIncrease = registerError(cs, 9, 'reduce_only_would_increase', 'reduce-only order would open or increase a position');
+export const ErrInvalidExpiry = registerError(cs, 10, 'invalid_expiry', 'expiry in the past or too far ahead');
+export const ErrTooManyOpenOrders = registerError(cs, 11, 'too_many_open_orders', 'too many open orders');
+export const ErrMarketHalted = registerError(cs, 12, 'market_halted', 'market is halted');
+export const ErrMarketReduceOnly = registerError(cs, 13, 'market_reduce_only', 'market accepts reduce-only orders only');
+export const ErrStalePrice = registerError(cs, 14, 'stale_price', 'oracle price is stale: only reduce-only orders are accepted');
+export const ErrInsufficientMargin = registerError(cs, 15, 'insufficient_margin', 'order would exceed the initial margin');
+export const ErrAmendWouldCross = registerError(cs, 16, 'amend_would_cross', 'amended price would cross the book');
+export const ErrInvalidParams = registerError(cs, 17, 'invalid_params', 'invalid clob params');
+export const ErrUnauthorized = registerError(cs, 18, 'unauthorized', 'only the authority may change clob params');
+export const ErrSizeTooLarge = registerError(cs, 19, 'size_too_large', 'size or price too large');
+export const ErrMaxOpenInterest = registerError(cs, 20, 'max_open_interest', 'order would push open interest over the market maximum');
+export const ErrInvalidGenesis = registerError(cs, 21, 'invalid_genesis', 'invalid clob genesis');

@@ -1,0 +1,996 @@
+import type { Ctx } from '../../chain/context.js';
+import { EventSink, Journal } from '../../chain/context.js';
+import { ChainError } from '../../chain/errors/index.js';
+import { Branch } from '../../chain/store/branch.js';
+import type { KVReader, KVStore } from '../../chain/store/kv.js';
+import { decodeInt, encodeInt } from '../../chain/codec/amount.js';
+import { abs, ceilDiv, floorDiv, PPM } from '../../chain/math/int.js';
+import { perpchain } from '../../proto/gen/perpchain.js';
+import { toLong } from '../../chain/codec/long.js';
+import { OrderBookEngine, MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, type RestingOrder } from './engine/index.js';
+import {
+  ErrAmendWouldCross,
+  ErrDuplicateClientId,
+  ErrInsufficientMargin,
+  ErrInvalidExpiry,
+  ErrInvalidOrder,
+  ErrMarketHalted,
+  ErrMarketReduceOnly,
+  ErrNotOrderOwner,
+  ErrOrderNotFound,
+  ErrPriceNotTickMultiple,
+  ErrReduceOnlyWouldIncrease,
+  ErrSizeBelowMinimum,
+  ErrSizeNotStepMultiple,
+  ErrSizeTooLarge,
+  ErrStalePrice,
+  ErrTooManyOpenOrders,
+} from './errors.js';
+import type { MarketInfo, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
+import { CLIENT_ID_TABLE, clientIdKey, NEXT_ID_KEY, ORDER_TABLE, orderKey, PARAMS_KEY } from './keys.js';
+import { LazyHeap } from './queues.js';
+import {
+  decodeClobParams,
+  decodeOrder,
+  DEFAULT_CLOB_PARAMS,
+  encodeClobParams,
+  encodeOrder,
+  isConditional,
+  triggeredType,
+  triggersWhenAbove,
+  type ClobParams,
+  type Order,
+  type OrderType,
+  type Side,
+  type StpMode,
+  type TimeInForce,
+} from './types.js';
+
+/** Engine arguments are plain numbers: prices and sizes above this are refused. */
+export const MAX_ENGINE_INT = BigInt(Number.MAX_SAFE_INTEGER);
+
+export interface PlaceOrderInput {
+  owner: string;
+  number: number;
+  marketId: number;
+  clientId: number;
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  price: bigint;
+  quantity: bigint;
+  reduceOnly: boolean;
+  goodTilBlock: bigint;
+  goodTilTime: bigint;
+  stp: StpMode;
+  triggerPrice: bigint;
+}
+
+export type OrderStatus = 'resting' | 'filled' | 'partially_filled' | 'cancelled' | 'untriggered';
+
+/** The enumerated outcome of a placement. Business outcomes are values; invalid input throws a ChainError. */
+export interface PlaceOutcome {
+  orderId: bigint;
+  status: OrderStatus;
+  filled: bigint;
+  remaining: bigint;
+  /** Why the order (or its unfilled rest) was cancelled. */
+  reason: string;
+}
+
+/** A taker the liquidation engine sends through the book (no fee, no margin checks on the taker). */
+export interface LiquidationTaker {
+  owner: string;
+  number: number;
+  marketId: number;
+  side: Side;
+  /** Worst acceptable price (price units). */
+  limitPrice: bigint;
+  quantity: bigint;
+}
+
+export interface FillRecord {
+  makerOrderId: bigint;
+  makerOwner: string;
+  makerNumber: number;
+  price: bigint;
+  size: bigint;
+  /** Signed quote the taker paid (−) or received (+). */
+  takerCash: bigint;
+}
+
+type OrderCtx = Ctx;
+
+/**
+ * The exchange. One pure matching engine per market holds the resting
+ * orders (an index of clob/ord/ records, rebuilt from the store on start);
+ * this keeper validates orders, checks margin, settles fills through
+ * subaccounts, persists every change and keeps the engines exactly in step
+ * with the store under tx and block rollback.
+ */
+export class ClobKeeper {
+  private readonly books = new Map<number, OrderBookEngine>();
+  private readonly handles = new Map<string, number>();
+  private readonly handleOwners: string[] = [];
+  /** Open (resting or untriggered) order ids per subaccount; journaled. */
+  private readonly openBySub = new Map<string, Set<bigint>>();
+  private readonly expiryByHeight = new LazyHeap();
+  private readonly expiryByTime = new LazyHeap();
+  private readonly clientIdRelease = new LazyHeap();
+  private readonly clientIdPending = new Map<bigint, string[]>();
+  /** Per market: triggers firing when oracle ≥ key, and (key = −trigger) when oracle ≤ trigger. */
+  private readonly triggersAbove = new Map<number, LazyHeap>();
+  private readonly triggersBelow = new Map<number, LazyHeap>();
+  /** Engines already marked in a given tx journal. */
+  private readonly marked = new WeakMap<Journal, Set<number>>();
+
+  constructor(
+    private readonly subaccounts: SubaccountsKeeper,
+    private readonly perps: PerpetualsKeeper,
+    private readonly prices: PriceKeeper,
+    private readonly feeCollector: string,
+  ) {}
+
+  // ------------------------------------------------------------ params
+
+  getParams(store: KVReader): ClobParams {
+    const b = store.get(PARAMS_KEY);
+    return b ? decodeClobParams(b) : DEFAULT_CLOB_PARAMS;
+  }
+
+  setParams(store: KVStore, p: ClobParams): void {
+    store.set(PARAMS_KEY, encodeClobParams(p));
+  }
+
+  // ------------------------------------------------------ engines, load
+
+  book(marketId: number): OrderBookEngine {
+    let b = this.books.get(marketId);
+    if (!b) {
+      b = new OrderBookEngine();
+      this.books.set(marketId, b);
+    }
+    return b;
+  }
+
+  /** Read-only access to a market's engine (queries, API snapshots, tests). */
+  engine(marketId: number): OrderBookEngine | undefined {
+    return this.books.get(marketId);
+  }
+
+  marketIds(): number[] {
+    return [...this.books.keys()].sort((a, b) => a - b);
+  }
+
+  /** Rebuild every in-memory structure from committed state. */
+  load(state: KVReader): void {
+    this.books.clear();
+    this.handles.clear();
+    this.handleOwners.length = 0;
+    this.openBySub.clear();
+    this.expiryByHeight.clear();
+    this.expiryByTime.clear();
+    this.clientIdRelease.clear();
+    this.clientIdPending.clear();
+    this.triggersAbove.clear();
+    this.triggersBelow.clear();
+    for (const [, v] of state.scanTable(ORDER_TABLE)) {
+      const o = decodeOrder(v);
+      this.indexOrder(o, undefined);
+      if (o.triggered) {
+        this.book(o.marketId).add(this.engineOrder(o), Number(o.seq));
+      }
+    }
+    for (const [key, v] of state.scanTable(CLIENT_ID_TABLE)) {
+      const r = perpchain.clob.v1.ClientIdRecord.decode(v);
+      if (!r.open) this.scheduleRelease(BigInt(r.releaseHeight.toString()), key);
+    }
+    for (const b of this.books.values()) b.commit();
+  }
+
+  /** Block committed: forget undo information. */
+  commit(): void {
+    for (const b of this.books.values()) b.commit();
+  }
+
+  private handleOf(owner: string, number: number): number {
+    const key = `${owner}/${number}`;
+    let h = this.handles.get(key);
+    if (h === undefined) {
+      h = this.handleOwners.length;
+      this.handles.set(key, h);
+      this.handleOwners.push(key);
+    }
+    return h;
+  }
+
+  private engineOrder(o: Order) {
+    return { id: Number(o.id), owner: this.handleOf(o.owner, o.number), side: o.side, price: Number(o.price), quantity: Number(o.quantity - o.filled), flags: o.reduceOnly ? 1 : 0 };
+  }
+
+  /** Make engine mutations of this tx undoable: one mark per engine per journal. */
+  private touch(ctx: OrderCtx, marketId: number): OrderBookEngine {
+    const b = this.book(marketId);
+    let set = this.marked.get(ctx.journal);
+    if (!set) {
+      set = new Set();
+      this.marked.set(ctx.journal, set);
+    }
+    if (!set.has(marketId)) {
+      set.add(marketId);
+      const mark = b.mark();
+      ctx.journal.onRevert(() => b.rollback(mark));
+    }
+    return b;
+  }
+
+  // ------------------------------------------------------ order records
+
+  getOrder(store: KVReader, id: bigint): Order | undefined {
+    const b = store.get(orderKey(id));
+    return b ? decodeOrder(b) : undefined;
+  }
+
+  private putOrder(store: KVStore, o: Order): void {
+    store.set(orderKey(o.id), encodeOrder(o));
+  }
+
+  private nextId(store: KVStore): bigint {
+    const b = store.get(NEXT_ID_KEY);
+    const id = b ? decodeInt(b) : 1n;
+    store.set(NEXT_ID_KEY, encodeInt(id + 1n));
+    return id;
+  }
+
+  openOrders(owner: string, number: number): bigint[] {
+    return [...(this.openBySub.get(`${owner}/${number}`) ?? [])].sort((a, b) => (a < b ? -1 : 1));
+  }
+
+  private indexOrder(o: Order, journal: Journal | undefined): void {
+    const key = `${o.owner}/${o.number}`;
+    let set = this.openBySub.get(key);
+    if (!set) this.openBySub.set(key, (set = new Set()));
+    set.add(o.id);
+    journal?.onRevert(() => set!.delete(o.id));
+    if (o.goodTilBlock > 0n) this.expiryByHeight.push(o.goodTilBlock, o.id);
+    if (o.goodTilTime > 0n) this.expiryByTime.push(o.goodTilTime, o.id);
+    if (!o.triggered) {
+      if (triggersWhenAbove(o.type, o.side)) heap(this.triggersAbove, o.marketId).push(o.triggerPrice, o.id);
+      else heap(this.triggersBelow, o.marketId).push(-o.triggerPrice, o.id);
+    }
+  }
+
+  private unindexOrder(o: Order, journal: Journal): void {
+    const key = `${o.owner}/${o.number}`;
+    const set = this.openBySub.get(key);
+    if (set?.delete(o.id)) journal.onRevert(() => set.add(o.id));
+  }
+
+  /** An order left the book (filled, cancelled, expired): delete it and reserve its client id for the retention window. */
+  private closeOrder(ctx: OrderCtx, o: Order): void {
+    ctx.store.delete(orderKey(o.id));
+    this.unindexOrder(o, ctx.journal);
+    const key = clientIdKey(o.owner, o.number, o.clientId);
+    const release = ctx.height + this.getParams(ctx.store).clientIdRetentionBlocks;
+    ctx.store.set(key, perpchain.clob.v1.ClientIdRecord.encode({ orderId: toLong(o.id), open: false, releaseHeight: toLong(release) }).finish());
+    this.scheduleRelease(release, key);
+  }
+
+  private scheduleRelease(height: bigint, key: string): void {
+    // The heap orders (height, seq); keys wait in a per-height list (lazy: checked against the store when released).
+    const list = this.clientIdPending.get(height);
+    if (list) list.push(key);
+    else {
+      this.clientIdPending.set(height, [key]);
+      this.clientIdRelease.push(height, 0n);
+    }
+  }
+
+  private cancelOrder(ctx: OrderCtx, o: Order, reason: string): void {
+    if (o.triggered) this.touch(ctx, o.marketId).cancel(Number(o.id));
+    this.closeOrder(ctx, o);
+    ctx.events.emit(
+      'clob.order_cancelled',
+      { order_id: o.id, owner: o.owner, number: o.number, market_id: o.marketId, client_id: o.clientId, side: o.side, price: o.price, remaining: o.quantity - o.filled, reason },
+      ['owner', 'order_id', 'market_id'],
+    );
+  }
+
+  // --------------------------------------------------------- validation
+
+  /** Every check that needs state, before anything changes. Throws the typed error. */
+  private validatePlacement(ctx: OrderCtx, o: PlaceOrderInput, market: MarketInfo, p: ClobParams): void {
+    const id = `${o.owner}/${o.number}`;
+    if (market.status === 'halted') throw ErrMarketHalted(`market ${market.id} (${market.ticker}) is halted`);
+    if (market.status === 'reduce_only' && !o.reduceOnly) throw ErrMarketReduceOnly(`market ${market.ticker} accepts only reduce-only orders`);
+    if (!o.reduceOnly && this.prices.isStale(ctx.store, market.id, ctx.timeSec)) {
+      throw ErrStalePrice(`market ${market.ticker}: no oracle report for more than the staleness threshold`);
+    }
+    if (o.price > MAX_ENGINE_INT || o.quantity > MAX_ENGINE_INT || o.triggerPrice > MAX_ENGINE_INT) throw ErrSizeTooLarge(`price, size and trigger must be at most ${MAX_ENGINE_INT}`);
+    if (o.price % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`price ${o.price} is not a multiple of tick size ${market.tickSize}`);
+    if (o.quantity % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${o.quantity} is not a multiple of step size ${market.stepSize}`);
+    if (o.quantity < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${o.quantity} is below the minimum ${market.minOrderSize}`);
+    if (o.goodTilBlock > 0n && (o.goodTilBlock < ctx.height || o.goodTilBlock > ctx.height + p.maxGoodTilBlocks)) {
+      throw ErrInvalidExpiry(`good_til_block ${o.goodTilBlock} must be in [${ctx.height}, ${ctx.height + p.maxGoodTilBlocks}]`);
+    }
+    if (o.goodTilTime > 0n && (o.goodTilTime < ctx.timeSec || o.goodTilTime > ctx.timeSec + p.maxGoodTilSeconds)) {
+      throw ErrInvalidExpiry(`good_til_time ${o.goodTilTime} must be in [${ctx.timeSec}, ${ctx.timeSec + p.maxGoodTilSeconds}] (block time)`);
+    }
+    const open = this.openBySub.get(id)?.size ?? 0;
+    if (open >= p.maxOpenOrders) throw ErrTooManyOpenOrders(`${id} has ${open} open orders, the limit is ${p.maxOpenOrders}`);
+    const cid = ctx.store.get(clientIdKey(o.owner, o.number, o.clientId));
+    if (cid) {
+      const r = perpchain.clob.v1.ClientIdRecord.decode(cid);
+      throw ErrDuplicateClientId(
+        r.open
+          ? `client id ${o.clientId} is order ${r.orderId.toString()}, still open`
+          : `client id ${o.clientId} was order ${r.orderId.toString()}; it can be reused from height ${r.releaseHeight.toString()}`,
+      );
+    }
+    if (o.reduceOnly) {
+      const pos = this.positionSize(ctx.store, o.owner, o.number, o.marketId);
+      if (pos === 0n || (pos > 0n) === (o.side === 'buy')) {
+        throw ErrReduceOnlyWouldIncrease(`position is ${pos}; a reduce-only ${o.side} would open or increase it`);
+      }
+    }
+  }
+
+  private positionSize(store: KVReader, owner: string, number: number, marketId: number): bigint {
+    const sub = this.subaccounts.get(store, { owner, number });
+    return sub.positions.find((p) => p.marketId === marketId)?.size ?? 0n;
+  }
+
+  /**
+   * The placement margin rule: with this order and every other open order of
+   * the subaccount on the same side of the same market filled completely at
+   * its limit price (taker fee included), the subaccount must still meet its
+   * initial margin requirement at the oracle price.
+   */
+  private checkPlacementMargin(ctx: OrderCtx, o: PlaceOrderInput, limit: bigint, market: MarketInfo, p: ClobParams): void {
+    const sub = this.subaccounts.get(ctx.store, { owner: o.owner, number: o.number });
+    const sizes: Array<{ qty: bigint; price: bigint }> = [{ qty: o.quantity, price: limit }];
+    for (const id of this.openOrders(o.owner, o.number)) {
+      const other = this.getOrder(ctx.store, id);
+      if (other && other.marketId === o.marketId && other.side === o.side && other.triggered && !other.reduceOnly) sizes.push({ qty: other.quantity - other.filled, price: other.price });
+    }
+    const e = market.quoteExponent;
+    let delta = 0n;
+    let cash = 0n;
+    for (const s of sizes) {
+      const num = s.qty * s.price;
+      const quote = e >= 0 ? num * 10n ** BigInt(e) : ceilDiv(num, 10n ** BigInt(-e));
+      cash += o.side === 'buy' ? -quote : quote - (e >= 0 ? 0n : 1n);
+      cash -= ceilDiv(quote * (p.takerFeePpm > 0n ? p.takerFeePpm : 0n), PPM);
+      delta += s.qty;
+    }
+    const signed = o.side === 'buy' ? delta : -delta;
+    const hypo = { ...sub, collateral: sub.collateral + cash, positions: sub.positions.map((x) => ({ ...x })) };
+    const pos = hypo.positions.find((x) => x.marketId === o.marketId);
+    if (pos) pos.size += signed;
+    else hypo.positions.push({ marketId: o.marketId, size: signed, costBasis: 0n, fundingIndex: this.perps.fundingIndex(ctx.store, o.marketId), fundingCarry: 0n });
+    hypo.positions = hypo.positions.filter((x) => x.size !== 0n);
+    const r = this.subaccounts.risk(ctx.store, hypo);
+    if (r.nc < r.imr) {
+      throw ErrInsufficientMargin(
+        `with this and the subaccount's other open ${o.side} orders in ${market.ticker} filled, net collateral would be ${r.nc} uusdc against an initial requirement of ${r.imr} (shortfall ${r.imr - r.nc})`,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------- place
+
+  placeOrder(ctx: OrderCtx, o: PlaceOrderInput): PlaceOutcome {
+    const market = this.perps.marketInfo(ctx.store, o.marketId);
+    const p = this.getParams(ctx.store);
+    this.validatePlacement(ctx, o, market, p);
+    const id = this.nextId(ctx.store);
+    const order: Order = {
+      id,
+      owner: o.owner,
+      number: o.number,
+      marketId: o.marketId,
+      clientId: o.clientId,
+      side: o.side,
+      type: o.type,
+      tif: o.tif,
+      price: o.price,
+      quantity: o.quantity,
+      filled: 0n,
+      reduceOnly: o.reduceOnly,
+      goodTilBlock: o.goodTilBlock,
+      goodTilTime: o.goodTilTime,
+      stp: o.stp,
+      triggerPrice: o.triggerPrice,
+      triggered: !isConditional(o.type),
+      seq: id,
+      placedHeight: ctx.height,
+    };
+    ctx.store.set(clientIdKey(o.owner, o.number, o.clientId), perpchain.clob.v1.ClientIdRecord.encode({ orderId: toLong(id), open: true, releaseHeight: toLong(0) }).finish());
+    ctx.events.emit(
+      'clob.order_placed',
+      { order_id: id, owner: o.owner, number: o.number, market_id: o.marketId, client_id: o.clientId, side: o.side, type: o.type, tif: o.tif, price: o.price, quantity: o.quantity, reduce_only: o.reduceOnly, trigger_price: o.triggerPrice },
+      ['owner', 'order_id', 'market_id'],
+    );
+    if (!order.triggered) {
+      this.putOrder(ctx.store, order);
+      this.indexOrder(order, ctx.journal);
+      return { orderId: id, status: 'untriggered', filled: 0n, remaining: o.quantity, reason: '' };
+    }
+    return this.execute(ctx, order, market, p, true);
+  }
+
+  /**
+   * Match an order as a taker and rest what may rest. `strict`: a margin
+   * failure is an error (a new order); otherwise (a triggered order) it is a
+   * cancellation outcome.
+   */
+  private execute(ctx: OrderCtx, order: Order, market: MarketInfo, p: ClobParams, strict: boolean): PlaceOutcome {
+    const kind = triggeredType(order.type);
+    const oracle = this.prices.price(ctx.store, market.id);
+    const limit = kind === 'market' ? this.marketBound(order, oracle, market, p) : order.price;
+    const cancel = (reason: string, filled = 0n): PlaceOutcome => {
+      const remaining = order.quantity - order.filled - filled;
+      ctx.events.emit(
+        'clob.order_cancelled',
+        { order_id: order.id, owner: order.owner, number: order.number, market_id: order.marketId, client_id: order.clientId, side: order.side, price: limit, remaining, reason },
+        ['owner', 'order_id', 'market_id'],
+      );
+      this.closeOrder(ctx, { ...order, filled: order.filled + filled });
+      return { orderId: order.id, status: filled > 0n ? 'partially_filled' : 'cancelled', filled, remaining, reason };
+    };
+
+    let quantity = order.quantity - order.filled;
+    if (order.reduceOnly) {
+      const pos = this.positionSize(ctx.store, order.owner, order.number, order.marketId);
+      if (pos === 0n || (pos > 0n) === (order.side === 'buy')) return cancel('reduce_only_would_increase');
+      if (quantity > abs(pos)) quantity = abs(pos) - (abs(pos) % market.stepSize);
+      if (quantity <= 0n) return cancel('reduce_only_would_increase');
+    }
+    const book = this.touch(ctx, market.id);
+    if (order.tif === 'post_only' && book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
+    if (!order.reduceOnly) {
+      try {
+        this.checkPlacementMargin(ctx, { ...order, quantity }, limit, market, p);
+      } catch (e) {
+        if (strict || !ErrInsufficientMargin.is(e)) throw e;
+        return cancel('insufficient_margin');
+      }
+    }
+    const owner = this.handleOf(order.owner, order.number);
+    if (order.tif === 'fok' && book.fillableQuantity(order.side, Number(limit), { owner, stp: order.stp, upTo: Number(quantity) }) < Number(quantity)) {
+      return cancel('fok_not_fillable');
+    }
+
+    // FOK runs in a nested branch so an incomplete fill can be undone while the tx succeeds.
+    const nested = order.tif === 'fok' ? nest(ctx) : undefined;
+    const mctx = nested?.ctx ?? ctx;
+    const filled = this.matchTaker(mctx, order, Number(limit), quantity, market, p, false);
+    if (nested) {
+      if (filled < quantity) {
+        nested.drop();
+        return cancel('fok_not_fillable');
+      }
+      nested.keep();
+    }
+    const total = order.filled + filled;
+    const left = order.quantity - total;
+    const stop = this.lastStop;
+    // Rest only when matching ran out of acceptable prices (a hook or STP stop may leave crossing makers behind).
+    const rests = kind === 'limit' && (order.tif === 'gtc' || order.tif === 'post_only') && left > 0n && (stop === 'limit_price' || stop === 'book_empty') && !book.wouldCross(order.side, Number(limit));
+    if (left === 0n) {
+      this.closeOrder(ctx, { ...order, filled: total });
+      return { orderId: order.id, status: 'filled', filled, remaining: 0n, reason: '' };
+    }
+    if (!rests) {
+      const why = stop === 'self_trade' ? 'self_trade' : stop === 'hook_stop' ? 'margin_or_open_interest_limit' : kind === 'market' ? 'market_order_unfilled_rest' : order.tif === 'ioc' ? 'ioc_unfilled_rest' : 'fok_not_fillable';
+      return cancel(why, filled);
+    }
+    if (order.reduceOnly && quantity < order.quantity - order.filled) {
+      // a clipped reduce-only order rests only with the size the position allows
+      const clipped = { ...order, quantity: order.filled + quantity };
+      return this.rest(ctx, clipped, total, filled, book);
+    }
+    return this.rest(ctx, order, total, filled, book);
+  }
+
+  private rest(ctx: OrderCtx, order: Order, total: bigint, filled: bigint, book: OrderBookEngine): PlaceOutcome {
+    const rested: Order = { ...order, filled: total, triggered: true };
+    if (rested.quantity - rested.filled <= 0n) {
+      this.closeOrder(ctx, rested);
+      return { orderId: order.id, status: 'filled', filled, remaining: 0n, reason: '' };
+    }
+    book.add(this.engineOrder(rested), Number(rested.seq));
+    this.putOrder(ctx.store, rested);
+    const key = `${rested.owner}/${rested.number}`;
+    if (!this.openBySub.get(key)?.has(rested.id)) this.indexOrder(rested, ctx.journal);
+    return { orderId: order.id, status: filled > 0n ? 'partially_filled' : 'resting', filled, remaining: rested.quantity - rested.filled, reason: '' };
+  }
+
+  /** Why the last match stopped (read right after matchTaker). */
+  private lastStop: 'limit_price' | 'book_empty' | 'self_trade' | 'hook_stop' | null = null;
+
+  /** The worst price a market order accepts: its own bound, or oracle ± slippage rounded to the tick. */
+  private marketBound(order: Order, oracle: bigint, market: MarketInfo, p: ClobParams): bigint {
+    if (order.price > 0n) return order.price;
+    if (order.side === 'buy') {
+      const raw = ceilDiv(oracle * (PPM + p.marketOrderSlippagePpm), PPM);
+      return ceilDiv(raw, market.tickSize) * market.tickSize;
+    }
+    const raw = floorDiv(oracle * (PPM - p.marketOrderSlippagePpm), PPM);
+    const t = floorDiv(raw, market.tickSize) * market.tickSize;
+    return t > 0n ? t : market.tickSize;
+  }
+
+  /**
+   * Run the engine with hooks that settle each fill as it happens (so every
+   * next fill sees the account after the previous one): reduce-only makers
+   * are clipped or removed, a maker that would end below its margin is
+   * removed, a taker that would is stopped, and open interest may not pass
+   * the market maximum. Returns the quantity filled.
+   */
+  private matchTaker(ctx: OrderCtx, order: Order, limit: number, quantity: bigint, market: MarketInfo, p: ClobParams, liquidation: boolean, fills?: FillRecord[]): bigint {
+    const book = this.touch(ctx, market.id);
+    const takerId = { owner: order.owner, number: order.number };
+    const owner = this.handleOf(order.owner, order.number);
+    let filled = 0n;
+    const hooks = {
+      allow: (maker: RestingOrder, qty: number, price: number): number => {
+        const mo = this.getOrder(ctx.store, BigInt(maker.id));
+        if (!mo) return -1; // cannot happen: engine and store move together
+        let size = BigInt(qty);
+        if (mo.reduceOnly) {
+          const pos = this.positionSize(ctx.store, mo.owner, mo.number, market.id);
+          if (pos === 0n || (pos > 0n) === (mo.side === 'buy')) {
+            this.removeMaker(ctx, mo, 'reduce_only_would_increase');
+            return -1;
+          }
+          if (size > abs(pos)) size = abs(pos);
+        }
+        if (order.reduceOnly) {
+          const pos = this.positionSize(ctx.store, order.owner, order.number, market.id);
+          const room = pos === 0n || (pos > 0n) === (order.side === 'buy') ? 0n : abs(pos);
+          if (room === 0n) return 0;
+          if (size > room) size = room;
+        }
+        if (market.maxOpenInterest > 0n) {
+          const room = this.oiRoom(ctx.store, market, order, mo, size);
+          if (room <= 0n) return 0;
+          if (size > room) size = room;
+        }
+        const buyer = order.side === 'buy' ? takerId : { owner: mo.owner, number: mo.number };
+        const seller = order.side === 'buy' ? { owner: mo.owner, number: mo.number } : takerId;
+        const px = BigInt(price);
+        const quote = ceilDiv(size * px * pow10(market.quoteExponent), pow10(-market.quoteExponent));
+        const takerFee = liquidation ? 0n : feeOf(quote, p.takerFeePpm);
+        const makerFee = feeOf(quote, p.makerFeePpm);
+        // Settle on a scratch branch first: keep it only if both sides stay collateralised.
+        const scratch = new Branch(ctx.store);
+        const sctx = { ...ctx, store: scratch, events: new EventSink(), journal: new Journal() };
+        const beforeMaker = this.subaccounts.risk(ctx.store, this.subaccounts.get(ctx.store, { owner: mo.owner, number: mo.number }));
+        const beforeTaker = liquidation ? undefined : this.subaccounts.risk(ctx.store, this.subaccounts.get(ctx.store, takerId));
+        const r = this.subaccounts.executeFill(sctx, {
+          marketId: market.id,
+          size,
+          price: px,
+          buyer,
+          seller,
+          buyerFee: order.side === 'buy' ? takerFee : makerFee,
+          sellerFee: order.side === 'buy' ? makerFee : takerFee,
+          feeCollector: this.feeCollector,
+        });
+        const makerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.seller.sub : r.buyer.sub);
+        if (makerAfter.nc < makerAfter.imr && !isReducing(beforeMaker, makerAfter)) {
+          this.removeMaker(ctx, mo, 'maker_undercollateralized');
+          return -1;
+        }
+        if (beforeTaker) {
+          const takerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.buyer.sub : r.seller.sub);
+          if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) return 0;
+        }
+        scratch.write();
+        sctx.journal.mergeInto(ctx.journal);
+        ctx.events.append(sctx.events.events);
+        // maker record
+        const makerLeft = mo.quantity - mo.filled - size;
+        if (makerLeft === 0n) this.closeOrder(ctx, { ...mo, filled: mo.quantity });
+        else this.putOrder(ctx.store, { ...mo, filled: mo.filled + size });
+        filled += size;
+        const takerCash = order.side === 'buy' ? -r.buyerPays : r.sellerGets;
+        fills?.push({ makerOrderId: mo.id, makerOwner: mo.owner, makerNumber: mo.number, price: px, size, takerCash });
+        ctx.events.emit(
+          'clob.fill',
+          {
+            market_id: market.id,
+            price: px,
+            size,
+            taker_side: order.side,
+            taker_order_id: order.id,
+            taker_owner: order.owner,
+            taker_number: order.number,
+            maker_order_id: mo.id,
+            maker_owner: mo.owner,
+            maker_number: mo.number,
+            taker_fee: takerFee,
+            maker_fee: makerFee,
+            maker_remaining: makerLeft,
+            liquidation,
+          },
+          ['market_id', 'taker_owner', 'maker_owner'],
+        );
+        return Number(size);
+      },
+    };
+    const res = book.match({ owner, side: order.side, limitPrice: limit, quantity: Number(quantity), stp: order.stp }, hooks);
+    this.lastStop = res.stopReason;
+    for (let i = 0; i < res.removedCount; i++) {
+      if (res.removedReason(i) !== 'self_trade') continue;
+      const mo = this.getOrder(ctx.store, BigInt(res.removedId(i)));
+      if (mo) {
+        this.closeOrder(ctx, mo);
+        ctx.events.emit(
+          'clob.order_cancelled',
+          { order_id: mo.id, owner: mo.owner, number: mo.number, market_id: mo.marketId, client_id: mo.clientId, side: mo.side, price: mo.price, remaining: mo.quantity - mo.filled, reason: 'self_trade' },
+          ['owner', 'order_id', 'market_id'],
+        );
+      }
+    }
+    return filled;
+  }
+
+  /** Hook-side removal: the engine removes it from the book; the keeper closes the record. */
+  private removeMaker(ctx: OrderCtx, mo: Order, reason: string): void {
+    this.closeOrder(ctx, mo);
+    ctx.events.emit(
+      'clob.order_cancelled',
+      { order_id: mo.id, owner: mo.owner, number: mo.number, market_id: mo.marketId, client_id: mo.clientId, side: mo.side, price: mo.price, remaining: mo.quantity - mo.filled, reason },
+      ['owner', 'order_id', 'market_id'],
+    );
+  }
+
+  /** How much more long open interest a fill may add before the market maximum. */
+  private oiRoom(store: KVReader, market: MarketInfo, taker: Order, maker: Order, size: bigint): bigint {
+    const oi = this.perps.openInterest(store, market.id);
+    const longSide = taker.side === 'buy' ? taker : maker;
+    const shortSide = taker.side === 'buy' ? maker : taker;
+    const lp = this.positionSize(store, longSide.owner, longSide.number, market.id);
+    const sp = this.positionSize(store, shortSide.owner, shortSide.number, market.id);
+    // long OI grows by the buyer's new long size minus the seller's closed long size
+    const growth = (s: bigint) => {
+      const buyerAdd = lp >= 0n ? s : s + lp > 0n ? s + lp : 0n;
+      const sellerCut = sp > 0n ? (s < sp ? s : sp) : 0n;
+      return buyerAdd - sellerCut;
+    };
+    if (oi + growth(size) <= market.maxOpenInterest) return size;
+    // largest s ≤ size with oi + growth(s) ≤ max (growth is monotone in s): binary search on steps
+    let lo = 0n;
+    let hi = size / market.stepSize;
+    while (lo < hi) {
+      const mid = (lo + hi + 1n) / 2n;
+      if (oi + growth(mid * market.stepSize) <= market.maxOpenInterest) lo = mid;
+      else hi = mid - 1n;
+    }
+    return lo * market.stepSize;
+  }
+
+  // ------------------------------------------------------ liquidations
+
+  /**
+   * Send a liquidation IOC through the book for the liquidation engine: no
+   * taker fee and no taker margin check (the engine bounds the price), makers
+   * are checked as usual. Returns the fills.
+   */
+  liquidationMatch(ctx: OrderCtx, t: LiquidationTaker): { filled: bigint; fills: FillRecord[] } {
+    const market = this.perps.marketInfo(ctx.store, t.marketId);
+    const p = this.getParams(ctx.store);
+    const pseudo: Order = {
+      id: 0n,
+      owner: t.owner,
+      number: t.number,
+      marketId: t.marketId,
+      clientId: 0,
+      side: t.side,
+      type: 'limit',
+      tif: 'ioc',
+      price: t.limitPrice,
+      quantity: t.quantity,
+      filled: 0n,
+      reduceOnly: false,
+      goodTilBlock: 0n,
+      goodTilTime: 0n,
+      stp: 'cancel_resting',
+      triggerPrice: 0n,
+      triggered: true,
+      seq: 0n,
+      placedHeight: ctx.height,
+    };
+    const fills: FillRecord[] = [];
+    const limit = t.limitPrice > MAX_ENGINE_INT ? MARKET_BUY_LIMIT : t.limitPrice <= 0n ? MARKET_SELL_LIMIT : Number(t.limitPrice);
+    const filled = this.matchTaker(ctx, pseudo, limit, t.quantity, market, p, true, fills);
+    return { filled, fills };
+  }
+
+  /** Cancel every open order of a subaccount (liquidation step one). */
+  cancelAllOrders(ctx: OrderCtx, owner: string, number: number, reason: string): number {
+    const ids = this.openOrders(owner, number);
+    for (const id of ids) {
+      const o = this.getOrder(ctx.store, id);
+      if (o) this.cancelOrder(ctx, o, reason);
+    }
+    return ids.length;
+  }
+
+  // ------------------------------------------------------ cancel, amend
+
+  private findOwnOrder(store: KVReader, owner: string, number: number, sel: { orderId: bigint; clientId: number; byClientId: boolean }): Order {
+    let id = sel.orderId;
+    if (sel.byClientId) {
+      const b = store.get(clientIdKey(owner, number, sel.clientId));
+      const r = b ? perpchain.clob.v1.ClientIdRecord.decode(b) : undefined;
+      if (!r || !r.open) throw ErrOrderNotFound(`no open order with client id ${sel.clientId} in ${owner}/${number}`);
+      id = BigInt(r.orderId.toString());
+    }
+    const o = this.getOrder(store, id);
+    if (!o) throw ErrOrderNotFound(`order ${id} is not open (never existed, filled, cancelled or expired)`);
+    if (o.owner !== owner || o.number !== number) throw ErrNotOrderOwner(`order ${id} belongs to ${o.owner}/${o.number}`);
+    return o;
+  }
+
+  cancel(ctx: OrderCtx, owner: string, number: number, sel: { orderId: bigint; clientId: number; byClientId: boolean }): Order {
+    const o = this.findOwnOrder(ctx.store, owner, number, sel);
+    this.cancelOrder(ctx, o, 'user_cancel');
+    return o;
+  }
+
+  /**
+   * Amend price and/or remaining size. Same price and a smaller size keeps
+   * queue priority; a price change or larger size requeues (new priority).
+   * An amend may not take liquidity: a price that would cross is refused.
+   */
+  amend(ctx: OrderCtx, owner: string, number: number, sel: { orderId: bigint; clientId: number; byClientId: boolean }, price: bigint, quantity: bigint): Order {
+    const o = this.findOwnOrder(ctx.store, owner, number, sel);
+    if (!o.triggered) throw ErrInvalidOrder('an untriggered conditional order cannot be amended; cancel and place it again');
+    const market = this.perps.marketInfo(ctx.store, o.marketId);
+    const p = this.getParams(ctx.store);
+    const newPrice = price > 0n ? price : o.price;
+    const remaining = o.quantity - o.filled;
+    const newRemaining = quantity > 0n ? quantity : remaining;
+    if (newPrice > MAX_ENGINE_INT || newRemaining > MAX_ENGINE_INT) throw ErrSizeTooLarge(`price and size must be at most ${MAX_ENGINE_INT}`);
+    if (newPrice % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`price ${newPrice} is not a multiple of tick size ${market.tickSize}`);
+    if (newRemaining % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${newRemaining} is not a multiple of step size ${market.stepSize}`);
+    if (newRemaining < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${newRemaining} is below the minimum ${market.minOrderSize}`);
+    if (market.status === 'halted') throw ErrMarketHalted(`market ${market.ticker} is halted`);
+    const book = this.touch(ctx, o.marketId);
+    const keepsPriority = newPrice === o.price && newRemaining <= remaining;
+    if (!keepsPriority && book.wouldCross(o.side, Number(newPrice))) throw ErrAmendWouldCross(`${o.side} at ${newPrice} would cross the book; cancel and place a new order to take liquidity`);
+    const increases = newRemaining > remaining || (o.side === 'buy' ? newPrice > o.price : newPrice < o.price);
+    if (increases && !o.reduceOnly) {
+      if (!this.prices.isStale(ctx.store, o.marketId, ctx.timeSec)) {
+        // check margin as if the amended order were new (the old one excluded)
+        const others = this.openBySub.get(`${owner}/${number}`)!;
+        others.delete(o.id);
+        try {
+          this.checkPlacementMargin(ctx, { ...o, quantity: newRemaining } as unknown as PlaceOrderInput, newPrice, market, p);
+        } finally {
+          others.add(o.id);
+        }
+      } else throw ErrStalePrice(`market ${market.ticker}: an amend that adds risk needs a fresh oracle price`);
+    }
+    let updated: Order;
+    if (keepsPriority) {
+      if (newRemaining < remaining) book.reduce(Number(o.id), Number(newRemaining));
+      updated = { ...o, quantity: o.filled + newRemaining };
+    } else {
+      book.cancel(Number(o.id));
+      const seq = this.nextId(ctx.store);
+      updated = { ...o, price: newPrice, quantity: o.filled + newRemaining, seq };
+      book.add(this.engineOrder(updated), Number(seq));
+    }
+    this.putOrder(ctx.store, updated);
+    ctx.events.emit(
+      'clob.order_amended',
+      { order_id: o.id, owner, number, market_id: o.marketId, price: updated.price, remaining: newRemaining, kept_priority: keepsPriority },
+      ['owner', 'order_id', 'market_id'],
+    );
+    return updated;
+  }
+
+  // ------------------------------------------------------ block hooks
+
+  /** Start of block: remove expired orders (good-til-block, then good-til-time) and release client ids. */
+  beginBlock(ctx: OrderCtx): void {
+    const expired: Array<{ id: bigint; why: string }> = [];
+    while (this.expiryByHeight.size && this.expiryByHeight.peekKey()! < ctx.height) {
+      const e = this.expiryByHeight.pop()!;
+      expired.push({ id: e.id, why: `gtb:${e.key}` });
+    }
+    while (this.expiryByTime.size && this.expiryByTime.peekKey()! < ctx.timeSec) {
+      const e = this.expiryByTime.pop()!;
+      expired.push({ id: e.id, why: `gtt:${e.key}` });
+    }
+    for (const e of expired) {
+      const o = this.getOrder(ctx.store, e.id);
+      if (!o) continue;
+      const [kind, key] = e.why.split(':') as [string, string];
+      const due = kind === 'gtb' ? o.goodTilBlock === BigInt(key) && o.goodTilBlock < ctx.height : o.goodTilTime === BigInt(key) && o.goodTilTime < ctx.timeSec;
+      if (due) this.cancelOrder(ctx, o, 'expired');
+    }
+    while (this.clientIdRelease.size && this.clientIdRelease.peekKey()! <= ctx.height) {
+      const { key: height } = this.clientIdRelease.pop()!;
+      for (const key of this.clientIdPending.get(height) ?? []) {
+        const b = ctx.store.get(key);
+        if (!b) continue;
+        const r = perpchain.clob.v1.ClientIdRecord.decode(b);
+        if (!r.open && BigInt(r.releaseHeight.toString()) === height) ctx.store.delete(key);
+      }
+      this.clientIdPending.delete(height);
+    }
+  }
+
+  /**
+   * End of block, after the oracle update: fire conditional orders whose
+   * trigger the oracle price reached, in order id order, each as a taker in
+   * its own nested branch (a failure cancels that order only).
+   */
+  endBlock(ctx: OrderCtx): void {
+    const due: Order[] = [];
+    for (const marketId of [...new Set([...this.triggersAbove.keys(), ...this.triggersBelow.keys()])].sort((a, b) => a - b)) {
+      const price = this.prices.getPrice(ctx.store, marketId)?.price;
+      if (price === undefined) continue;
+      const above = this.triggersAbove.get(marketId);
+      while (above?.size && above.peekKey()! <= price) {
+        const o = this.getOrder(ctx.store, above.pop()!.id);
+        if (o && !o.triggered && triggersWhenAbove(o.type, o.side) && o.triggerPrice <= price) due.push(o);
+      }
+      const below = this.triggersBelow.get(marketId);
+      while (below?.size && -below.peekKey()! >= price) {
+        const o = this.getOrder(ctx.store, below.pop()!.id);
+        if (o && !o.triggered && !triggersWhenAbove(o.type, o.side) && o.triggerPrice >= price) due.push(o);
+      }
+    }
+    due.sort((a, b) => (a.id < b.id ? -1 : 1));
+    for (const o of due) {
+      const oracle = this.prices.price(ctx.store, o.marketId);
+      ctx.events.emit('clob.order_triggered', { order_id: o.id, owner: o.owner, number: o.number, market_id: o.marketId, trigger_price: o.triggerPrice, oracle_price: oracle }, ['owner', 'order_id', 'market_id']);
+      const n = nest(ctx);
+      try {
+        const market = this.perps.marketInfo(n.ctx.store, o.marketId);
+        if (market.status === 'halted') throw ErrMarketHalted(market.ticker);
+        const triggered: Order = { ...o, triggered: true };
+        this.putOrder(n.ctx.store, triggered);
+        this.execute(n.ctx, triggered, market, this.getParams(n.ctx.store), false);
+        n.keep();
+      } catch (e) {
+        n.drop();
+        if (!(e instanceof ChainError)) throw e;
+        this.cancelOrder(ctx, o, `trigger_failed: ${e.def.name}`);
+      }
+    }
+  }
+
+  // --------------------------------------------------------- read side
+
+  /** Impact bid/ask for an impact notional (uusdc): the average price of walking that much of the book. */
+  impactPrices(_store: KVReader, marketId: number, impactNotional: bigint, quoteExponent: number): { bid?: bigint; ask?: bigint } {
+    const book = this.books.get(marketId);
+    if (!book) return {};
+    const walk = (side: 'buy' | 'sell'): bigint | undefined => {
+      let quote = 0n;
+      let base = 0n;
+      let done = false;
+      book.forEachLevel(side, (price, qty) => {
+        const px = BigInt(price);
+        const q = BigInt(qty);
+        const levelQuote = mulPow(q * px, quoteExponent);
+        if (quote + levelQuote >= impactNotional) {
+          // part of this level: the base that brings the quote to exactly the notional (rounded up)
+          const need = impactNotional - quote;
+          const part = ceilDivPow(need, px, quoteExponent);
+          base += part > q ? q : part;
+          quote = impactNotional;
+          done = true;
+          return false;
+        }
+        quote += levelQuote;
+        base += q;
+        return true;
+      });
+      if (!done || base === 0n) return undefined;
+      // average price = quote / (base · k), bids rounded down, asks up
+      return side === 'buy' ? floorDivPow(quote, base, quoteExponent) : ceilDivPow2(quote, base, quoteExponent);
+    };
+    return { bid: walk('buy'), ask: walk('sell') };
+  }
+
+  /** Aggregated levels, best first (price, size, order count). */
+  levels(marketId: number, depth: number): { bids: Array<[bigint, bigint, number]>; asks: Array<[bigint, bigint, number]> } {
+    const book = this.books.get(marketId);
+    const conv = (l: [number, number, number]): [bigint, bigint, number] => [BigInt(l[0]), BigInt(l[1]), l[2]];
+    return { bids: book ? book.levels('buy', depth).map(conv) : [], asks: book ? book.levels('sell', depth).map(conv) : [] };
+  }
+
+  /** Invariants over the store and the engines (every order's filled + remaining = quantity, book ↔ store agree, not crossed). */
+  checkInvariants(state: KVReader): string[] {
+    const broken: string[] = [];
+    const inBook = new Map<number, number>();
+    for (const [key, v] of state.scanTable(ORDER_TABLE)) {
+      const o = decodeOrder(v);
+      if (o.filled < 0n || o.filled >= o.quantity) broken.push(`${key}: filled ${o.filled} of ${o.quantity} (an open order has 0 ≤ filled < quantity)`);
+      if (!o.triggered) continue;
+      const e = this.books.get(o.marketId)?.get(Number(o.id));
+      if (!e) broken.push(`${key}: resting order ${o.id} missing from the book`);
+      else if (BigInt(e.quantity) + o.filled !== o.quantity) broken.push(`order ${o.id}: book remaining ${e.quantity} + filled ${o.filled} ≠ quantity ${o.quantity}`);
+      else if (BigInt(e.price) !== o.price || e.side !== o.side) broken.push(`order ${o.id}: book price/side differ from the store`);
+      inBook.set(o.marketId, (inBook.get(o.marketId) ?? 0) + 1);
+    }
+    for (const [id, book] of this.books) {
+      if (book.size !== (inBook.get(id) ?? 0)) broken.push(`market ${id}: book holds ${book.size} orders, store ${inBook.get(id) ?? 0}`);
+      const bid = book.bestBid();
+      const ask = book.bestAsk();
+      if (bid !== undefined && ask !== undefined && bid >= ask) broken.push(`market ${id}: crossed book (bid ${bid} ≥ ask ${ask})`);
+      for (const p of book.checkInvariants()) broken.push(`market ${id} engine: ${p}`);
+    }
+    return broken;
+  }
+}
+
+function heap(m: Map<number, LazyHeap>, id: number): LazyHeap {
+  let h = m.get(id);
+  if (!h) m.set(id, (h = new LazyHeap()));
+  return h;
+}
+
+function pow10(e: number): bigint {
+  return e > 0 ? 10n ** BigInt(e) : 1n;
+}
+
+/** x · 10^e, exact when e ≥ 0, rounded down otherwise. */
+function mulPow(x: bigint, e: number): bigint {
+  return e >= 0 ? x * 10n ** BigInt(e) : x / 10n ** BigInt(-e);
+}
+
+/** ⌈need / (px · 10^e)⌉ */
+function ceilDivPow(need: bigint, px: bigint, e: number): bigint {
+  return e >= 0 ? ceilDiv(need, px * 10n ** BigInt(e)) : ceilDiv(need * 10n ** BigInt(-e), px);
+}
+
+/** ⌊quote / (base · 10^e)⌋ */
+function floorDivPow(quote: bigint, base: bigint, e: number): bigint {
+  return e >= 0 ? floorDiv(quote, base * 10n ** BigInt(e)) : floorDiv(quote * 10n ** BigInt(-e), base);
+}
+
+/** ⌈quote / (base · 10^e)⌉ */
+function ceilDivPow2(quote: bigint, base: bigint, e: number): bigint {
+  return e >= 0 ? ceilDiv(quote, base * 10n ** BigInt(e)) : ceilDiv(quote * 10n ** BigInt(-e), base);
+}
+
+/** Fee of a quote at a ppm rate: a charge rounds up, a rebate (negative rate) rounds down in size. */
+export function feeOf(quote: bigint, ppm: bigint): bigint {
+  if (ppm >= 0n) return ceilDiv(quote * ppm, PPM);
+  return -floorDiv(quote * -ppm, PPM);
+}
+
+function isReducing(before: { nc: bigint; mmr: bigint }, after: { nc: bigint; mmr: bigint }): boolean {
+  if (after.mmr > before.mmr) return false;
+  if (after.mmr === 0n) return after.nc >= 0n;
+  if (before.mmr === 0n) return false;
+  return after.nc * before.mmr >= before.nc * after.mmr;
+}
+
+/** A nested branch + journal + event scope over ctx: keep() merges into ctx, drop() undoes everything. */
+function nest(ctx: OrderCtx): { ctx: OrderCtx; keep(): void; drop(): void } {
+  const store = new Branch(ctx.store);
+  const journal = new Journal();
+  const events = new EventSink();
+  const inner: OrderCtx = { ...ctx, store, journal, events };
+  return {
+    ctx: inner,
+    keep() {
+      store.write();
+      journal.mergeInto(ctx.journal);
+      ctx.events.append(events.events);
+    },
+    drop() {
+      journal.revert();
+    },
+  };
+}
