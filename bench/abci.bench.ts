@@ -1,0 +1,319 @@
+/**
+ * ABCI socket overhead: a block of 5,000 signed MsgSend txs run the way
+ * CometBFT runs it (a pipelined CheckTx burst + Flush, then PrepareProposal,
+ * ProcessProposal, FinalizeBlock, Commit, each followed by a Flush) through
+ * the socket server, timed beside the same block on an App called
+ * in-process with the same calls. Both Apps are sqlite-backed, use a verify
+ * pool and process the same blocks in lockstep (their app hashes are checked
+ * equal after every block).
+ *
+ * The client side plays CometBFT: its requests are encoded (with
+ * cosmjs-types) before the clock starts and its responses are only split
+ * into frames while timed (decoded and checked afterwards), so what is
+ * measured is the server's work plus the loopback transport.
+ *
+ *   npm run bench -- abci [--txs=5000] [--runs=5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Request, Response, CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types';
+import type { DeepPartial } from 'cosmjs-types/helpers';
+import { App } from '../chain/app.js';
+import { VerifyPool } from '../chain/crypto/verify-pool.js';
+import { startAbciServer } from '../chain/abci/index.js';
+import type { ConsensusParams } from '../chain/types.js';
+import { signTx, feeFor } from '../client/signing.js';
+import { genesisFor } from '../test/helpers/chain.js';
+import { testKeys, type TestKey } from '../test/helpers/keys.js';
+import type { BenchFigures } from './run.js';
+
+export const name = 'abci';
+export const description = 'a 5,000-tx block (CheckTx each, Prepare, Process, FinalizeBlock, Commit) over the ABCI socket vs the same calls in-process';
+
+const CHAIN_ID = 'perpchain-bench-abci';
+const GENESIS_NS = 1_767_225_600_000_000_000n;
+const PARAMS: ConsensusParams = { block: { maxBytes: 22_020_096n, maxGas: -1n }, abci: { voteExtensionsEnableHeight: 0n } };
+const MAX_TX_BYTES = 22_000_000n;
+const PROPOSER = Buffer.alloc(20, 0xab);
+
+function arg(args: string[], key: string, dflt: number): number {
+  const a = args.find((x) => x.startsWith(`--${key}=`));
+  return a ? Number(a.split('=')[1]) : dflt;
+}
+
+function frame(req: DeepPartial<Request>): Buffer {
+  const body = Request.encode(Request.fromPartial(req)).finish();
+  const head: number[] = [];
+  for (let v = body.length; ; v = Math.floor(v / 128)) {
+    if (v < 0x80) {
+      head.push(v);
+      break;
+    }
+    head.push((v % 128) | 0x80);
+  }
+  return Buffer.concat([Buffer.from(head), body]);
+}
+
+const FLUSH = frame({ flush: {} });
+const ts = (ns: bigint) => ({ seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) });
+
+/** The CometBFT end of a connection: writes pre-encoded frames, splits responses into frames (decoded later). */
+class RawClient {
+  private tail: Buffer = Buffer.alloc(0);
+  private frames: Buffer[] = [];
+  private want = 0;
+  private done: (() => void) | undefined;
+
+  constructor(readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      let buf: Buffer = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+      for (;;) {
+        let len = 0;
+        let mul = 1;
+        let i = 0;
+        let ok = false;
+        for (; i < buf.length && i < 10; i++) {
+          len += (buf[i]! & 0x7f) * mul;
+          mul *= 128;
+          if (buf[i]! < 0x80) {
+            ok = true;
+            break;
+          }
+        }
+        if (!ok || buf.length < i + 1 + len) break;
+        this.frames.push(buf.subarray(i + 1, i + 1 + len));
+        buf = buf.subarray(i + 1 + len);
+      }
+      this.tail = buf;
+      if (this.done && this.frames.length >= this.want) {
+        const d = this.done;
+        this.done = undefined;
+        d();
+      }
+    });
+  }
+
+  static open(addr: string): Promise<RawClient> {
+    const port = Number(addr.split(':').pop());
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Write `bytes`, resolve once `n` more response frames have arrived; returns them (raw). */
+  exchange(bytes: Buffer, n: number): Promise<Buffer[]> {
+    const start = this.frames.length;
+    this.want = start + n;
+    const p = new Promise<void>((resolve) => {
+      if (this.frames.length >= this.want) resolve();
+      else this.done = resolve;
+    });
+    this.socket.write(bytes);
+    return p.then(() => this.frames.splice(start, n));
+  }
+}
+
+interface Block {
+  height: bigint;
+  timeNs: bigint;
+  txs: Uint8Array[];
+}
+
+async function signBlocks(keys: TestKey[], accountNumbers: bigint[], blocks: number, perAccount: number, firstHeight: bigint): Promise<Block[]> {
+  const out: Block[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const txs: Uint8Array[] = [];
+    for (let j = 0; j < perAccount; j++) {
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k]!;
+        txs.push(
+          await signTx({
+            signer: key,
+            signerAddress: key.address,
+            messages: [{ typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: key.address, toAddress: keys[(k + 1) % keys.length]!.address, amount: String(1 + j) } }],
+            fee: feeFor(200_000n, 1000n),
+            chainId: CHAIN_ID,
+            accountNumber: accountNumbers[k]!,
+            sequence: BigInt(b * perAccount + j),
+          }),
+        );
+      }
+    }
+    const height = firstHeight + BigInt(b);
+    out.push({ height, timeNs: GENESIS_NS + height * 1_000_000_000n, txs });
+  }
+  return out;
+}
+
+async function inProcessBlock(app: App, blk: Block): Promise<{ checkMs: number; blockMs: number; appHash: string }> {
+  const t0 = performance.now();
+  await app.prefetchSignatures(blk.txs); // the same accelerator the server applies to a CheckTx burst
+  for (const tx of blk.txs) {
+    const r = app.checkTx({ tx, type: 'new' });
+    if (r.code !== 0) throw new Error(`in-process CheckTx failed: ${r.log}`);
+  }
+  const t1 = performance.now();
+  const prep = app.prepareProposal({ maxTxBytes: MAX_TX_BYTES, txs: blk.txs, localLastCommit: { round: 0, votes: [] }, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER });
+  if (prep.txs.length !== blk.txs.length) throw new Error('PrepareProposal dropped txs');
+  const hash = Buffer.alloc(32, Number(blk.height % 256n));
+  if (app.processProposal({ txs: prep.txs, proposedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER }) !== 'accept') throw new Error('ProcessProposal rejected');
+  const fin = await app.finalizeBlockAsync({ txs: prep.txs, decidedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER });
+  if (fin.txResults.some((r) => r.code !== 0)) throw new Error('in-process block has failed txs');
+  app.commit();
+  const t2 = performance.now();
+  return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(fin.appHash).toString('hex') };
+}
+
+interface EncodedBlock {
+  checkBurst: Buffer;
+  prepare: Buffer;
+  process: Buffer;
+  finalize: Buffer;
+  commit: Buffer;
+}
+
+/** CometBFT's side of the work, done before any clock starts (cosmjs-types' encoder makes a lot of garbage). */
+function encodeBlock(blk: Block): EncodedBlock {
+  const hash = Buffer.alloc(32, Number(blk.height % 256n));
+  return {
+    checkBurst: Buffer.concat([...blk.txs.map((tx) => frame({ checkTx: { tx, type: CheckTxType.NEW } })), FLUSH]),
+    prepare: Buffer.concat([frame({ prepareProposal: { maxTxBytes: MAX_TX_BYTES, txs: blk.txs, localLastCommit: { round: 0, votes: [] }, height: blk.height, time: ts(blk.timeNs), proposerAddress: PROPOSER } }), FLUSH]),
+    process: Buffer.concat([frame({ processProposal: { txs: blk.txs, proposedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, time: ts(blk.timeNs), proposerAddress: PROPOSER } }), FLUSH]),
+    finalize: Buffer.concat([frame({ finalizeBlock: { txs: blk.txs, decidedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, time: ts(blk.timeNs), proposerAddress: PROPOSER } }), FLUSH]),
+    commit: Buffer.concat([frame({ commit: {} }), FLUSH]),
+  };
+}
+
+async function socketBlock(mem: RawClient, cons: RawClient, blk: Block, enc: EncodedBlock): Promise<{ checkMs: number; blockMs: number; appHash: string }> {
+  const { checkBurst, prepare, process, finalize, commit } = enc;
+  const t0 = performance.now();
+  const checks = await mem.exchange(checkBurst, blk.txs.length + 1);
+  const t1 = performance.now();
+  const [prep] = await cons.exchange(prepare, 2);
+  const [proc] = await cons.exchange(process, 2);
+  const [fin] = await cons.exchange(finalize, 2);
+  const [com] = await cons.exchange(commit, 2);
+  const t2 = performance.now();
+
+  // Check everything after the clock stopped.
+  checks.slice(0, -1).forEach((f, i) => {
+    const r = Response.decode(f);
+    if (r.checkTx?.code !== 0) throw new Error(`socket CheckTx ${i} failed: ${r.exception?.error ?? r.checkTx?.log}`);
+  });
+  const p = Response.decode(prep!).prepareProposal!;
+  if (p.txs.length !== blk.txs.length || p.txs.some((tx, i) => !Buffer.from(tx).equals(blk.txs[i]!))) throw new Error('PrepareProposal changed the block');
+  if (Response.decode(proc!).processProposal?.status !== Status.ACCEPT) throw new Error('ProcessProposal rejected');
+  const f = Response.decode(fin!).finalizeBlock!;
+  if (f.txResults.length !== blk.txs.length || f.txResults.some((r) => r.code !== 0)) throw new Error('socket block has failed txs');
+  if (!Response.decode(com!).commit) throw new Error('Commit failed');
+  return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(f.appHash).toString('hex') };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function run(args: string[]): Promise<BenchFigures> {
+  const nTxs = arg(args, 'txs', 5000);
+  const runs = arg(args, 'runs', 5);
+  const warmup = 1;
+  const accounts = Math.min(1000, nTxs);
+  const perAccount = Math.ceil(nTxs / accounts);
+  const keys = testKeys(accounts, 'bench-abci');
+  const appState = Buffer.from(JSON.stringify(genesisFor(keys, 10n ** 12n)));
+  const dir = mkdtempSync(join(tmpdir(), 'perpchain-bench-abci-'));
+  const poolA = new VerifyPool();
+  const poolB = new VerifyPool();
+  const local = App.open({ dbPath: join(dir, 'inproc.db'), verifyPool: poolA });
+  const served = App.open({ dbPath: join(dir, 'served.db'), verifyPool: poolB });
+  const server = await startAbciServer({ app: served, addr: 'tcp://127.0.0.1:0', log: () => undefined });
+  try {
+    const mem = await RawClient.open(server.address);
+    const cons = await RawClient.open(server.address);
+
+    // Genesis and an empty block 1 on both.
+    local.initChain({ chainId: CHAIN_ID, timeNs: GENESIS_NS, initialHeight: 1n, appStateBytes: appState, consensusParams: PARAMS });
+    const [init] = await cons.exchange(
+      Buffer.concat([
+        frame({
+          initChain: {
+            time: ts(GENESIS_NS),
+            chainId: CHAIN_ID,
+            initialHeight: 1n,
+            appStateBytes: appState,
+            consensusParams: { block: { maxBytes: PARAMS.block.maxBytes, maxGas: PARAMS.block.maxGas }, abci: { voteExtensionsEnableHeight: 0n } },
+          },
+        }),
+        FLUSH,
+      ]),
+      2,
+    );
+    if (!Response.decode(init!).initChain) throw new Error('InitChain failed');
+    const empty: Block = { height: 1n, timeNs: GENESIS_NS + 1_000_000_000n, txs: [] };
+    const h1a = await inProcessBlock(local, empty);
+    const h1b = await socketBlock(mem, cons, empty, encodeBlock(empty));
+    if (h1a.appHash !== h1b.appHash) throw new Error('app hashes differ after block 1');
+
+    const accountNumbers = keys.map((k) => BigInt(JSON.parse(Buffer.from(local.query({ path: `auth/account/${k.address}`, data: new Uint8Array(), height: 0n, prove: false }).value).toString()).account_number));
+    const tSign = performance.now();
+    const blocks = await signBlocks(keys, accountNumbers, warmup + runs, perAccount, 2n);
+    for (const b of blocks) b.txs = b.txs.slice(0, nTxs);
+    const encoded = blocks.map(encodeBlock);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the encoders' garbage go before timing
+    console.log(`  (signed ${blocks.length} × ${nTxs} txs in ${((performance.now() - tSign) / 1000).toFixed(1)} s; ${poolA.size} verify workers per App)`);
+
+    const inproc: Array<{ checkMs: number; blockMs: number }> = [];
+    const socket: Array<{ checkMs: number; blockMs: number }> = [];
+    for (let i = 0; i < blocks.length; i++) {
+      const blk = blocks[i]!;
+      // Alternate which path runs first, so neither always gets the warmer machine.
+      const a = i % 2 === 0 ? await inProcessBlock(local, blk) : undefined;
+      const s = await socketBlock(mem, cons, blk, encoded[i]!);
+      const a2 = a ?? (await inProcessBlock(local, blk));
+      if (a2.appHash !== s.appHash) throw new Error(`app hashes differ at height ${blk.height}`);
+      if (i >= warmup) {
+        inproc.push(a2);
+        socket.push(s);
+      }
+    }
+    mem.socket.destroy();
+    cons.socket.destroy();
+
+    const total = (r: { checkMs: number; blockMs: number }) => r.checkMs + r.blockMs;
+    const inprocMs = median(inproc.map(total));
+    const socketMs = median(socket.map(total));
+    const overheadPct = ((socketMs - inprocMs) / inprocMs) * 100;
+    console.log(`  in-process ${inprocMs.toFixed(1)} ms, socket ${socketMs.toFixed(1)} ms per ${nTxs}-tx block: overhead ${overheadPct.toFixed(1)} % (median of ${runs}; target ≤ 10 %)`);
+    return {
+      txs: nTxs,
+      inproc_block_ms: round(inprocMs),
+      socket_block_ms: round(socketMs),
+      socket_overhead_ms: round(socketMs - inprocMs),
+      overhead_pct: round(overheadPct),
+      inproc_checktx_ms: round(median(inproc.map((r) => r.checkMs))),
+      socket_checktx_ms: round(median(socket.map((r) => r.checkMs))),
+      inproc_prepare_to_commit_ms: round(median(inproc.map((r) => r.blockMs))),
+      socket_prepare_to_commit_ms: round(median(socket.map((r) => r.blockMs))),
+      socket_tx_per_s: Math.round((nTxs / socketMs) * 1000),
+      inproc_tx_per_s: Math.round((nTxs / inprocMs) * 1000),
+    };
+  } finally {
+    await server.close();
+    local.close();
+    served.close();
+    await poolA.close();
+    await poolB.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
