@@ -11,6 +11,7 @@ import { createPricesModule, type PricesKeeper } from '../modules/prices/index.j
 import { createPerpetualsModule, type PerpetualsKeeper } from '../modules/perpetuals/index.js';
 import { createSubaccountsModule, type SubaccountsKeeper } from '../modules/subaccounts/index.js';
 import { createClobModule, type ClobKeeper } from '../modules/clob/index.js';
+import { createLiquidationModule, type LiquidationKeeper } from '../modules/liquidation/index.js';
 
 export interface Keepers {
   auth: AuthKeeper;
@@ -19,6 +20,7 @@ export interface Keepers {
   perpetuals: PerpetualsKeeper;
   subaccounts: SubaccountsKeeper;
   clob: ClobKeeper;
+  liquidation: LiquidationKeeper;
   /** Address of the fee collector module account. */
   feeCollector: string;
 }
@@ -44,8 +46,25 @@ export function buildModules(): ModuleSet {
     feeCollector,
     authority: (s) => perpetuals.keeper.getParams(s).authority,
   });
+  const liquidation = createLiquidationModule({
+    subaccounts: subaccounts.keeper,
+    perpetuals: perpetuals.keeper,
+    prices: prices.keeper,
+    clob: clob.keeper,
+    bank: bank.keeper,
+    authority: (s) => perpetuals.keeper.getParams(s).authority,
+  });
   return {
-    modules: [auth, bank, prices, perpetuals, subaccounts, clob],
-    keepers: { auth: auth.keeper, bank: bank.keeper, prices: prices.keeper, perpetuals: perpetuals.keeper, subaccounts: subaccounts.keeper, clob: clob.keeper, feeCollector },
+    modules: [auth, bank, prices, perpetuals, subaccounts, clob, liquidation],
+    keepers: {
+      auth: auth.keeper,
+      bank: bank.keeper,
+      prices: prices.keeper,
+      perpetuals: perpetuals.keeper,
+      subaccounts: subaccounts.keeper,
+      clob: clob.keeper,
+      liquidation: liquidation.keeper,
+      feeCollector,
+    },
   };
 }

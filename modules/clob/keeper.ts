@@ -27,8 +27,9 @@ import {
   ErrTooManyOpenOrders,
 } from './errors.js';
 import type { MarketInfo, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
+import { MAX_POSITIONS, subaccountsErrors } from '../subaccounts/index.js';
 import { CLIENT_ID_TABLE, clientIdKey, NEXT_ID_KEY, ORDER_TABLE, orderKey, PARAMS_KEY } from './keys.js';
-import { LazyHeap } from './queues.js';
+import { LazyHeap } from '../../chain/collections/lazy-heap.js';
 import {
   decodeClobParams,
   decodeOrder,
@@ -327,6 +328,10 @@ export class ClobKeeper {
           : `client id ${o.clientId} was order ${r.orderId.toString()}; it can be reused from height ${r.releaseHeight.toString()}`,
       );
     }
+    const sub = this.subaccounts.get(ctx.store, { owner: o.owner, number: o.number });
+    if (!sub.positions.some((x) => x.marketId === o.marketId) && sub.positions.length >= MAX_POSITIONS) {
+      throw subaccountsErrors.ErrTooManyPositions(`${id} already holds positions in ${sub.positions.length} markets, the limit`);
+    }
     if (o.reduceOnly) {
       const pos = this.positionSize(ctx.store, o.owner, o.number, o.marketId);
       if (pos === 0n || (pos > 0n) === (o.side === 'buy')) {
@@ -528,7 +533,17 @@ export class ClobKeeper {
    * removed, a taker that would is stopped, and open interest may not pass
    * the market maximum. Returns the quantity filled.
    */
-  private matchTaker(ctx: OrderCtx, order: Order, limit: number, quantity: bigint, market: MarketInfo, p: ClobParams, liquidation: boolean, fills?: FillRecord[]): bigint {
+  private matchTaker(
+    ctx: OrderCtx,
+    order: Order,
+    limit: number,
+    quantity: bigint,
+    market: MarketInfo,
+    p: ClobParams,
+    liquidation: boolean,
+    fills?: FillRecord[],
+    limiter?: (price: bigint, size: bigint) => bigint,
+  ): bigint {
     const book = this.touch(ctx, market.id);
     const takerId = { owner: order.owner, number: order.number };
     const owner = this.handleOf(order.owner, order.number);
@@ -557,9 +572,14 @@ export class ClobKeeper {
           if (room <= 0n) return 0;
           if (size > room) size = room;
         }
+        const px = BigInt(price);
+        if (limiter) {
+          const allowed = limiter(px, size);
+          if (allowed <= 0n) return 0;
+          if (allowed < size) size = allowed;
+        }
         const buyer = order.side === 'buy' ? takerId : { owner: mo.owner, number: mo.number };
         const seller = order.side === 'buy' ? { owner: mo.owner, number: mo.number } : takerId;
-        const px = BigInt(price);
         const quote = ceilDiv(size * px * pow10(market.quoteExponent), pow10(-market.quoteExponent));
         const takerFee = liquidation ? 0n : feeOf(quote, p.takerFeePpm);
         const makerFee = feeOf(quote, p.makerFeePpm);
@@ -568,24 +588,37 @@ export class ClobKeeper {
         const sctx = { ...ctx, store: scratch, events: new EventSink(), journal: new Journal() };
         const beforeMaker = this.subaccounts.risk(ctx.store, this.subaccounts.get(ctx.store, { owner: mo.owner, number: mo.number }));
         const beforeTaker = liquidation ? undefined : this.subaccounts.risk(ctx.store, this.subaccounts.get(ctx.store, takerId));
-        const r = this.subaccounts.executeFill(sctx, {
-          marketId: market.id,
-          size,
-          price: px,
-          buyer,
-          seller,
-          buyerFee: order.side === 'buy' ? takerFee : makerFee,
-          sellerFee: order.side === 'buy' ? makerFee : takerFee,
-          feeCollector: this.feeCollector,
-        });
+        let r: ReturnType<SubaccountsKeeper['executeFill']>;
+        try {
+          r = this.subaccounts.executeFill(sctx, {
+            marketId: market.id,
+            size,
+            price: px,
+            buyer,
+            seller,
+            buyerFee: order.side === 'buy' ? takerFee : makerFee,
+            sellerFee: order.side === 'buy' ? makerFee : takerFee,
+            feeCollector: this.feeCollector,
+          });
+        } catch (e) {
+          // The taker was checked at placement (position count), so a settlement error is the maker's.
+          if (!(e instanceof ChainError)) throw e;
+          sctx.journal.revert();
+          this.removeMaker(ctx, mo, `maker_cannot_trade: ${e.def.name}`);
+          return -1;
+        }
         const makerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.seller.sub : r.buyer.sub);
         if (makerAfter.nc < makerAfter.imr && !isReducing(beforeMaker, makerAfter)) {
+          sctx.journal.revert();
           this.removeMaker(ctx, mo, 'maker_undercollateralized');
           return -1;
         }
         if (beforeTaker) {
           const takerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.buyer.sub : r.seller.sub);
-          if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) return 0;
+          if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) {
+            sctx.journal.revert();
+            return 0;
+          }
         }
         scratch.write();
         sctx.journal.mergeInto(ctx.journal);
@@ -679,7 +712,7 @@ export class ClobKeeper {
    * taker fee and no taker margin check (the engine bounds the price), makers
    * are checked as usual. Returns the fills.
    */
-  liquidationMatch(ctx: OrderCtx, t: LiquidationTaker): { filled: bigint; fills: FillRecord[] } {
+  liquidationMatch(ctx: OrderCtx, t: LiquidationTaker, limiter?: (price: bigint, size: bigint) => bigint): { filled: bigint; fills: FillRecord[]; stoppedByLimiter: boolean } {
     const market = this.perps.marketInfo(ctx.store, t.marketId);
     const p = this.getParams(ctx.store);
     const pseudo: Order = {
@@ -705,8 +738,16 @@ export class ClobKeeper {
     };
     const fills: FillRecord[] = [];
     const limit = t.limitPrice > MAX_ENGINE_INT ? MARKET_BUY_LIMIT : t.limitPrice <= 0n ? MARKET_SELL_LIMIT : Number(t.limitPrice);
-    const filled = this.matchTaker(ctx, pseudo, limit, t.quantity, market, p, true, fills);
-    return { filled, fills };
+    let stopped = false;
+    const wrapped = limiter
+      ? (px: bigint, size: bigint) => {
+          const a = limiter(px, size);
+          if (a < size) stopped = true;
+          return a;
+        }
+      : undefined;
+    const filled = this.matchTaker(ctx, pseudo, limit, t.quantity, market, p, true, fills, wrapped);
+    return { filled, fills, stoppedByLimiter: stopped };
   }
 
   /** Cancel every open order of a subaccount (liquidation step one). */

@@ -2,7 +2,7 @@ import type { Ctx } from '../../chain/context.js';
 import type { KVReader, KVStore } from '../../chain/store/kv.js';
 import { addressProblem } from '../../chain/codec/address.js';
 import { clamp, pow10, PPM, truncDiv } from '../../chain/math/int.js';
-import { notional, quoteExponent, scaledImf } from '../subaccounts/margin.js';
+import { notional, quoteExponent, scaledImf } from '../subaccounts/index.js';
 import { ErrDuplicateMarket, ErrImmutableField, ErrInvalidMarketParams, ErrInvalidParams, ErrUnknownMarket } from './errors.js';
 import type { PremiumSource, PriceKeeper } from './expected-keepers.js';
 import { MARKET_TABLE, marketKey, PARAMS_KEY, stateKey } from './keys.js';

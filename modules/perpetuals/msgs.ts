@@ -5,7 +5,7 @@ import { perpchain } from '../../proto/gen/perpchain.js';
 import { ErrInvalidMarketParams, ErrUnauthorized } from './errors.js';
 import { validateMarket, validatePerpetualsParams, type PerpetualsKeeper } from './keeper.js';
 import { marketFromProto } from './types.js';
-import { checkPrice } from '../prices/keeper.js';
+import { checkPrice } from '../prices/index.js';
 
 export const MSG_CREATE_MARKET_URL = '/perpchain.perpetuals.v1.MsgCreateMarket';
 export const MSG_UPDATE_MARKET_URL = '/perpchain.perpetuals.v1.MsgUpdateMarket';

@@ -11,7 +11,7 @@ import { parsePricesGenesis, pricesParamsJson } from './genesis.js';
 import { ErrUnknownMarket } from './errors.js';
 import type { MarketPrice } from './types.js';
 
-export { PricesKeeper, reportsOf, encodeReports } from './keeper.js';
+export { PricesKeeper, reportsOf, encodeReports, checkPrice } from './keeper.js';
 export { MSG_UPDATE_PRICES_URL, MSG_INJECT_PRICES_URL, MSG_UPDATE_PRICES_PARAMS_URL } from './msgs.js';
 export { type MarketPrice, type PricesParams, MAX_PRICE } from './types.js';
 export * as pricesErrors from './errors.js';

@@ -332,6 +332,52 @@ export namespace perpchain {
         }
     }
 
+    namespace liquidation {
+
+        namespace v1 {
+
+            interface IParams {
+                liquidationFeePpm?: (number|null);
+                spreadToMmfPpm?: (number|null);
+                positionFractionPpm?: (number|null);
+                minLiquidationNotional?: (string|null);
+                maxLiquidationsPerBlock?: (number|null);
+                maxAdlFillsPerBlock?: (number|null);
+                maxAdlCandidates?: (number|null);
+            }
+
+            class Params implements IParams {
+                constructor(properties?: perpchain.liquidation.v1.IParams);
+                public liquidationFeePpm: number;
+                public spreadToMmfPpm: number;
+                public positionFractionPpm: number;
+                public minLiquidationNotional: string;
+                public maxLiquidationsPerBlock: number;
+                public maxAdlFillsPerBlock: number;
+                public maxAdlCandidates: number;
+                public static create(properties?: perpchain.liquidation.v1.IParams): perpchain.liquidation.v1.Params;
+                public static encode(message: perpchain.liquidation.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.liquidation.v1.Params;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IMsgUpdateParams {
+                authority?: (string|null);
+                params?: (perpchain.liquidation.v1.IParams|null);
+            }
+
+            class MsgUpdateParams implements IMsgUpdateParams {
+                constructor(properties?: perpchain.liquidation.v1.IMsgUpdateParams);
+                public authority: string;
+                public params?: (perpchain.liquidation.v1.IParams|null);
+                public static create(properties?: perpchain.liquidation.v1.IMsgUpdateParams): perpchain.liquidation.v1.MsgUpdateParams;
+                public static encode(message: perpchain.liquidation.v1.IMsgUpdateParams, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.liquidation.v1.MsgUpdateParams;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+        }
+    }
+
     namespace node {
 
         namespace v1 {

@@ -2716,6 +2716,403 @@ export const perpchain = $root.perpchain = (() => {
         return clob;
     })();
 
+    perpchain.liquidation = (function() {
+
+        /**
+         * Namespace liquidation.
+         * @memberof perpchain
+         * @namespace
+         */
+        const liquidation = {};
+
+        liquidation.v1 = (function() {
+
+            /**
+             * Namespace v1.
+             * @memberof perpchain.liquidation
+             * @namespace
+             */
+            const v1 = {};
+
+            v1.Params = (function() {
+
+                /**
+                 * Properties of a Params.
+                 * @memberof perpchain.liquidation.v1
+                 * @interface IParams
+                 * @property {number|null} [liquidationFeePpm] Params liquidationFeePpm
+                 * @property {number|null} [spreadToMmfPpm] Params spreadToMmfPpm
+                 * @property {number|null} [positionFractionPpm] Params positionFractionPpm
+                 * @property {string|null} [minLiquidationNotional] Params minLiquidationNotional
+                 * @property {number|null} [maxLiquidationsPerBlock] Params maxLiquidationsPerBlock
+                 * @property {number|null} [maxAdlFillsPerBlock] Params maxAdlFillsPerBlock
+                 * @property {number|null} [maxAdlCandidates] Params maxAdlCandidates
+                 */
+
+                /**
+                 * Constructs a new Params.
+                 * @memberof perpchain.liquidation.v1
+                 * @classdesc Represents a Params.
+                 * @implements IParams
+                 * @constructor
+                 * @param {perpchain.liquidation.v1.IParams=} [properties] Properties to set
+                 */
+                function Params(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Params liquidationFeePpm.
+                 * @member {number} liquidationFeePpm
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.liquidationFeePpm = 0;
+
+                /**
+                 * Params spreadToMmfPpm.
+                 * @member {number} spreadToMmfPpm
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.spreadToMmfPpm = 0;
+
+                /**
+                 * Params positionFractionPpm.
+                 * @member {number} positionFractionPpm
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.positionFractionPpm = 0;
+
+                /**
+                 * Params minLiquidationNotional.
+                 * @member {string} minLiquidationNotional
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.minLiquidationNotional = "";
+
+                /**
+                 * Params maxLiquidationsPerBlock.
+                 * @member {number} maxLiquidationsPerBlock
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxLiquidationsPerBlock = 0;
+
+                /**
+                 * Params maxAdlFillsPerBlock.
+                 * @member {number} maxAdlFillsPerBlock
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxAdlFillsPerBlock = 0;
+
+                /**
+                 * Params maxAdlCandidates.
+                 * @member {number} maxAdlCandidates
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxAdlCandidates = 0;
+
+                /**
+                 * Creates a new Params instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @static
+                 * @param {perpchain.liquidation.v1.IParams=} [properties] Properties to set
+                 * @returns {perpchain.liquidation.v1.Params} Params instance
+                 */
+                Params.create = function create(properties) {
+                    return new Params(properties);
+                };
+
+                /**
+                 * Encodes the specified Params message. Does not implicitly {@link perpchain.liquidation.v1.Params.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @static
+                 * @param {perpchain.liquidation.v1.IParams} message Params message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Params.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.liquidationFeePpm != null && Object.hasOwnProperty.call(message, "liquidationFeePpm"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.liquidationFeePpm);
+                    if (message.spreadToMmfPpm != null && Object.hasOwnProperty.call(message, "spreadToMmfPpm"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.spreadToMmfPpm);
+                    if (message.positionFractionPpm != null && Object.hasOwnProperty.call(message, "positionFractionPpm"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.positionFractionPpm);
+                    if (message.minLiquidationNotional != null && Object.hasOwnProperty.call(message, "minLiquidationNotional"))
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.minLiquidationNotional);
+                    if (message.maxLiquidationsPerBlock != null && Object.hasOwnProperty.call(message, "maxLiquidationsPerBlock"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.maxLiquidationsPerBlock);
+                    if (message.maxAdlFillsPerBlock != null && Object.hasOwnProperty.call(message, "maxAdlFillsPerBlock"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.maxAdlFillsPerBlock);
+                    if (message.maxAdlCandidates != null && Object.hasOwnProperty.call(message, "maxAdlCandidates"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.maxAdlCandidates);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Params message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.liquidation.v1.Params} Params
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Params.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.liquidation.v1.Params();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.liquidationFeePpm = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.spreadToMmfPpm = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.positionFractionPpm = reader.uint32();
+                                break;
+                            }
+                        case 4: {
+                                message.minLiquidationNotional = reader.string();
+                                break;
+                            }
+                        case 5: {
+                                message.maxLiquidationsPerBlock = reader.uint32();
+                                break;
+                            }
+                        case 6: {
+                                message.maxAdlFillsPerBlock = reader.uint32();
+                                break;
+                            }
+                        case 7: {
+                                message.maxAdlCandidates = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for Params
+                 * @function getTypeUrl
+                 * @memberof perpchain.liquidation.v1.Params
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                Params.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.liquidation.v1.Params";
+                };
+
+                return Params;
+            })();
+
+            v1.MsgUpdateParams = (function() {
+
+                /**
+                 * Properties of a MsgUpdateParams.
+                 * @memberof perpchain.liquidation.v1
+                 * @interface IMsgUpdateParams
+                 * @property {string|null} [authority] MsgUpdateParams authority
+                 * @property {perpchain.liquidation.v1.IParams|null} [params] MsgUpdateParams params
+                 */
+
+                /**
+                 * Constructs a new MsgUpdateParams.
+                 * @memberof perpchain.liquidation.v1
+                 * @classdesc Represents a MsgUpdateParams.
+                 * @implements IMsgUpdateParams
+                 * @constructor
+                 * @param {perpchain.liquidation.v1.IMsgUpdateParams=} [properties] Properties to set
+                 */
+                function MsgUpdateParams(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * MsgUpdateParams authority.
+                 * @member {string} authority
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.authority = "";
+
+                /**
+                 * MsgUpdateParams params.
+                 * @member {perpchain.liquidation.v1.IParams|null|undefined} params
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @instance
+                 */
+                MsgUpdateParams.prototype.params = null;
+
+                /**
+                 * Creates a new MsgUpdateParams instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.liquidation.v1.IMsgUpdateParams=} [properties] Properties to set
+                 * @returns {perpchain.liquidation.v1.MsgUpdateParams} MsgUpdateParams instance
+                 */
+                MsgUpdateParams.create = function create(properties) {
+                    return new MsgUpdateParams(properties);
+                };
+
+                /**
+                 * Encodes the specified MsgUpdateParams message. Does not implicitly {@link perpchain.liquidation.v1.MsgUpdateParams.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @static
+                 * @param {perpchain.liquidation.v1.IMsgUpdateParams} message MsgUpdateParams message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MsgUpdateParams.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.authority != null && Object.hasOwnProperty.call(message, "authority"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.authority);
+                    if (message.params != null && Object.hasOwnProperty.call(message, "params"))
+                        $root.perpchain.liquidation.v1.Params.encode(message.params, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MsgUpdateParams message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.liquidation.v1.MsgUpdateParams} MsgUpdateParams
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MsgUpdateParams.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.liquidation.v1.MsgUpdateParams();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.authority = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.params = $root.perpchain.liquidation.v1.Params.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for MsgUpdateParams
+                 * @function getTypeUrl
+                 * @memberof perpchain.liquidation.v1.MsgUpdateParams
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                MsgUpdateParams.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.liquidation.v1.MsgUpdateParams";
+                };
+
+                return MsgUpdateParams;
+            })();
+
+            return v1;
+        })();
+
+        return liquidation;
+    })();
+
     perpchain.node = (function() {
 
         /**

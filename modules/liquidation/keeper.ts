@@ -1,0 +1,482 @@
+import type { Ctx } from '../../chain/context.js';
+import { EventSink, Journal } from '../../chain/context.js';
+import { Branch } from '../../chain/store/branch.js';
+import type { KVReader, KVStore } from '../../chain/store/kv.js';
+import { abs, ceilDiv, clamp, floorDiv, PPM } from '../../chain/math/int.js';
+import {
+  isLiquidatable,
+  quoteExponent,
+  tradeQuote,
+  type AccountRisk,
+  type Subaccount,
+  type SubaccountId,
+} from '../subaccounts/index.js';
+import type { BankKeeper, ClobKeeper, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
+import { decodeLiquidationParams, DEFAULT_LIQUIDATION_PARAMS, encodeLiquidationParams, type LiquidationParams } from './params.js';
+import { accountKey, marketCoords, RiskIndex, surplus, type MarketCoords } from './risk-index.js';
+
+export const PARAMS_KEY = 'liq/params/';
+const E24 = 10n ** 24n;
+
+export interface FlaggedAccount {
+  key: string;
+  owner: string;
+  number: number;
+  /** Exact NC and MMR in 10^-24 uusdc (for ordering: most under-collateralised first). */
+  nc24: bigint;
+  mmr24: bigint;
+}
+
+export interface LiquidationSummary {
+  height: bigint;
+  flagged: FlaggedAccount[];
+  processed: string[];
+  carried: string[];
+}
+
+/**
+ * The liquidation engine. Every block, after prices, funding and matching:
+ * find every subaccount with NC < MMR (RiskIndex: exact, without scanning
+ * all accounts), then for the most under-collateralised first, up to a
+ * per-block cap: cancel its orders, close part of its riskiest position
+ * through the book with an IOC bounded by the bankruptcy price, settle the
+ * difference to the bankruptcy price with the insurance fund (fee when
+ * better, payout when worse), deleverage against ranked profitable
+ * opposite positions when the fund cannot pay, and record as bad debt what
+ * nothing covers. See README.md for the formulas and worked scenarios.
+ */
+export class LiquidationKeeper {
+  readonly index = new RiskIndex();
+  /** Read side: the last block's detection result. */
+  last: LiquidationSummary = { height: 0n, flagged: [], processed: [], carried: [] };
+
+  constructor(
+    private readonly d: {
+      subaccounts: SubaccountsKeeper;
+      perps: PerpetualsKeeper;
+      prices: PriceKeeper;
+      clob: ClobKeeper;
+      bank: BankKeeper;
+      insuranceFund: string;
+    },
+  ) {}
+
+  getParams(store: KVReader): LiquidationParams {
+    const b = store.get(PARAMS_KEY);
+    return b ? decodeLiquidationParams(b) : DEFAULT_LIQUIDATION_PARAMS;
+  }
+
+  setParams(store: KVStore, p: LiquidationParams): void {
+    store.set(PARAMS_KEY, encodeLiquidationParams(p));
+  }
+
+  insuranceFund(store: KVReader): bigint {
+    return this.d.bank.balance(store, this.d.insuranceFund);
+  }
+
+  // ----------------------------------------------------------- index upkeep
+
+  coords(store: KVReader, marketIds?: Iterable<number>): Map<number, MarketCoords> {
+    const out = new Map<number, MarketCoords>();
+    const ids = marketIds ? [...marketIds] : this.d.perps.markets(store).map((m) => m.id);
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const m = this.d.perps.market(store, id);
+      out.set(id, marketCoords(id, quoteExponent(m), m.maintenanceMarginPpm, this.d.prices.price(store, id), this.d.perps.fundingIndex(store, id)));
+    }
+    return out;
+  }
+
+  /** Subaccount listener: re-evaluate the account whenever it is written. */
+  onSubaccountUpdate(store: KVReader, sub: Subaccount, journal: Journal | undefined): void {
+    this.index.update(sub, this.coords(store, sub.positions.map((p) => p.marketId)), journal);
+  }
+
+  load(state: KVReader, subs: Iterable<Subaccount>): void {
+    this.index.clear();
+    const coords = this.coords(state);
+    for (const [id, c] of coords) this.index.mmfSeen.set(id, c.mmf);
+    for (const s of subs) if (s.positions.length) this.index.update(s, coords, undefined);
+  }
+
+  // ------------------------------------------------------------- detection
+
+  /** Every liquidatable subaccount, most under-collateralised first (ties by key). */
+  detect(store: KVReader): FlaggedAccount[] {
+    const coords = this.coords(store);
+    for (const [id, c] of coords) {
+      const seen = this.index.mmfSeen.get(id);
+      if (seen !== undefined && seen !== c.mmf) {
+        // maintenance fraction changed: every holder's triggers are stale
+        for (const key of [...this.index.holdersOf(id)].sort()) this.index.refresh(key, coords);
+      }
+      this.index.mmfSeen.set(id, c.mmf);
+    }
+    const flagged: FlaggedAccount[] = [];
+    for (const key of this.index.candidates(coords)) {
+      const a = this.index.get(key);
+      if (!a) continue;
+      const m = surplus(a, coords);
+      const n = BigInt(a.positions.length);
+      let liquidatable: boolean;
+      if (m < 0n) liquidatable = true;
+      else if (m >= 3n * n * E24) liquidatable = false;
+      else {
+        const [owner, number] = splitKey(key);
+        liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
+      }
+      if (!liquidatable) {
+        this.index.refresh(key, coords);
+        continue;
+      }
+      this.index.markHot(key);
+      let mmr24 = 0n;
+      for (const p of a.positions) mmr24 += abs(p.size) * coords.get(p.marketId)!.mmf * coords.get(p.marketId)!.base;
+      const [owner, number] = splitKey(key);
+      flagged.push({ key, owner, number, nc24: m + mmr24, mmr24 });
+    }
+    flagged.sort((x, y) => {
+      const l = x.nc24 * y.mmr24;
+      const r = y.nc24 * x.mmr24;
+      return l < r ? -1 : l > r ? 1 : x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
+    });
+    this.index.compactIfNeeded(coords);
+    return flagged;
+  }
+
+  /** Full scan over every subaccount (tests and benchmarks compare detect() with it). */
+  fullScan(store: KVReader, subs: Iterable<Subaccount>): string[] {
+    const out: string[] = [];
+    for (const s of subs) {
+      if (s.positions.length && isLiquidatable(this.d.subaccounts.risk(store, s))) out.push(accountKey(s));
+    }
+    return out.sort();
+  }
+
+  // ------------------------------------------------------------- end block
+
+  endBlock(ctx: Ctx): void {
+    const p = this.getParams(ctx.store);
+    const flagged = this.detect(ctx.store);
+    // An attempt that could do nothing (no liquidity within its bounds, nothing to deleverage) does not use
+    // up the per-block cap, so one stuck account cannot starve the others; attempts are bounded at 4 × cap.
+    const adl = { fills: 0 };
+    const processed: string[] = [];
+    let acted = 0;
+    let i = 0;
+    for (; i < flagged.length && acted < p.maxLiquidationsPerBlock && i < 4 * p.maxLiquidationsPerBlock; i++) {
+      const f = flagged[i]!;
+      const before = ctx.events.events.length;
+      this.liquidateAccount(ctx, { owner: f.owner, number: f.number }, p, adl);
+      processed.push(f.key);
+      if (ctx.events.events.slice(before).some((e) => e.type === 'liquidation.liquidated' || e.type === 'liquidation.adl' || e.type === 'liquidation.bad_debt')) acted++;
+    }
+    this.last = { height: ctx.height, flagged, processed, carried: flagged.slice(i).map((f) => f.key) };
+    if (this.last.carried.length) {
+      ctx.events.emit('liquidation.carried', { count: this.last.carried.length, cap: p.maxLiquidationsPerBlock });
+    }
+  }
+
+  /** One account's liquidation step for this block. */
+  liquidateAccount(ctx: Ctx, id: SubaccountId, p: LiquidationParams, adl: { fills: number }): void {
+    const { subaccounts, clob } = this.d;
+    clob.cancelAllOrders(ctx, id.owner, id.number, 'liquidation');
+    let sub = subaccounts.settleFunding(ctx, subaccounts.get(ctx.store, id));
+    subaccounts.save(ctx.store, sub, ctx.journal);
+    let risk = subaccounts.risk(ctx.store, sub);
+    if (!isLiquidatable(risk)) {
+      this.coverNegativeCollateral(ctx, sub, undefined);
+      return;
+    }
+    // the position carrying the most maintenance margin, ties by market id
+    let pi = 0;
+    for (let i = 1; i < risk.positions.length; i++) if (risk.positions[i]!.mmr > risk.positions[pi]!.mmr) pi = i;
+    const pos = risk.positions[pi]!;
+    const marketId = pos.marketId;
+    const market = this.d.perps.market(ctx.store, marketId);
+    const info = this.d.perps.marketInfo(ctx.store, marketId);
+    const portion = this.portion(pos.size, pos.price, pos.e, info.stepSize, p);
+    const side = pos.size > 0n ? 'sell' : 'buy';
+    const plan = bankruptcy(risk, pi, portion);
+    const fill = fillablePrice(risk, pos.price, market.maintenanceMarginPpm, p.spreadToMmfPpm, side);
+    let limit = roundToTick(fill, info.tickSize, side);
+    const bpTick = roundToTick(plan.priceNum, info.tickSize, side, plan.priceDen);
+    if (risk.nc > 0n) limit = side === 'sell' ? (bpTick > limit ? bpTick : limit) : bpTick < limit ? bpTick : limit;
+
+    // through the book; the insurance fund must be able to pay for any fill past the bankruptcy price
+    const fund0 = this.insuranceFund(ctx.store);
+    let reserved = 0n;
+    const limiter = (px: bigint, size: bigint): bigint => {
+      const need = (q: bigint) => insuranceNeed(plan, portion, q, px, pos.e, side);
+      if (reserved + need(size) <= fund0) {
+        reserved += need(size);
+        return size;
+      }
+      let lo = 0n;
+      let hi = size / info.stepSize;
+      while (lo < hi) {
+        const mid = (lo + hi + 1n) / 2n;
+        if (reserved + need(mid * info.stepSize) <= fund0) lo = mid;
+        else hi = mid - 1n;
+      }
+      const ok = lo * info.stepSize;
+      reserved += need(ok);
+      return ok;
+    };
+    const r = clob.liquidationMatch(ctx, { owner: id.owner, number: id.number, marketId, side, limitPrice: limit, quantity: portion }, limiter);
+
+    // settle each fill against the bankruptcy quote: fee when better, insurance payout when worse
+    sub = subaccounts.get(ctx.store, id);
+    let fee = 0n;
+    let insurance = 0n;
+    let quote = 0n;
+    for (const f of r.fills) {
+      const received = f.takerCash;
+      const bq = floorDiv(plan.quote * f.size, portion);
+      const dlt = received - bq;
+      quote += abs(received);
+      if (dlt < 0n) {
+        insurance -= -dlt;
+        subaccounts.chargeToModule(ctx, sub, dlt, this.d.insuranceFund, 'insurance payout');
+      } else if (dlt > 0n) {
+        const cap = ceilDiv(abs(received) * p.liquidationFeePpm, PPM);
+        const f2 = dlt < cap ? dlt : cap;
+        fee += f2;
+        insurance += f2;
+        subaccounts.chargeToModule(ctx, sub, f2, this.d.insuranceFund, 'liquidation fee');
+      }
+    }
+    subaccounts.save(ctx.store, sub, ctx.journal);
+    if (r.filled > 0n) {
+      ctx.events.emit(
+        'liquidation.liquidated',
+        {
+          owner: id.owner,
+          number: id.number,
+          market_id: marketId,
+          side,
+          size: r.filled,
+          quote,
+          average_price: r.fills.length ? avgPrice(r.fills) : 0n,
+          oracle_price: pos.price,
+          bankruptcy_price: bpTick,
+          limit_price: limit,
+          fee,
+          insurance_delta: insurance,
+          portion,
+        },
+        ['owner', 'market_id'],
+      );
+    }
+
+    // deleverage what the book and the fund could not take from an insolvent account
+    let remaining = portion - r.filled;
+    if (remaining > 0n) {
+      risk = subaccounts.risk(ctx.store, sub);
+      const still = risk.positions.find((x) => x.marketId === marketId);
+      if (still && isLiquidatable(risk) && risk.nc < 0n && (r.stoppedByLimiter || r.filled === 0n)) {
+        remaining = remaining < abs(still.size) ? remaining : abs(still.size);
+        this.deleverage(ctx, id, marketId, remaining, p, adl);
+      }
+    }
+    this.coverNegativeCollateral(ctx, subaccounts.get(ctx.store, id), marketId);
+  }
+
+  /** How much of a position to close this block. */
+  private portion(size: bigint, price: bigint, e: number, step: bigint, p: LiquidationParams): bigint {
+    const whole = abs(size);
+    if (whole <= step) return whole;
+    const notionalWhole = tradeQuote(whole, price, e).buyerPays;
+    if (notionalWhole <= p.minLiquidationNotional) return whole;
+    let q = ceilDiv(whole * p.positionFractionPpm, PPM);
+    // at least the minimum notional's worth
+    const k = e >= 0 ? price * 10n ** BigInt(e) : price;
+    const minQ = e >= 0 ? ceilDiv(p.minLiquidationNotional, k) : ceilDiv(p.minLiquidationNotional * 10n ** BigInt(-e), price);
+    if (q < minQ) q = minQ;
+    q = (q / step) * step;
+    return clamp(q, step, whole);
+  }
+
+  /**
+   * Close `remaining` of the account's position against opposite positions,
+   * ranked by unrealised profit × leverage (best first, ties by key), at the
+   * bankruptcy price; a counterparty that the bankruptcy price would leave
+   * insolvent is skipped. If the ranked list is exhausted, the rest closes at
+   * the oracle price against the same ranking (never harming a
+   * counterparty's solvency) and the account's shortfall becomes the
+   * insurance fund's, then bad debt. At most max_adl_fills_per_block fills.
+   */
+  private deleverage(ctx: Ctx, id: SubaccountId, marketId: number, remaining: bigint, p: LiquidationParams, adl: { fills: number }): void {
+    const { subaccounts } = this.d;
+    const selfKey = accountKey(id);
+    const sub = subaccounts.get(ctx.store, id);
+    const risk = subaccounts.risk(ctx.store, sub);
+    const pi = risk.positions.findIndex((x) => x.marketId === marketId);
+    const pos = risk.positions[pi]!;
+    const side = pos.size > 0n ? 'sell' : 'buy';
+    const plan = bankruptcy(risk, pi, remaining);
+    const bp = roundToTick(plan.priceNum, 1n, side, plan.priceDen);
+    const ranked = this.rankCounterparties(ctx.store, marketId, pos.size > 0n ? -1n : 1n, selfKey).slice(0, p.maxAdlCandidates);
+    const fillAt = (cp: { owner: string; number: number; size: bigint }, price: bigint, checkSolvency: boolean, atOracle: boolean): boolean => {
+      if (remaining <= 0n || adl.fills >= p.maxAdlFillsPerBlock) return false;
+      const q = remaining < abs(cp.size) ? remaining : abs(cp.size);
+      if (q <= 0n) return true;
+      const scratch = new Branch(ctx.store);
+      const sctx: Ctx = { ...ctx, store: scratch, events: new EventSink(), journal: new Journal() };
+      const buyer = side === 'sell' ? { owner: cp.owner, number: cp.number } : id;
+      const seller = side === 'sell' ? id : { owner: cp.owner, number: cp.number };
+      subaccounts.executeFill(sctx, { marketId, size: q, price, buyer, seller, buyerFee: 0n, sellerFee: 0n, feeCollector: this.d.insuranceFund });
+      if (checkSolvency) {
+        const after = subaccounts.risk(scratch, subaccounts.get(scratch, { owner: cp.owner, number: cp.number }));
+        if (after.nc < 0n) {
+          sctx.journal.revert();
+          return true; // skip: the bankruptcy price would make this counterparty insolvent
+        }
+      }
+      scratch.write();
+      sctx.journal.mergeInto(ctx.journal);
+      ctx.events.append(sctx.events.events);
+      adl.fills++;
+      remaining -= q;
+      cp.size += side === 'sell' ? q : -q;
+      ctx.events.emit(
+        'liquidation.adl',
+        { owner: id.owner, number: id.number, counterparty_owner: cp.owner, counterparty_number: cp.number, market_id: marketId, size: q, price, at_oracle: atOracle },
+        ['owner', 'counterparty_owner', 'market_id'],
+      );
+      return true;
+    };
+    for (const cp of ranked) if (!fillAt(cp, bp, true, false)) break;
+    if (remaining > 0n && adl.fills < p.maxAdlFillsPerBlock) {
+      // ADL exhausted at the bankruptcy price: the rest at the oracle price
+      const oracle = pos.price;
+      for (const cp of ranked) if (cp.size !== 0n && !fillAt(cp, oracle, false, true)) break;
+    }
+  }
+
+  /**
+   * Opposite-side holders of a market ranked by unrealised PnL × leverage
+   * (PnL of that position; leverage = account notional / NC), highest first,
+   * ties by key. Accounts with NC ≤ 0 are not counterparties (they are being
+   * liquidated themselves); losing positions rank after profitable ones.
+   */
+  rankCounterparties(store: KVReader, marketId: number, sign: bigint, exclude: string): Array<{ key: string; owner: string; number: number; size: bigint; pnl: bigint; notional: bigint; nc: bigint }> {
+    const out: Array<{ key: string; owner: string; number: number; size: bigint; pnl: bigint; notional: bigint; nc: bigint }> = [];
+    for (const key of [...this.index.holdersOf(marketId)].sort()) {
+      if (key === exclude) continue;
+      const [owner, number] = splitKey(key);
+      const s = this.d.subaccounts.get(store, { owner, number });
+      const p = s.positions.find((x) => x.marketId === marketId);
+      if (!p || (p.size > 0n ? 1n : -1n) !== sign) continue;
+      const r = this.d.subaccounts.risk(store, s);
+      if (r.nc <= 0n) continue;
+      const pr = r.positions.find((x) => x.marketId === marketId)!;
+      out.push({ key, owner, number, size: p.size, pnl: pr.value - p.costBasis, notional: r.notional, nc: r.nc });
+    }
+    const score = (x: (typeof out)[number]) => ({ num: (x.pnl > 0n ? x.pnl : 0n) * x.notional, den: x.nc });
+    out.sort((a, b) => {
+      const sa = score(a);
+      const sb = score(b);
+      const l = sa.num * sb.den;
+      const r = sb.num * sa.den;
+      if (l !== r) return l > r ? -1 : 1;
+      if (a.pnl !== b.pnl) return a.pnl > b.pnl ? -1 : 1;
+      return a.key < b.key ? -1 : 1;
+    });
+    return out;
+  }
+
+  /** An account left with no positions and negative collateral: the insurance fund covers what it can, the rest is bad debt. */
+  private coverNegativeCollateral(ctx: Ctx, sub: Subaccount, marketId: number | undefined): void {
+    if (sub.positions.length > 0 || sub.collateral >= 0n) return;
+    const { subaccounts } = this.d;
+    const owed = -sub.collateral;
+    const fund = this.insuranceFund(ctx.store);
+    const paid = fund < owed ? fund : owed;
+    if (paid > 0n) subaccounts.chargeToModule(ctx, sub, -paid, this.d.insuranceFund, 'insurance covers deficit');
+    const bad = owed - paid;
+    const market = marketId ?? 0;
+    if (bad > 0n) {
+      subaccounts.recordBadDebt(ctx, sub, market, bad);
+      ctx.events.emit('liquidation.bad_debt', { owner: sub.owner, number: sub.number, market_id: market, amount: bad, insurance_paid: paid }, ['owner', 'market_id']);
+    } else if (paid > 0n) {
+      ctx.events.emit('liquidation.insurance_cover', { owner: sub.owner, number: sub.number, market_id: market, amount: paid }, ['owner']);
+    }
+    subaccounts.save(ctx.store, sub, ctx.journal);
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf('/');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
+
+export interface BankruptcyPlan {
+  /** Quote (uusdc, signed: + received when selling, − paid when buying) at which closing the portion leaves its share of equity at zero; rounded down. */
+  quote: bigint;
+  /** Bankruptcy price as a fraction priceNum/priceDen in price units. */
+  priceNum: bigint;
+  priceDen: bigint;
+}
+
+/**
+ * Bankruptcy quote of closing `portion` of position i: the value at the
+ * oracle minus the account's net collateral apportioned by the share of MMR
+ * the portion carries:
+ *   BQ = ±|Δ|·p·k − NC·|Δ|·p·k·m / (10^6·MMR)
+ * i.e. bankruptcy price = p·(1 ∓ NC·m / (10^6·MMR)) (sell: −, buy: +).
+ */
+export function bankruptcy(r: AccountRisk, i: number, portion: bigint): BankruptcyPlan {
+  const pos = r.positions[i]!;
+  const e = pos.e;
+  const m = pos.mmfPpm;
+  const mmr = r.mmr;
+  const sell = pos.size > 0n;
+  const pow = 10n ** BigInt(e >= 0 ? e : -e);
+  // bankruptcy price = price · (10^6·MMR ∓ NC·m) / (10^6·MMR); quote = |Δ| · that · k
+  const factor = sell ? PPM * mmr - r.nc * m : PPM * mmr + r.nc * m;
+  const den = PPM * mmr;
+  const n = portion * pos.price * factor * (e >= 0 ? pow : 1n);
+  const d = den * (e >= 0 ? 1n : pow);
+  // rounded down: the account is owed no more than this when selling, owes no less when buying
+  return { quote: sell ? floorDiv(n, d) : -ceilDiv(n, d), priceNum: pos.price * factor, priceDen: den };
+}
+
+/** Insurance the fund pays for filling q of the portion at px (0 when px is at or better than bankruptcy). */
+function insuranceNeed(plan: BankruptcyPlan, portion: bigint, q: bigint, px: bigint, e: number, side: 'buy' | 'sell'): bigint {
+  if (q <= 0n) return 0n;
+  const bq = floorDiv(plan.quote * q, portion);
+  const t = tradeQuote(q, px, e);
+  const received = side === 'sell' ? t.sellerGets : -t.buyerPays;
+  const d = received - bq;
+  return d < 0n ? -d : 0n;
+}
+
+/**
+ * Fillable price of a liquidation order: oracle ∓ spread, spread =
+ * spread_to_mmf · MMF · ABR, ABR = clamp(1 − NC/MMR, 0, 1) (ppm). A barely
+ * liquidatable account trades near the oracle, a bankrupt one up to the full
+ * spread away.
+ */
+export function fillablePrice(r: AccountRisk, price: bigint, mmf: bigint, spreadToMmf: bigint, side: 'buy' | 'sell'): bigint {
+  const abr = r.mmr === 0n ? 0n : clamp(PPM - floorDiv(r.nc * PPM, r.mmr), 0n, PPM);
+  const spread = (spreadToMmf * mmf * abr) / (PPM * PPM); // ppm
+  return side === 'sell' ? ceilDiv(price * (PPM - (spread > PPM ? PPM : spread)), PPM) : floorDiv(price * (PPM + spread), PPM);
+}
+
+/** A price (optionally a fraction num/den) on the tick grid, rounded in the liquidated account's favour: sells up, buys down. */
+export function roundToTick(num: bigint, tick: bigint, side: 'buy' | 'sell', den = 1n): bigint {
+  const t = side === 'sell' ? ceilDiv(num, den * tick) : floorDiv(num, den * tick);
+  const v = t * tick;
+  return v > 0n ? v : tick;
+}
+
+function avgPrice(fills: Array<{ price: bigint; size: bigint }>): bigint {
+  let n = 0n;
+  let q = 0n;
+  for (const f of fills) {
+    n += f.price * f.size;
+    q += f.size;
+  }
+  return q === 0n ? 0n : n / q;
+}

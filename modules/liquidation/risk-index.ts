@@ -1,0 +1,261 @@
+/**
+ * The liquidation index: finds every subaccount with NC < MMR without
+ * scanning all of them.
+ *
+ * Exact linearity. In units of 10^-24 uusdc, with per market
+ *   base = price · 10^(e + 18)            (10^-18 uusdc per quantum at the oracle price)
+ *   G    = (10^6 − MMF) · base − 10^6 · F  (the coordinate longs lose on: price, funding)
+ *   H    = (10^6 + MMF) · base − 10^6 · F  (the coordinate shorts lose on)
+ * the exact (unrounded) margin surplus of an account is
+ *   M = K + Σ_longs size·G + Σ_shorts size·H,   K = 10^24·collateral + 10^6·Σ (size·entryIndex + carry)
+ * and the integer NC − MMR the chain uses differs from M/10^24 by less than
+ * 3 uusdc per position (value and funding floor, MMR ceil). So:
+ *   M < 0            ⇒ liquidatable;
+ *   M ≥ 3n·10^24     ⇒ not liquidatable;
+ *   in between       ⇒ compute NC and MMR exactly (rare).
+ *
+ * Conservative thresholds. When an account is evaluated, its safe budget
+ * B = M − 3n·10^24 is split over its positions in proportion to their
+ * notional (d_i = ⌊B·X_i / Σ|s_j|·X_j⌋, so Σ|s_i|·d_i ≤ B) and each position
+ * gets a trigger on its market's coordinate: a long fires when G drops below
+ * G₀ − d, a short when H rises above H₀ + d. While no trigger has fired, M has
+ * lost less than B, so the account cannot be liquidatable: every liquidatable
+ * account is either triggered or already "hot" (B < 0). Triggered and hot
+ * accounts get the exact check; the others cost nothing. The per-block work
+ * grows with accounts near or past the line, and the decision is exact.
+ *
+ * In-memory and derived: rebuilt from state on start; tx rollbacks are undone
+ * through the journal; heap entries are lazy (validated by version on pop).
+ */
+import type { Journal } from '../../chain/context.js';
+import { LazyHeap } from '../../chain/collections/lazy-heap.js';
+import { floorDiv, pow10 } from '../../chain/math/int.js';
+import { FUNDING_SCALE } from '../subaccounts/index.js';
+
+const M6 = 1_000_000n;
+const E24 = 10n ** 24n;
+
+export interface MarketCoords {
+  id: number;
+  mmf: bigint;
+  base: bigint;
+  g: bigint;
+  h: bigint;
+}
+
+/** Coordinates of a market at a price and funding index (quote exponent e ≥ −18). */
+export function marketCoords(id: number, e: number, mmf: bigint, price: bigint, fundingIndex: bigint): MarketCoords {
+  if (e < -18) throw new RangeError(`market ${id}: quote exponent ${e} below −18 is not supported by the liquidation index`);
+  const base = price * pow10(e + 18);
+  return { id, mmf, base, g: (M6 - mmf) * base - M6 * fundingIndex, h: (M6 + mmf) * base - M6 * fundingIndex };
+}
+
+export interface IndexedPosition {
+  marketId: number;
+  size: bigint;
+}
+
+export interface AccountState {
+  key: string;
+  version: number;
+  k: bigint;
+  positions: IndexedPosition[];
+  /** Evaluated with no safe budget: checked every block. */
+  hot: boolean;
+}
+
+export interface SubaccountLike {
+  owner: string;
+  number: number;
+  collateral: bigint;
+  positions: ReadonlyArray<{ marketId: number; size: bigint; fundingIndex: bigint; fundingCarry: bigint }>;
+}
+
+export function accountKey(s: { owner: string; number: number }): string {
+  return `${s.owner}/${s.number}`;
+}
+
+/** K of the linear form (10^-24 uusdc). */
+function constantOf(s: SubaccountLike): bigint {
+  let k = s.collateral * E24;
+  for (const p of s.positions) k += M6 * (p.size * p.fundingIndex + p.fundingCarry);
+  return k;
+}
+
+/** Exact margin surplus M (10^-24 uusdc) of an indexed account at the given coordinates. */
+export function surplus(a: Pick<AccountState, 'k' | 'positions'>, coords: ReadonlyMap<number, MarketCoords>): bigint {
+  let m = a.k;
+  for (const p of a.positions) {
+    const c = coords.get(p.marketId)!;
+    m += p.size * (p.size > 0n ? c.g : c.h);
+  }
+  return m;
+}
+
+export class RiskIndex {
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly holders = new Map<number, Set<string>>();
+  private readonly longs = new Map<number, LazyHeap>();
+  private readonly shorts = new Map<number, LazyHeap>();
+  private readonly entries = new Map<bigint, { key: string; version: number }>();
+  private readonly hot = new Set<string>();
+  private nextEntry = 1n;
+  private nextVersion = 1;
+  /** MMF each market's entries were computed with (a change re-evaluates its holders). */
+  readonly mmfSeen = new Map<number, bigint>();
+
+  clear(): void {
+    this.accounts.clear();
+    this.holders.clear();
+    this.longs.clear();
+    this.shorts.clear();
+    this.entries.clear();
+    this.hot.clear();
+    this.mmfSeen.clear();
+  }
+
+  get size(): number {
+    return this.accounts.size;
+  }
+
+  get(key: string): AccountState | undefined {
+    return this.accounts.get(key);
+  }
+
+  holdersOf(marketId: number): ReadonlySet<string> {
+    return this.holders.get(marketId) ?? new Set();
+  }
+
+  hotKeys(): string[] {
+    return [...this.hot];
+  }
+
+  /** Heap entries held (including stale ones), for memory figures. */
+  get entryCount(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * (Re)evaluate an account at the given coordinates. Journaled: a rollback
+   * restores the previous evaluation (its heap entries are still there).
+   */
+  update(sub: SubaccountLike, coords: ReadonlyMap<number, MarketCoords>, journal: Journal | undefined): void {
+    const key = accountKey(sub);
+    const prev = this.accounts.get(key);
+    const wasHot = this.hot.has(key);
+    const prevHolders = prev?.positions.map((p) => p.marketId) ?? [];
+    if (sub.positions.length === 0) {
+      this.accounts.delete(key);
+      this.hot.delete(key);
+    } else {
+      const a: AccountState = { key, version: this.nextVersion++, k: constantOf(sub), positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })), hot: false };
+      this.place(a, coords);
+      this.accounts.set(key, a);
+    }
+    const nowHolders = sub.positions.map((p) => p.marketId);
+    for (const m of prevHolders) if (!nowHolders.includes(m)) this.holders.get(m)?.delete(key);
+    for (const m of nowHolders) {
+      let set = this.holders.get(m);
+      if (!set) this.holders.set(m, (set = new Set()));
+      set.add(key);
+    }
+    journal?.onRevert(() => {
+      if (prev) this.accounts.set(key, prev);
+      else this.accounts.delete(key);
+      if (wasHot) this.hot.add(key);
+      else this.hot.delete(key);
+      for (const m of nowHolders) this.holders.get(m)?.delete(key);
+      for (const m of prevHolders) this.holders.get(m)?.add(key);
+    });
+  }
+
+  /** Push an account's triggers (or mark it hot when it has no safe budget). */
+  private place(a: AccountState, coords: ReadonlyMap<number, MarketCoords>): void {
+    const n = BigInt(a.positions.length);
+    const budget = surplus(a, coords) - 3n * n * E24;
+    if (budget < 0n) {
+      a.hot = true;
+      this.hot.add(a.key);
+      return;
+    }
+    a.hot = false;
+    this.hot.delete(a.key);
+    let weight = 0n;
+    for (const p of a.positions) weight += abs(p.size) * coords.get(p.marketId)!.base;
+    for (const p of a.positions) {
+      const c = coords.get(p.marketId)!;
+      const d = weight === 0n ? 0n : floorDiv(budget * c.base, weight);
+      const id = this.nextEntry++;
+      this.entries.set(id, { key: a.key, version: a.version });
+      if (p.size > 0n) heapOf(this.longs, p.marketId).push(-(c.g - d), id);
+      else heapOf(this.shorts, p.marketId).push(c.h + d, id);
+    }
+  }
+
+  /**
+   * Re-evaluate one indexed account at new coordinates (new version, fresh
+   * triggers) without touching the store: after an exact check found it safe.
+   */
+  refresh(key: string, coords: ReadonlyMap<number, MarketCoords>): void {
+    const a = this.accounts.get(key);
+    if (!a) return;
+    const fresh: AccountState = { ...a, version: this.nextVersion++ };
+    this.place(fresh, coords);
+    this.accounts.set(key, fresh);
+  }
+
+  /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
+  compactIfNeeded(coords: ReadonlyMap<number, MarketCoords>): boolean {
+    let live = 0;
+    for (const a of this.accounts.values()) live += a.positions.length;
+    if (this.entries.size <= 4 * live + 1024) return false;
+    this.longs.clear();
+    this.shorts.clear();
+    this.entries.clear();
+    for (const key of [...this.accounts.keys()].sort()) this.refresh(key, coords);
+    return true;
+  }
+
+  /**
+   * Accounts whose trigger fired at these coordinates, plus every hot
+   * account, in key order. Popped entries are consumed: the caller must
+   * update() every returned account that is not liquidatable.
+   */
+  candidates(coords: ReadonlyMap<number, MarketCoords>): string[] {
+    const out = new Set<string>(this.hot);
+    for (const [id, c] of coords) {
+      const longs = this.longs.get(id);
+      while (longs?.size && -longs.peekKey()! > c.g) this.take(longs.pop()!.id, out);
+      const shorts = this.shorts.get(id);
+      while (shorts?.size && shorts.peekKey()! < c.h) this.take(shorts.pop()!.id, out);
+    }
+    return [...out].sort();
+  }
+
+  private take(entryId: bigint, out: Set<string>): void {
+    const e = this.entries.get(entryId);
+    this.entries.delete(entryId);
+    if (!e) return;
+    const a = this.accounts.get(e.key);
+    if (a && a.version === e.version) out.add(e.key);
+  }
+
+  /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
+  markHot(key: string): void {
+    this.hot.add(key);
+    const a = this.accounts.get(key);
+    if (a) a.hot = true;
+  }
+}
+
+function heapOf(m: Map<number, LazyHeap>, id: number): LazyHeap {
+  let h = m.get(id);
+  if (!h) m.set(id, (h = new LazyHeap()));
+  return h;
+}
+
+function abs(v: bigint): bigint {
+  return v < 0n ? -v : v;
+}
+
+export { FUNDING_SCALE };

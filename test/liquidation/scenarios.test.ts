@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { TestChain, expectOk } from '../helpers/chain.js';
+import { testKeys, type TestKey } from '../helpers/keys.js';
+import { marketsAppState } from '../../chain/devnet/markets.js';
+import { moduleAddress } from '../../chain/codec/address.js';
+import { btc, depositMsg, eventsOf, place, pricesMsg, usd, type OrderSpec } from '../helpers/orders.js';
+import type { FinalizeBlockResult } from '../../chain/types.js';
+
+/**
+ * The hand-worked scenarios of modules/liquidation/README.md. Trading fees
+ * are zero here so every figure is a round number; BTC-USD has IMF 5%,
+ * MMF 3%, tick $1; liquidation fee 1.5%, spread 1.5 × MMF.
+ */
+const keys = testKeys(10, 'liq');
+const [authority, feeder, alice, bob, carol, dave, erin] = keys as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
+const INSURANCE = moduleAddress('insurance_fund');
+const ETH = (dollars: number) => BigInt(Math.round(dollars * 100)) * 10_000n; // ETH price units (10^-6 USD)
+const eth = (n: number) => BigInt(Math.round(n * 1000)) * 1_000_000n; // ETH quantums (10^-9)
+
+async function setup(o: { fund?: bigint; liquidation?: Record<string, unknown>; maxMove?: string } = {}) {
+  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
+  ms.prices.params.max_move_ppm = o.maxMove ?? '1000000';
+  const c = TestChain.create({
+    keys,
+    balance: 10_000_000_000_000n,
+    appState: {
+      ...ms,
+      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
+      liquidation: { params: { min_liquidation_notional: '100000000000', ...o.liquidation } },
+    },
+  });
+  // fund the insurance fund from the authority's balance (bank genesis would work too)
+  c.block();
+  if (o.fund) c.block([await c.send(authority, INSURANCE, o.fund).catch(() => new Uint8Array())]);
+  return c;
+}
+
+/** Seed the fund directly through genesis balances: MsgSend to a module account is refused by design. */
+async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown> } = {}) {
+  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
+  ms.prices.params.max_move_ppm = '1000000';
+  const c = TestChain.create({
+    keys,
+    balance: 10_000_000_000_000n,
+    appState: {
+      ...ms,
+      bank: { balances: [...keys.map((k) => ({ address: k.address, amount: '10000000000000' })), ...(fund > 0n ? [{ address: INSURANCE, amount: fund.toString() }] : [])] },
+      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
+      liquidation: { params: { min_liquidation_notional: '100000000000', ...o.liquidation } },
+    },
+  });
+  c.block();
+  return c;
+}
+
+async function deposit(c: TestChain, k: TestKey, dollars: number, n = 0) {
+  expectOk(c.block([await c.sign(k, [depositMsg(k.address, BigInt(dollars) * 1_000_000n, n)])]).txResults[0]!);
+}
+async function trade(c: TestChain, maker: TestKey, taker: TestKey, o: Omit<OrderSpec, 'clientId' | 'side'> & { makerSide: 'buy' | 'sell' }, cid: number) {
+  const { makerSide, ...rest } = o;
+  c.block([await place(c, maker, { ...rest, clientId: cid, side: makerSide })]).txResults.forEach(expectOk);
+  c.block([await place(c, taker, { ...rest, clientId: cid, side: makerSide === 'buy' ? 'sell' : 'buy' })]).txResults.forEach(expectOk);
+}
+async function price(c: TestChain, market: number, p: bigint): Promise<FinalizeBlockResult> {
+  return c.block([await c.sign(feeder, [pricesMsg(feeder.address, [[market, p]])])]);
+}
+const sub = (c: TestChain, k: TestKey, n = 0) => c.queryJson(`subaccounts/subaccount/${k.address}/${n}`);
+const fund = (c: TestChain) => BigInt(c.queryJson('liquidation/status').insurance_fund);
+
+describe('liquidation scenarios (README)', () => {
+  it('1. a single-market long is liquidated on a price drop; the equity left above bankruptcy is the fee', async () => {
+    const c = await setupFund(1_000_000_000n);
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(60_900), size: btc(0.2) })]);
+    expect(eventsOf(await price(c, 0, usd(62_000)), 'liquidation.liquidated')).toEqual([]); // above $61,855.67: safe
+    const r = await price(c, 0, usd(61_000)); // NC $200 < MMR $366
+    const liq = eventsOf(r, 'liquidation.liquidated');
+    expect(liq).toHaveLength(1);
+    expect(liq[0]).toMatchObject({
+      owner: alice.address,
+      side: 'sell',
+      size: btc(0.2).toString(),
+      average_price: usd(60_900).toString(),
+      bankruptcy_price: usd(60_000).toString(),
+      limit_price: usd(60_000).toString(),
+      fee: '180000000', // received $12,180 − bankruptcy quote $12,000, under the 1.5% cap ($182.70)
+      insurance_delta: '180000000',
+    });
+    expect(sub(c, alice).positions).toEqual([]);
+    expect(sub(c, alice).collateral).toBe('0');
+    expect(fund(c)).toBe(1_180_000_000n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('2. a cross-margin account whose second position keeps it safe is not liquidated', async () => {
+    const c = await setupFund(0n);
+    for (const k of [alice, bob, carol, erin]) await deposit(c, k, 100_000);
+    await deposit(c, dave, 1_000);
+    await deposit(c, alice, 2_000, 1);
+    // dave: the same 0.2 BTC long as scenario 1, alone; alice/1: the same long plus 2 ETH short
+    await trade(c, bob, dave, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, bob, { clientId: 2, side: 'sell', price: usd(65_000), size: btc(0.2) })]);
+    c.block([await place(c, alice, { clientId: 2, side: 'buy', price: usd(65_000), size: btc(0.2), number: 1 })]).txResults.forEach(expectOk);
+    c.block([await place(c, carol, { clientId: 3, side: 'buy', price: ETH(3_000), size: eth(2), market: 1 })]);
+    c.block([await place(c, alice, { clientId: 4, side: 'sell', price: ETH(3_000), size: eth(2), market: 1, number: 1 })]).txResults.forEach(expectOk);
+    c.block([await place(c, erin, { clientId: 9, side: 'buy', price: usd(60_900), size: btc(0.2) })]);
+    const r = c.block([await c.sign(feeder, [pricesMsg(feeder.address, [[0, usd(61_000)], [1, ETH(2_500)]])])]);
+    const liq = eventsOf(r, 'liquidation.liquidated');
+    expect(liq.map((e) => e.owner)).toEqual([dave.address]);
+    const a = sub(c, alice, 1);
+    expect(a.liquidatable).toBe(false);
+    expect(a.positions.length).toBe(2);
+  });
+
+  it('3. a price gap through the bankruptcy price: the insurance fund pays the difference', async () => {
+    const c = await setupFund(1_000_000_000n);
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(58_500), size: btc(0.2) })]);
+    const r = await price(c, 0, usd(59_000)); // NC −$200: bankrupt; bankruptcy price still $60,000
+    const liq = eventsOf(r, 'liquidation.liquidated')[0]!;
+    expect(liq).toMatchObject({ average_price: usd(58_500).toString(), bankruptcy_price: usd(60_000).toString(), limit_price: usd(56_345).toString(), fee: '0', insurance_delta: '-300000000' });
+    expect(sub(c, alice).collateral).toBe('0');
+    expect(fund(c)).toBe(700_000_000n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('4. the fund runs dry: the book takes what the fund can pay for, ranked ADL takes the rest at the bankruptcy price', async () => {
+    const c = await setupFund(100_000_000n); // $100
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 10_000); // lower leverage
+    await deposit(c, dave, 1_000); // higher leverage
+    await deposit(c, carol, 100_000);
+    c.block([await place(c, bob, { clientId: 1, side: 'sell', price: usd(65_000), size: btc(0.1) }), await place(c, dave, { clientId: 1, side: 'sell', price: usd(65_000), size: btc(0.1) })]);
+    c.block([await place(c, alice, { clientId: 1, side: 'buy', price: usd(65_000), size: btc(0.2) })]).txResults.forEach(expectOk);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(58_500), size: btc(0.2) })]);
+    const r = await price(c, 0, usd(59_000));
+    const liq = eventsOf(r, 'liquidation.liquidated')[0]!;
+    // $1,500/BTC below bankruptcy: $100 pays for 0.06666 BTC
+    expect(liq).toMatchObject({ size: btc(0.06666).toString(), insurance_delta: '-99990000' });
+    const adl = eventsOf(r, 'liquidation.adl');
+    expect(adl.map((e) => [e.counterparty_owner, e.size, e.price])).toEqual([
+      [dave.address, btc(0.1).toString(), usd(60_000).toString()],
+      [bob.address, btc(0.03334).toString(), usd(60_000).toString()],
+    ]);
+    expect(sub(c, alice).positions).toEqual([]);
+    expect(BigInt(sub(c, alice).collateral)).toBeGreaterThanOrEqual(0n);
+    expect(fund(c)).toBe(10_000n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('5. ADL exhausted: no counterparty can bear the bankruptcy price, the rest closes at the oracle, the fund pays, bad debt is recorded', async () => {
+    const c = await setupFund(1_000_000_000n); // $1,000
+    await deposit(c, alice, 1_000);
+    await deposit(c, dave, 3_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, dave, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1); // dave short 0.2 BTC
+    await trade(c, carol, dave, { price: ETH(3_000), size: eth(10), market: 1, makerSide: 'sell' } as never, 2); // dave long 10 ETH
+    const r = c.block([await c.sign(feeder, [pricesMsg(feeder.address, [[0, usd(40_000)], [1, ETH(2_500)]])])]);
+    // alice: NC = $1,000 − 0.2 · $25,000 = −$4,000; bankruptcy $60,000; dave would lose $4,000 vs mark there, more than his $3,000 NC
+    const adl = eventsOf(r, 'liquidation.adl');
+    expect(adl).toHaveLength(1);
+    expect(adl[0]).toMatchObject({ counterparty_owner: dave.address, size: btc(0.2).toString(), price: usd(40_000).toString(), at_oracle: 'true' });
+    const bad = eventsOf(r, 'liquidation.bad_debt')[0]!;
+    expect(bad).toMatchObject({ owner: alice.address, amount: '3000000000', insurance_paid: '1000000000' });
+    expect(c.queryJson('liquidation/status')).toMatchObject({ insurance_fund: '0', bad_debt_total: '3000000000' });
+    expect(sub(c, alice).collateral).toBe('0');
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('6. open orders are cancelled before the account is closed', async () => {
+    const c = await setupFund(1_000_000_000n);
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, alice, { clientId: 5, side: 'sell', price: usd(70_000), size: btc(0.05) })]);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(60_900), size: btc(0.2) })]);
+    const r = await price(c, 0, usd(61_000));
+    const cancels = eventsOf(r, 'clob.order_cancelled');
+    expect(cancels).toMatchObject([{ owner: alice.address, reason: 'liquidation' }]);
+    const types = r.events.map((e) => e.type);
+    expect(types.indexOf('clob.order_cancelled')).toBeLessThan(types.indexOf('liquidation.liquidated'));
+    expect(c.queryJson(`clob/orders/${alice.address}/0`)).toEqual([]);
+  });
+
+  it('7. the per-block cap carries the rest to the next block, most under-collateralised first', async () => {
+    const c = await setupFund(1_000_000_000n, { liquidation: { max_liquidations_per_block: 1 } });
+    await deposit(c, alice, 1_000);
+    await deposit(c, erin, 900);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    await trade(c, bob, erin, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 2);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(60_900), size: btc(1) })]);
+    const r1 = await price(c, 0, usd(61_000));
+    expect(eventsOf(r1, 'liquidation.liquidated').map((e) => e.owner)).toEqual([erin.address]); // NC $100 vs alice's $200
+    expect(eventsOf(r1, 'liquidation.carried')[0]).toMatchObject({ count: '1' });
+    const r2 = c.block();
+    expect(eventsOf(r2, 'liquidation.liquidated').map((e) => e.owner)).toEqual([alice.address]);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('7b. an account the book cannot take (no bid within its bounds) does not starve the others under the cap', async () => {
+    const c = await setupFund(1_000_000_000n, { liquidation: { max_liquidations_per_block: 1 } });
+    await deposit(c, alice, 1_000);
+    await deposit(c, erin, 900);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    await trade(c, bob, erin, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 2);
+    // erin (NC $100) may not sell below her bankruptcy price $60,500; alice's is $60,000
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(60_000), size: btc(1) })]);
+    const r1 = await price(c, 0, usd(61_000));
+    expect(eventsOf(r1, 'liquidation.liquidated').map((e) => e.owner)).toEqual([alice.address]);
+    expect(c.queryJson('liquidation/liquidatable').carried).toEqual([]);
+    expect(sub(c, erin).liquidatable).toBe(true);
+  });
+});
