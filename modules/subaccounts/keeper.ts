@@ -153,6 +153,11 @@ export class SubaccountsKeeper {
     const sub = this.settleFunding(ctx, this.get(ctx.store, id));
     sub.collateral -= amount;
     this.requireInitialMargin(ctx.store, sub, `withdrawing ${amount} uusdc`);
+    const pool = this.bank.balance(ctx.store, this.poolAddress);
+    if (pool < amount) {
+      // Profits can exceed the pool's cash only while losing accounts are insolvent and not yet closed.
+      throw ErrInsufficientCollateral(`the margin pool holds ${pool} uusdc, less than ${amount}: counterparties' losses are not yet realised (insolvent accounts are being liquidated); retry later or withdraw less`);
+    }
     this.save(ctx.store, sub, ctx.journal);
     this.bank.send(ctx, this.poolAddress, recipient, amount, 'withdraw');
     ctx.events.emit('subaccounts.withdraw', { owner: id.owner, number: id.number, amount, recipient }, ['owner']);
