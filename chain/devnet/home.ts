@@ -46,6 +46,16 @@ export const NodeConfigSchema = z.object({
       max_messages_per_second: z.number().int().positive().default(200),
       heartbeat_ms: z.number().int().positive().default(30_000),
       max_buffered_bytes: z.number().int().positive().default(8 * 1024 * 1024),
+      /** Time a slow consumer gets to read the error and close frame before its socket is destroyed. */
+      slow_consumer_grace_ms: z.number().int().positive().default(2_000),
+      /** Blocks after which a submitted tx that was not included is reported as timed out. */
+      inclusion_timeout_blocks: z.number().int().positive().default(100),
+      /** Serve the read-only market page at GET / (same port). */
+      serve_web: z.boolean().default(true),
+      /** ABCI mode: CometBFT RPC that submit_tx forwards to (broadcast_tx_sync). */
+      comet_rpc_url: z.string().url().default('http://127.0.0.1:26657'),
+      /** ABCI mode: run the API server next to the ABCI socket. */
+      enabled: z.boolean().default(true),
     })
     .default({} as never),
   block_interval_ms: z.number().int().min(10).default(500),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { App } from '../app.js';
-import { ApiServer } from '../api/server.js';
+import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { Mempool } from './mempool.js';
@@ -75,16 +75,10 @@ export class DevnetNode {
         log(`resuming chain ${app.chainId} at height ${app.height}, app hash ${hex(app.appHash)}`);
       }
       const mempool = new Mempool(app, { maxTxs: config.mempool.max_txs, maxBytes: config.mempool.max_bytes });
-      const node: { ref?: DevnetNode } = {};
-      const api = new ApiServer(
-        { app, mempool, submit: async (tx) => mempool.add(tx) },
-        { host: config.api.host, port: config.api.port, maxFrameBytes: config.api.max_frame_bytes },
-      );
-      const addr = await api.listen();
+      const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
       const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
-      node.ref = n;
       app.onCommit((b) => n.afterCommit(b));
-      log(`API listening on ws://${addr.host}:${addr.port} (HTTP: GET /status, GET /query/<path>, POST /tx); block interval ${config.block_interval_ms} ms`);
+      log(`API listening on ws://${addr.host}:${addr.port} (market page: http://${addr.host}:${addr.port}/ ; HTTP: GET /status, GET /query/<path>, POST /tx); block interval ${config.block_interval_ms} ms`);
       if (o.autoProduce !== false) n.schedule();
       return n;
     } catch (e) {

@@ -1,0 +1,131 @@
+/**
+ * How the API hands a signed tx to the chain. The server depends only on
+ * this interface, so the same server runs in both modes:
+ *
+ *  - devnet (`perpchain start`): MempoolSubmitter puts the tx in the node's
+ *    own mempool (CheckTx on the App right away);
+ *  - ABCI mode (`perpchain abci`): CometRpcSubmitter forwards it to
+ *    CometBFT's JSON-RPC `broadcast_tx_sync`, which runs CheckTx through the
+ *    ABCI mempool connection and answers with its result.
+ *
+ * In both modes the inclusion result (height, code, log, events, data) is
+ * taken from the committed blocks the App itself sees (App.onCommit), never
+ * from the submitter, so it is the same everywhere.
+ */
+import { createHash } from 'node:crypto';
+
+export interface SubmitResult {
+  /** Upper-case hex sha256 of the tx bytes (CometBFT's tx hash). */
+  hash: string;
+  code: number;
+  codespace: string;
+  log: string;
+  gasWanted: bigint;
+  gasUsed: bigint;
+  events: Array<{ type: string; attributes: Array<{ key: string; value: string; index?: boolean }> }>;
+}
+
+export interface TxSubmitter {
+  /** Short name for status output ("devnet-mempool", "cometbft-rpc"). */
+  readonly kind: string;
+  /** Run CheckTx and, when it passes, queue the tx for a block. Rejects only on transport failure. */
+  submit(tx: Uint8Array): Promise<SubmitResult>;
+  /** Optional: be told when an accepted tx leaves the mempool without being included (failed recheck, eviction). */
+  onDropped?(hash: string, listener: (reason: string) => void): void;
+  /** Optional: is the tx waiting in the mempool? */
+  pending?(hash: string): boolean;
+  /** Optional: number of txs in the mempool. */
+  mempoolSize?(): number | null;
+}
+
+export function txHashHex(tx: Uint8Array): string {
+  return createHash('sha256').update(tx).digest('hex').toUpperCase();
+}
+
+/** What the devnet mempool offers (chain/devnet/mempool.ts). */
+export interface MempoolLike {
+  readonly size: number;
+  add(bytes: Uint8Array): SubmitResult;
+  onInclusion(hash: string, listener: (r: { hash: string; dropped: string } | { hash: string; height: bigint }) => void): void;
+  has?(hash: string): boolean;
+}
+
+/** Devnet: the node's own mempool. */
+export class MempoolSubmitter implements TxSubmitter {
+  readonly kind = 'devnet-mempool';
+  private readonly inMempool = new Set<string>();
+
+  constructor(private readonly mempool: MempoolLike) {}
+
+  async submit(tx: Uint8Array): Promise<SubmitResult> {
+    const r = this.mempool.add(tx);
+    if (r.code === 0 && !this.inMempool.has(r.hash)) {
+      this.inMempool.add(r.hash);
+      this.mempool.onInclusion(r.hash, () => this.inMempool.delete(r.hash));
+    }
+    return r;
+  }
+
+  onDropped(hash: string, listener: (reason: string) => void): void {
+    this.mempool.onInclusion(hash, (r) => {
+      if ('dropped' in r) listener(r.dropped);
+    });
+  }
+
+  pending(hash: string): boolean {
+    return this.inMempool.has(hash);
+  }
+
+  mempoolSize(): number {
+    return this.mempool.size;
+  }
+}
+
+export interface CometRpcOptions {
+  /** CometBFT RPC base URL, e.g. http://127.0.0.1:26657 */
+  url: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * ABCI mode: CometBFT's JSON-RPC `broadcast_tx_sync` (returns after CheckTx).
+ * Answer shape: {"jsonrpc":"2.0","id":…,"result":{"code":0,"data":"","log":"","codespace":"","hash":"…"}}.
+ */
+export class CometRpcSubmitter implements TxSubmitter {
+  readonly kind = 'cometbft-rpc';
+  private nextId = 1;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly opts: CometRpcOptions) {
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  async submit(tx: Uint8Array): Promise<SubmitResult> {
+    const hash = txHashHex(tx);
+    const body = JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx).toString('base64') } });
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), this.opts.timeoutMs ?? 10_000);
+    let json: { result?: { code?: number; codespace?: string; log?: string; hash?: string }; error?: { code?: number; message?: string; data?: string } };
+    try {
+      const res = await this.fetchFn(this.opts.url.replace(/\/+$/, '') + '/', { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: ctl.signal });
+      json = (await res.json()) as typeof json;
+    } catch (e) {
+      throw new Error(`CometBFT RPC ${this.opts.url} unreachable: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (json.error) {
+      // e.g. "tx already exists in cache" (CometBFT answers that as an RPC error)
+      const msg = `${json.error.message ?? 'rpc error'}${json.error.data ? `: ${json.error.data}` : ''}`;
+      const inCache = /already exists in cache/i.test(msg);
+      return { hash, code: inCache ? 26 : 1, codespace: inCache ? 'tx' : 'rpc', log: inCache ? `tx ${hash} is already in the mempool (${msg})` : msg, gasWanted: 0n, gasUsed: 0n, events: [] };
+    }
+    const r = json.result ?? {};
+    return { hash: (r.hash ?? hash).toUpperCase(), code: r.code ?? 0, codespace: r.codespace ?? '', log: r.log ?? '', gasWanted: 0n, gasUsed: 0n, events: [] };
+  }
+
+  mempoolSize(): null {
+    return null;
+  }
+}

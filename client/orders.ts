@@ -1,0 +1,128 @@
+/**
+ * Message builders for the clob and subaccounts modules, from human decimal
+ * prices and sizes converted exactly (units.ts) to the chain's integers.
+ */
+import Long from 'long';
+import type { EncodeObject } from '@cosmjs/proto-signing';
+import { perpchain } from '../proto/gen/perpchain.js';
+import { priceToUnits, sizeToQuantums, usdcToMicro, type DecimalInput, type MarketSpec, UnitsError } from './units.js';
+
+const C = perpchain.clob.v1;
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderType = 'limit' | 'market' | 'stop_limit' | 'stop_market' | 'take_profit_limit' | 'take_profit_market';
+export type TimeInForce = 'gtc' | 'ioc' | 'fok' | 'post_only';
+export type StpMode = 'cancel_resting' | 'cancel_taking' | 'cancel_both';
+
+const SIDE: Record<OrderSide, number> = { buy: C.Side.SIDE_BUY, sell: C.Side.SIDE_SELL };
+const TYPE: Record<OrderType, number> = {
+  limit: C.OrderType.ORDER_TYPE_LIMIT,
+  market: C.OrderType.ORDER_TYPE_MARKET,
+  stop_limit: C.OrderType.ORDER_TYPE_STOP_LIMIT,
+  stop_market: C.OrderType.ORDER_TYPE_STOP_MARKET,
+  take_profit_limit: C.OrderType.ORDER_TYPE_TAKE_PROFIT_LIMIT,
+  take_profit_market: C.OrderType.ORDER_TYPE_TAKE_PROFIT_MARKET,
+};
+const TIF: Record<TimeInForce, number> = {
+  gtc: C.TimeInForce.TIME_IN_FORCE_UNSPECIFIED,
+  ioc: C.TimeInForce.TIME_IN_FORCE_IOC,
+  fok: C.TimeInForce.TIME_IN_FORCE_FOK,
+  post_only: C.TimeInForce.TIME_IN_FORCE_POST_ONLY,
+};
+const STP: Record<StpMode, number> = { cancel_resting: C.StpMode.STP_MODE_CANCEL_RESTING, cancel_taking: C.StpMode.STP_MODE_CANCEL_TAKING, cancel_both: C.StpMode.STP_MODE_CANCEL_BOTH };
+
+export const MSG_PLACE_ORDER = '/perpchain.clob.v1.MsgPlaceOrder';
+export const MSG_CANCEL_ORDER = '/perpchain.clob.v1.MsgCancelOrder';
+export const MSG_AMEND_ORDER = '/perpchain.clob.v1.MsgAmendOrder';
+export const MSG_DEPOSIT = '/perpchain.subaccounts.v1.MsgDeposit';
+export const MSG_WITHDRAW = '/perpchain.subaccounts.v1.MsgWithdraw';
+
+export interface PlaceOrderParams {
+  /** Ticker ("BTC-USD") or market id. */
+  market: string | number;
+  side: OrderSide;
+  /** Coins, e.g. "0.001" (a multiple of the market's step). */
+  size: DecimalInput;
+  /** USD per coin, e.g. "65000.5" (a multiple of the tick); required except for market orders (where it is an optional worst price). */
+  price?: DecimalInput;
+  type?: OrderType;
+  timeInForce?: TimeInForce;
+  reduceOnly?: boolean;
+  goodTilBlock?: number | bigint;
+  /** Unix seconds (block time) or a Date. */
+  goodTilTime?: number | bigint | Date;
+  triggerPrice?: DecimalInput;
+  stp?: StpMode;
+  /** uint32 idempotency key, unique per subaccount while the order is open and for client_id_retention_blocks after; the Trader assigns one if omitted. */
+  clientId?: number;
+}
+
+export interface OrderRef {
+  market?: string | number;
+  orderId?: bigint | string;
+  clientId?: number;
+}
+
+const L = (v: bigint, unsigned = true) => Long.fromString(v.toString(), unsigned);
+
+export function placeOrderMsg(owner: string, subaccount: number, m: MarketSpec, p: PlaceOrderParams & { clientId: number }): EncodeObject {
+  const type = p.type ?? 'limit';
+  const isMarket = type === 'market' || type === 'stop_market' || type === 'take_profit_market';
+  if (!isMarket && p.price === undefined) throw new UnitsError(`a ${type} order needs a price`);
+  const conditional = type !== 'limit' && type !== 'market';
+  if (conditional && p.triggerPrice === undefined) throw new UnitsError(`a ${type} order needs a triggerPrice`);
+  if (!Number.isInteger(p.clientId) || p.clientId < 0 || p.clientId > 0xffffffff) throw new UnitsError(`clientId must be a uint32, got ${p.clientId}`);
+  const gtt = p.goodTilTime === undefined ? 0n : p.goodTilTime instanceof Date ? BigInt(Math.floor(p.goodTilTime.getTime() / 1000)) : BigInt(p.goodTilTime);
+  return {
+    typeUrl: MSG_PLACE_ORDER,
+    value: {
+      owner,
+      subaccountNumber: subaccount,
+      marketId: m.id,
+      clientId: p.clientId,
+      side: SIDE[p.side],
+      type: TYPE[type],
+      timeInForce: TIF[p.timeInForce ?? 'gtc'],
+      price: L(p.price === undefined ? 0n : priceToUnits(m, p.price)),
+      quantity: L(sizeToQuantums(m, p.size)),
+      reduceOnly: p.reduceOnly ?? false,
+      goodTilBlock: L(BigInt(p.goodTilBlock ?? 0)),
+      goodTilTime: L(gtt, false),
+      stp: STP[p.stp ?? 'cancel_resting'],
+      triggerPrice: L(p.triggerPrice === undefined ? 0n : priceToUnits(m, p.triggerPrice)),
+    },
+  };
+}
+
+function selector(ref: OrderRef): { orderId: Long; clientId: number; byClientId: boolean } {
+  if (ref.orderId !== undefined) return { orderId: L(BigInt(ref.orderId)), clientId: 0, byClientId: false };
+  if (ref.clientId === undefined) throw new Error('name the order by orderId or clientId');
+  return { orderId: L(0n), clientId: ref.clientId, byClientId: true };
+}
+
+export function cancelOrderMsg(owner: string, subaccount: number, ref: OrderRef): EncodeObject {
+  return { typeUrl: MSG_CANCEL_ORDER, value: { owner, subaccountNumber: subaccount, ...selector(ref) } };
+}
+
+/** Amend price and/or size (human units; omit one to keep it). */
+export function amendOrderMsg(owner: string, subaccount: number, m: MarketSpec, ref: OrderRef, change: { price?: DecimalInput; size?: DecimalInput }): EncodeObject {
+  if (change.price === undefined && change.size === undefined) throw new UnitsError('an amend changes the price, the size or both');
+  return {
+    typeUrl: MSG_AMEND_ORDER,
+    value: {
+      owner,
+      subaccountNumber: subaccount,
+      ...selector(ref),
+      price: L(change.price === undefined ? 0n : priceToUnits(m, change.price)),
+      quantity: L(change.size === undefined ? 0n : sizeToQuantums(m, change.size)),
+    },
+  };
+}
+
+export function depositMsg(owner: string, subaccount: number, usdc: DecimalInput): EncodeObject {
+  return { typeUrl: MSG_DEPOSIT, value: { owner, subaccountNumber: subaccount, amount: usdcToMicro(usdc).toString() } };
+}
+
+export function withdrawMsg(owner: string, subaccount: number, usdc: DecimalInput, recipient = ''): EncodeObject {
+  return { typeUrl: MSG_WITHDRAW, value: { owner, subaccountNumber: subaccount, amount: usdcToMicro(usdc).toString(), recipient } };
+}

@@ -1,0 +1,331 @@
+// perpchain market page: a read-only client of the node's WebSocket API
+// (chain/api/README.md). No libraries, nothing fetched from elsewhere.
+// The book is kept from snapshot + deltas and every delta is verified
+// (seq, height, CRC-32 checksum of the top 25 levels); on a failure the
+// page resubscribes for a fresh snapshot.
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  ws: null,
+  nextId: 1,
+  pending: new Map(),
+  markets: new Map(), // id → market json
+  selected: null, // ticker
+  book: null, // { bids: Map, asks: Map, height, seq, checksum, ready }
+  trades: [],
+  candles: [],
+  resyncs: 0,
+};
+
+// ---------------------------------------------------------------- numbers
+
+/** Integer string · 10^exp as a decimal string (exact, no floats). */
+function shift(intStr, exp) {
+  let s = String(intStr);
+  const neg = s.startsWith('-');
+  if (neg) s = s.slice(1);
+  if (exp >= 0) return (neg ? '-' : '') + s + '0'.repeat(exp);
+  const k = -exp;
+  s = s.padStart(k + 1, '0');
+  let out = s.slice(0, s.length - k) + '.' + s.slice(s.length - k);
+  out = out.replace(/\.?0+$/, '');
+  return (neg ? '-' : '') + out;
+}
+const fmtPrice = (m, units) => shift(units, m.price_exponent);
+const fmtSize = (m, q) => shift(q, m.atomic_resolution);
+const fmtUsdc = (u) => shift(u, -6);
+
+// ---------------------------------------------------------------- checksum
+
+const CRC = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+function crc32(text) {
+  let c = 0xffffffff;
+  for (let i = 0; i < text.length; i++) c = CRC[(c ^ text.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function sortedLevels(map, bids) {
+  const ls = [...map.entries()].map(([p, v]) => [p, v[0], v[1]]);
+  ls.sort((a, b) => {
+    const x = BigInt(a[0]);
+    const y = BigInt(b[0]);
+    return bids ? (x > y ? -1 : x < y ? 1 : 0) : x < y ? -1 : x > y ? 1 : 0;
+  });
+  return ls;
+}
+function checksumOf(book) {
+  const side = (ls) => ls.slice(0, 25).map((l) => `${l[0]}:${l[1]}:${l[2]}`).join(',');
+  return crc32(side(sortedLevels(book.bids, true)) + '|' + side(sortedLevels(book.asks, false)));
+}
+
+// ---------------------------------------------------------------- socket
+
+function request(method, params = {}) {
+  const id = state.nextId++;
+  return new Promise((resolve, reject) => {
+    state.pending.set(id, { resolve, reject });
+    state.ws.send(JSON.stringify({ id, method, params }));
+  });
+}
+
+function connect() {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`);
+  state.ws = ws;
+  ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+  ws.onclose = () => {
+    $('conn').textContent = 'disconnected, retrying…';
+    $('conn').className = 'bad';
+    for (const p of state.pending.values()) p.reject(new Error('closed'));
+    state.pending.clear();
+    setTimeout(connect, 1000);
+  };
+}
+
+async function onWelcome(w) {
+  $('chain').textContent = w.chain_id;
+  $('conn').textContent = 'live';
+  $('conn').className = 'ok';
+  await request('subscribe', { channel: 'markets' });
+  await request('subscribe', { channel: 'blocks' });
+  await request('subscribe', { channel: 'risk' });
+  if (state.selected) await selectMarket(state.selected, true);
+}
+
+function onMessage(msg) {
+  if (msg.type === 'welcome') return void onWelcome(msg.data).catch(console.error);
+  if (msg.channel) return onChannel(msg);
+  if (msg.id != null && state.pending.has(msg.id)) {
+    const p = state.pending.get(msg.id);
+    state.pending.delete(msg.id);
+    if (msg.error) p.reject(new Error(`${msg.error.code}: ${msg.error.message}`));
+    else p.resolve(msg.result);
+  }
+}
+
+function onChannel(msg) {
+  const [kind] = msg.channel.split(':');
+  if (kind === 'markets') {
+    for (const m of msg.data.markets) state.markets.set(m.id, m);
+    renderMarkets();
+    if (!state.selected && state.markets.size) void selectMarket([...state.markets.values()][0].ticker);
+  } else if (kind === 'blocks') {
+    if (!msg.data) return;
+    $('height').textContent = msg.data.height;
+    $('block-time').textContent = msg.data.time ? `${msg.data.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} · ${msg.data.tx_count} txs` : '';
+  } else if (kind === 'risk') {
+    renderRisk(msg.data);
+  } else if (msg.channel === `orderbook:${state.selected}`) {
+    onBook(msg);
+  } else if (msg.channel === `trades:${state.selected}`) {
+    state.trades = msg.type === 'snapshot' ? msg.data.trades : state.trades.concat(msg.data.trades);
+    state.trades = state.trades.slice(-50);
+    renderTrades();
+  } else if (msg.channel === `candles:${state.selected}:1m`) {
+    if (msg.type === 'snapshot') state.candles = msg.data.candles.slice();
+    else for (const c of msg.data.candles) {
+      const i = state.candles.findIndex((x) => x.t === c.t);
+      if (i >= 0) state.candles[i] = c;
+      else state.candles.push(c);
+    }
+    state.candles = state.candles.slice(-120);
+    renderChart();
+  }
+}
+
+// ---------------------------------------------------------------- book
+
+function onBook(msg) {
+  const b = state.book;
+  if (msg.type === 'snapshot') {
+    state.book = { bids: new Map(), asks: new Map(), height: msg.height, seq: msg.seq, checksum: msg.data.checksum, ready: true, resyncing: false };
+    for (const l of msg.data.bids) state.book.bids.set(l[0], [l[1], l[2]]);
+    for (const l of msg.data.asks) state.book.asks.set(l[0], [l[1], l[2]]);
+  } else {
+    if (!b || !b.ready || b.resyncing) return;
+    if (msg.seq !== b.seq + 1 || msg.height !== b.height + 1) return resync(`gap: seq ${b.seq}→${msg.seq}, height ${b.height}→${msg.height}`);
+    for (const [side, list] of [['bids', msg.data.bids], ['asks', msg.data.asks]]) {
+      for (const l of list) {
+        if (l[1] === '0') b[side].delete(l[0]);
+        else b[side].set(l[0], [l[1], l[2]]);
+      }
+    }
+    b.height = msg.height;
+    b.seq = msg.seq;
+    b.checksum = msg.data.checksum;
+  }
+  const mine = checksumOf(state.book);
+  if (mine !== state.book.checksum) return resync(`checksum ${mine} ≠ node ${state.book.checksum}`);
+  renderBook();
+}
+
+function resync(why) {
+  state.resyncs++;
+  state.book.resyncing = true;
+  $('book-status').textContent = `resyncing (${why})`;
+  $('book-status').className = 'bad';
+  const ch = `orderbook:${state.selected}`;
+  request('unsubscribe', { channel: ch }).catch(() => {}).then(() => request('subscribe', { channel: ch })).catch(console.error);
+}
+
+async function selectMarket(ticker, resubscribeOnly = false) {
+  const prev = state.selected;
+  if (prev && !resubscribeOnly) {
+    for (const ch of [`orderbook:${prev}`, `trades:${prev}`, `candles:${prev}:1m`]) await request('unsubscribe', { channel: ch }).catch(() => {});
+  }
+  state.selected = ticker;
+  state.book = null;
+  state.trades = [];
+  state.candles = [];
+  $('book-market').textContent = ticker;
+  renderMarkets();
+  for (const ch of [`orderbook:${ticker}`, `trades:${ticker}`, `candles:${ticker}:1m`]) await request('subscribe', { channel: ch });
+}
+
+// ---------------------------------------------------------------- render
+
+function marketOf(ticker) {
+  return [...state.markets.values()].find((m) => m.ticker === ticker);
+}
+
+function renderMarkets() {
+  const body = $('markets').tBodies[0];
+  body.replaceChildren(
+    ...[...state.markets.values()].map((m) => {
+      const tr = document.createElement('tr');
+      if (m.ticker === state.selected) tr.className = 'sel';
+      const rate = shift(m.last_funding_rate_ppm, -4) + '%';
+      for (const v of [m.ticker, fmtPrice(m, m.oracle_price) + (m.oracle_stale ? ' (stale)' : ''), rate, fmtSize(m, m.open_interest), m.status]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      tr.onclick = () => void selectMarket(m.ticker);
+      return tr;
+    }),
+  );
+}
+
+function renderBook() {
+  const m = marketOf(state.selected);
+  const b = state.book;
+  if (!m || !b) return;
+  const row = (l, cls) => {
+    const tr = document.createElement('tr');
+    tr.className = cls;
+    tr.dataset.price = l[0];
+    tr.dataset.size = l[1];
+    tr.dataset.count = String(l[2]);
+    for (const v of [fmtPrice(m, l[0]), fmtSize(m, l[1]), String(l[2])]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    return tr;
+  };
+  const bids = sortedLevels(b.bids, true);
+  const asks = sortedLevels(b.asks, false);
+  $('asks').replaceChildren(...asks.slice(0, 15).reverse().map((l) => row(l, 'ask')));
+  $('bids').replaceChildren(...bids.slice(0, 15).map((l) => row(l, 'bid')));
+  $('spread-cell').textContent = bids[0] && asks[0] ? `spread ${fmtPrice(m, (BigInt(asks[0][0]) - BigInt(bids[0][0])).toString())}` : '–';
+  const st = $('book-status');
+  st.textContent = `verified at height ${b.height} · checksum ${b.checksum} · ${bids.length} bid / ${asks.length} ask levels${state.resyncs ? ` · ${state.resyncs} resyncs` : ''}`;
+  st.className = 'ok';
+  st.dataset.height = String(b.height);
+  st.dataset.ready = 'true';
+  st.dataset.checksum = String(b.checksum);
+  // for tests and scripts: the whole verified book
+  window.__perpchainBook = { market: state.selected, height: b.height, checksum: b.checksum, bids, asks };
+}
+
+function renderTrades() {
+  const m = marketOf(state.selected);
+  if (!m) return;
+  $('trades').tBodies[0].replaceChildren(
+    ...state.trades
+      .slice()
+      .reverse()
+      .slice(0, 30)
+      .map((t) => {
+        const tr = document.createElement('tr');
+        for (const [v, cls] of [[t.time.slice(11, 19), ''], [t.taker_side, t.taker_side], [fmtPrice(m, t.price), t.taker_side], [fmtSize(m, t.size), '']]) {
+          const td = document.createElement('td');
+          td.textContent = v;
+          if (cls) td.className = cls;
+          tr.append(td);
+        }
+        return tr;
+      }),
+  );
+}
+
+function renderChart() {
+  const svg = $('chart');
+  const m = marketOf(state.selected);
+  const cs = state.candles;
+  const ns = 'http://www.w3.org/2000/svg';
+  svg.replaceChildren();
+  if (!m || cs.length === 0) {
+    const t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', '300');
+    t.setAttribute('y', '120');
+    t.setAttribute('fill', '#7d8590');
+    t.setAttribute('text-anchor', 'middle');
+    t.textContent = 'no trades yet';
+    svg.append(t);
+    return;
+  }
+  // prices are integers; scale in floating point only for drawing
+  const hi = Math.max(...cs.map((c) => Number(c.high)));
+  const lo = Math.min(...cs.map((c) => Number(c.low)));
+  const span = hi - lo || 1;
+  const W = 600;
+  const H = 240;
+  const pad = 14;
+  const y = (p) => pad + ((hi - Number(p)) / span) * (H - 2 * pad);
+  const w = W / Math.max(cs.length, 30);
+  cs.forEach((c, i) => {
+    const up = Number(c.close) >= Number(c.open);
+    const x = i * w + w / 2;
+    const wick = document.createElementNS(ns, 'line');
+    wick.setAttribute('x1', String(x));
+    wick.setAttribute('x2', String(x));
+    wick.setAttribute('y1', String(y(c.high)));
+    wick.setAttribute('y2', String(y(c.low)));
+    wick.setAttribute('stroke', up ? '#3fb950' : '#f85149');
+    const body = document.createElementNS(ns, 'rect');
+    const top = Math.min(y(c.open), y(c.close));
+    body.setAttribute('x', String(x - w * 0.35));
+    body.setAttribute('y', String(top));
+    body.setAttribute('width', String(w * 0.7));
+    body.setAttribute('height', String(Math.max(1, Math.abs(y(c.open) - y(c.close)))));
+    body.setAttribute('fill', up ? '#3fb950' : '#f85149');
+    svg.append(wick, body);
+  });
+  for (const [p, yy] of [[hi, pad - 3], [lo, H - 3]]) {
+    const t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', '4');
+    t.setAttribute('y', String(yy + 10));
+    t.setAttribute('fill', '#7d8590');
+    t.setAttribute('font-size', '10');
+    t.textContent = fmtPrice(m, String(p));
+    svg.append(t);
+  }
+}
+
+function renderRisk(r) {
+  $('insurance').textContent = `${fmtUsdc(r.insurance_fund)} USDC`;
+  $('bad-debt').textContent = `${fmtUsdc(r.bad_debt)} USDC`;
+  $('liq-total').textContent = String(r.liquidations_total);
+  $('adl-total').textContent = String(r.adl_total);
+  const types = Object.entries(r.liquidation_events);
+  $('liq-types').textContent = types.length ? types.map(([k, v]) => `${k}: ${v}`).join(', ') : 'none';
+}
+
+connect();
