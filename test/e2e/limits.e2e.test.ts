@@ -1,0 +1,294 @@
+/**
+ * Bad input and every limit of the API, over real sockets: each gets a clear
+ * error on the socket, the connection is kept where that is sensible, and
+ * the node keeps serving everyone else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestNode, waitFor, sleep, type TestNode } from './node.js';
+
+type Msg = Record<string, any>;
+
+class Raw {
+  readonly msgs: Msg[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private waiters: Array<() => void> = [];
+  private nextId = 1;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      this.msgs.push(JSON.parse(d.toString()) as Msg);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('error', () => {});
+  }
+
+  static async open(url: string, opts: WebSocket.ClientOptions = {}): Promise<Raw> {
+    const r = new Raw(new WebSocket(url, opts));
+    await r.next((m) => m.type === 'welcome' || m.type === 'error');
+    return r;
+  }
+
+  async next(pred: (m: Msg) => boolean, timeoutMs = 5_000): Promise<Msg> {
+    const start = Date.now();
+    for (;;) {
+      const m = this.msgs.find(pred);
+      if (m) return m;
+      if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) before a matching message`);
+      if (Date.now() - start > timeoutMs) throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.msgs.slice(-3))}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  send(x: Msg | string): void {
+    this.ws.send(typeof x === 'string' ? x : JSON.stringify(x));
+  }
+
+  /** Send a request and wait for the answer with its id. */
+  async call(method: string, params?: Msg): Promise<Msg> {
+    const id = this.nextId++;
+    this.send({ id, method, ...(params ? { params } : {}) });
+    return this.next((m) => m.id === id);
+  }
+
+  async closedWithin(ms: number): Promise<{ code: number; reason: string }> {
+    await waitFor(() => this.closed !== undefined, ms, 'close');
+    return this.closed!;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+describe('API limits and bad input', () => {
+  let t: TestNode;
+  const open: Raw[] = [];
+  const conn = async (opts?: WebSocket.ClientOptions) => {
+    const r = await Raw.open(t.url, opts);
+    open.push(r);
+    return r;
+  };
+  const closeAll = async () => {
+    for (const r of open.splice(0)) r.close();
+    await waitFor(() => t.node.api.connectionCount === 0, 5_000, 'connections to close');
+  };
+
+  beforeAll(async () => {
+    t = await startTestNode({
+      blockIntervalMs: 25,
+      api: { max_subscriptions: 3, max_connections_per_ip: 5, max_messages_per_second: 20, heartbeat_ms: 300, max_frame_bytes: 4096, max_buffered_bytes: 256 * 1024, slow_consumer_grace_ms: 1500 },
+    });
+    await waitFor(() => t.node.app.height >= 2, 10_000, 'first blocks');
+  });
+
+  afterAll(async () => {
+    for (const r of open) r.close();
+    await t?.stop();
+  });
+
+  it('welcomes with the chain id and the limits', async () => {
+    const r = await conn();
+    const w = r.msgs[0]!;
+    expect(w.type).toBe('welcome');
+    expect(w.data.chain_id).toBe('perpchain-e2e-1');
+    expect(w.data.limits).toMatchObject({ max_subscriptions: 3, max_connections_per_ip: 5, max_messages_per_second: 20, max_frame_bytes: 4096 });
+    await closeAll();
+  });
+
+  it('answers malformed JSON, bad requests, unknown methods, channels and markets with clear errors and keeps the connection', async () => {
+    const r = await conn();
+    r.send('{"id": 1, "method": ');
+    expect((await r.next((m) => m.error?.code === 'bad_json')).error.message).toMatch(/not valid JSON/);
+    r.send('[1,2,3]');
+    expect((await r.next((m) => m.error?.code === 'bad_request')).error.message).toMatch(/expected \{"id"/);
+    r.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await r.next((m) => m.error?.message?.includes('binary'))).error.code).toBe('bad_request');
+    expect((await r.call('frobnicate')).error).toMatchObject({ code: 'unknown_method' });
+    expect((await r.call('subscribe', { channel: 'weather' })).error.code).toBe('unknown_channel');
+    expect((await r.call('subscribe', { channel: 'orderbook' })).error.code).toBe('unknown_channel');
+    expect((await r.call('subscribe', { channel: 'orderbook:DOGE-USD' })).error).toMatchObject({ code: 'unknown_market', message: expect.stringContaining('BTC-USD, ETH-USD') });
+    expect((await r.call('subscribe', { channel: 'candles:BTC-USD:7m' })).error.message).toMatch(/interval/);
+    expect((await r.call('subscribe', { channel: 'account:perp1notanaddress' })).error.code).toBe('bad_params');
+    expect((await r.call('subscribe', {})).error.code).toBe('bad_params');
+    expect((await r.call('book', { market: 'BTC-USD', depth: -1 })).error.code).toBe('bad_params');
+    expect((await r.call('order', { id: '999999' })).error).toMatchObject({ code: 'query_failed', chain_code: 'clob/7' });
+    // still usable
+    expect((await r.call('ping')).result.pong).toBe(true);
+    expect(r.closed).toBeUndefined();
+    await closeAll();
+  });
+
+  it('refuses subscribing twice and unsubscribing what is not subscribed', async () => {
+    const r = await conn();
+    expect((await r.call('subscribe', { channel: 'blocks' })).result).toMatchObject({ channel: 'blocks', subscribed: true });
+    expect((await r.call('subscribe', { channel: 'blocks' })).error).toMatchObject({ code: 'already_subscribed' });
+    expect((await r.call('unsubscribe', { channel: 'trades:BTC-USD' })).error).toMatchObject({ code: 'not_subscribed', message: 'not subscribed to trades:BTC-USD' });
+    expect((await r.call('unsubscribe', { channel: 'blocks' })).result).toMatchObject({ subscribed: false });
+    expect((await r.call('unsubscribe', { channel: 'blocks' })).error.code).toBe('not_subscribed');
+    await closeAll();
+  });
+
+  it('limits subscriptions per connection (api.max_subscriptions)', async () => {
+    const r = await conn();
+    for (const ch of ['blocks', 'markets', 'orderbook:BTC-USD']) expect((await r.call('subscribe', { channel: ch })).result.subscribed).toBe(true);
+    const e = (await r.call('subscribe', { channel: 'trades:BTC-USD' })).error;
+    expect(e).toMatchObject({ code: 'too_many_subscriptions' });
+    expect(e.message).toMatch(/at most 3 .*api.max_subscriptions/);
+    expect((await r.call('unsubscribe', { channel: 'markets' })).result.subscribed).toBe(false);
+    expect((await r.call('subscribe', { channel: 'trades:BTC-USD' })).result.subscribed).toBe(true);
+    await closeAll();
+  });
+
+  it('answers invalid tx bytes with a clear error', async () => {
+    const r = await conn();
+    expect((await r.call('submit_tx', { tx: 'not base64!!' })).error).toMatchObject({ code: 'bad_params', message: expect.stringContaining('base64') });
+    expect((await r.call('submit_tx', { tx: 42 })).error.code).toBe('bad_params');
+    const garbage = await r.call('submit_tx', { tx: Buffer.from('definitely not a TxRaw').toString('base64') });
+    expect(garbage.result.check_tx).toMatchObject({ code: 3, codespace: 'tx' });
+    expect(garbage.result.check_tx.log).toMatch(/decode/i);
+    expect((await r.call('tx', { hash: 'abc' })).error.code).toBe('bad_params');
+    expect((await r.call('tx', { hash: garbage.result.hash })).result.status).toBe('unknown');
+    expect(r.closed).toBeUndefined();
+    await closeAll();
+  });
+
+  it('limits frame size (api.max_frame_bytes): an oversized frame gets an error, a huge one closes the socket with 1009', async () => {
+    const r = await conn();
+    r.send(JSON.stringify({ id: 5, method: 'ping', params: { pad: 'x'.repeat(5000) } }));
+    const e = await r.next((m) => m.error?.code === 'frame_too_large');
+    expect(e.id).toBe(5);
+    expect(e.error.message).toMatch(/larger than api.max_frame_bytes \(4096\)/);
+    expect((await r.call('ping')).result.pong).toBe(true);
+    r.send('x'.repeat(20_000));
+    expect((await r.closedWithin(3_000)).code).toBe(1009);
+    await closeAll();
+  });
+
+  it('limits the message rate (api.max_messages_per_second): excess is refused, a flood is disconnected, others are unaffected', async () => {
+    const other = await conn();
+    const r = await conn();
+    for (let i = 0; i < 25; i++) r.send({ id: 100 + i, method: 'ping' });
+    await r.next((m) => m.id === 124);
+    const refused = r.msgs.filter((m) => m.error?.code === 'rate_limited');
+    expect(refused.length).toBeGreaterThanOrEqual(4);
+    expect(refused[0]!.error.message).toMatch(/at most 20 messages\/s/);
+    expect(refused.every((m) => typeof m.id === 'number')).toBe(true);
+    expect(r.closed).toBeUndefined();
+    await sleep(1100);
+    for (let i = 0; i < 200; i++) r.send({ id: 1000 + i, method: 'ping' });
+    const closed = await r.closedWithin(5_000);
+    expect(closed.code).toBe(4029);
+    expect(r.msgs.some((m) => m.type === 'error' && m.error.code === 'rate_limited' && /disconnecting/.test(m.error.message))).toBe(true);
+    expect((await other.call('ping')).result.pong).toBe(true);
+    await closeAll();
+  });
+
+  it('limits connections per remote address (api.max_connections_per_ip)', async () => {
+    for (let i = 0; i < 5; i++) await conn();
+    const sixth = await conn();
+    expect(sixth.msgs[0]).toMatchObject({ type: 'error', error: { code: 'too_many_connections' } });
+    expect(sixth.msgs[0]!.error.message).toMatch(/at most 5/);
+    expect((await sixth.closedWithin(3_000)).code).toBe(4030);
+    // a slot frees up when one closes
+    open[0]!.close();
+    await waitFor(() => t.node.api.connectionCount === 4, 3_000, 'one connection to close');
+    const again = await conn();
+    expect(again.msgs[0]!.type).toBe('welcome');
+    await closeAll();
+  });
+
+  it('drops a peer that stops answering pings (api.heartbeat_ms) and keeps a live one', async () => {
+    const live = await conn();
+    const dead = await conn({ autoPong: false });
+    expect((await dead.closedWithin(3_000)).code).toBe(1006);
+    await sleep(700);
+    expect(live.closed).toBeUndefined();
+    expect(t.node.api.counters.heartbeatDrops).toBeGreaterThanOrEqual(1);
+    await closeAll();
+  });
+});
+
+describe('backpressure', () => {
+  let t: TestNode;
+
+  beforeAll(async () => {
+    t = await startTestNode({ blockIntervalMs: 25, api: { max_messages_per_second: 1_000_000, max_buffered_bytes: 256 * 1024, slow_consumer_grace_ms: 3000 } });
+    await waitFor(() => t.node.app.height >= 2, 10_000, 'first blocks');
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  /** Pause reading and ask for ~20 MB of answers until the server calls us a slow consumer. */
+  async function stall(r: Raw): Promise<void> {
+    const sock = (r.ws as unknown as { _socket: { pause(): void } })._socket;
+    sock.pause();
+    const before = t.node.api.counters.slowConsumers;
+    for (let i = 0; i < 40 && t.node.api.counters.slowConsumers === before; i++) {
+      for (let k = 0; k < 500; k++) r.send({ id: i * 1000 + k, method: 'markets' });
+      await sleep(30);
+    }
+    expect(t.node.api.counters.slowConsumers).toBe(before + 1);
+  }
+
+  it('tells a slow consumer why and disconnects it; its buffer stays bounded; others are unaffected', async () => {
+    const other = await Raw.open(t.url);
+    await other.call('subscribe', { channel: 'blocks' });
+    const slow = await Raw.open(t.url);
+    await stall(slow);
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await slow.closedWithin(5_000);
+    expect(closed.code).toBe(4031);
+    const err = slow.msgs.find((m) => m.type === 'error');
+    expect(err?.error.code).toBe('slow_consumer');
+    expect(err?.error.message).toMatch(/api.max_buffered_bytes \(262144\)/);
+    // what it got is bounded: answers stop at the bound
+    const answers = slow.msgs.filter((m) => m.result).length;
+    expect(answers).toBeLessThan(20_000);
+    const h = other.msgs.filter((m) => m.channel === 'blocks').length;
+    await sleep(200);
+    expect(other.msgs.filter((m) => m.channel === 'blocks').length).toBeGreaterThan(h);
+    other.close();
+  });
+
+  it('destroys a stalled consumer that never reads after the grace period', async () => {
+    const slow = await Raw.open(t.url);
+    await stall(slow);
+    await waitFor(() => t.node.api.connectionCount === 0, 6_000, 'stalled connection destroyed');
+    slow.close();
+  });
+});
+
+describe('HTTP routes', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode({ blockIntervalMs: 50 });
+    await waitFor(() => t.node.app.height >= 1, 10_000, 'first block');
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('serves status, queries, the market page and a helpful 404', async () => {
+    const s = (await (await fetch(`${t.httpUrl}/status`)).json()) as { chain_id: string; submitter: string };
+    expect(s).toMatchObject({ chain_id: 'perpchain-e2e-1', submitter: 'devnet-mempool' });
+    const m = (await (await fetch(`${t.httpUrl}/query/perpetuals/markets`)).json()) as Array<{ ticker: string }>;
+    expect(m.map((x) => x.ticker)).toEqual(['BTC-USD', 'ETH-USD']);
+    const page = await fetch(`${t.httpUrl}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<script type="module" src="\/app.js">/);
+    expect((await fetch(`${t.httpUrl}/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+    const nf = await fetch(`${t.httpUrl}/nope`);
+    expect(nf.status).toBe(404);
+    expect(((await nf.json()) as { error: { message: string } }).error.message).toMatch(/market page/);
+  });
+});
