@@ -15,6 +15,8 @@ const state = {
   trades: [],
   candles: [],
   resyncs: 0,
+  closes: [],
+  errors: [],
 };
 
 // ---------------------------------------------------------------- numbers
@@ -79,8 +81,9 @@ function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`);
   state.ws = ws;
   ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
-  ws.onclose = () => {
-    $('conn').textContent = 'disconnected, retrying…';
+  ws.onclose = (ev) => {
+    state.closes.push(`${ev.code} ${ev.reason}`);
+    $('conn').textContent = `disconnected (${ev.code}${ev.reason ? ' ' + ev.reason : ''}), retrying…`;
     $('conn').className = 'bad';
     for (const p of state.pending.values()) p.reject(new Error('closed'));
     state.pending.clear();
@@ -89,17 +92,19 @@ function connect() {
 }
 
 async function onWelcome(w) {
+  const reselect = state.selected; // after a reconnect: the market shown before
   $('chain').textContent = w.chain_id;
   $('conn').textContent = 'live';
   $('conn').className = 'ok';
   await request('subscribe', { channel: 'markets' });
   await request('subscribe', { channel: 'blocks' });
   await request('subscribe', { channel: 'risk' });
-  if (state.selected) await selectMarket(state.selected, true);
+  if (reselect) await selectMarket(reselect, true);
 }
 
 function onMessage(msg) {
-  if (msg.type === 'welcome') return void onWelcome(msg.data).catch(console.error);
+  if (msg.type === 'welcome') return void onWelcome(msg.data).catch((e) => state.errors.push(String(e)));
+  if (msg.type === 'error') state.errors.push(`${msg.error.code}: ${msg.error.message}`);
   if (msg.channel) return onChannel(msg);
   if (msg.id != null && state.pending.has(msg.id)) {
     const p = state.pending.get(msg.id);
@@ -328,4 +333,5 @@ function renderRisk(r) {
   $('liq-types').textContent = types.length ? types.map(([k, v]) => `${k}: ${v}`).join(', ') : 'none';
 }
 
+window.__perpchainState = state; // for debugging from the console
 connect();
