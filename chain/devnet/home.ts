@@ -62,6 +62,19 @@ export const NodeConfigSchema = z.object({
   mempool: z
     .object({ max_txs: z.number().int().positive().default(50_000), max_bytes: z.number().int().positive().default(64 * 1024 * 1024) })
     .default({} as never),
+  feeder: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Milliseconds of historic data replayed per block. */
+      data_ms_per_block: z.number().int().positive().default(1000),
+      markets: z
+        .array(z.object({ market_id: z.number().int().nonnegative(), dataset: z.string(), price_exponent: z.number().int() }))
+        .default([
+          { market_id: 0, dataset: 'btc-2022-11-08', price_exponent: -5 },
+          { market_id: 1, dataset: 'eth-2022-11-08', price_exponent: -6 },
+        ]),
+    })
+    .default({} as never),
   durability: z.enum(['normal', 'full']).default('normal'),
   check_invariants: z.boolean().default(false),
   retain_blocks: z.number().int().min(0).default(0),

@@ -6,6 +6,8 @@ import { HomeLock } from '../store/lock.js';
 import { Mempool } from './mempool.js';
 import { consensusParamsOf, homePaths, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
+import { DevnetFeeder } from './feeder.js';
+import { readDevAccounts } from './home.js';
 
 export interface DevnetOptions {
   home: string;
@@ -78,6 +80,20 @@ export class DevnetNode {
       const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
       const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
       app.onCommit((b) => n.afterCommit(b));
+      const feederKey = readDevAccounts(paths).find((a) => a.name === 'feeder');
+      if (config.feeder.enabled && feederKey) {
+        const feeder = await DevnetFeeder.create({
+          app,
+          mempool,
+          mnemonic: feederKey.mnemonic,
+          markets: config.feeder.markets.map((m) => ({ marketId: m.market_id, dataset: m.dataset, exponent: m.price_exponent })),
+          dataMsPerBlock: config.feeder.data_ms_per_block,
+          log,
+        });
+        app.onCommit(() => feeder.onCommit());
+        feeder.onCommit();
+        log(`price feeder ${feeder.address}: replaying ${config.feeder.markets.map((m) => `${m.dataset} → market ${m.market_id}`).join(', ')}`);
+      }
       log(`API listening on ws://${addr.host}:${addr.port} (market page: http://${addr.host}:${addr.port}/ ; HTTP: GET /status, GET /query/<path>, POST /tx); block interval ${config.block_interval_ms} ms`);
       if (o.autoProduce !== false) n.schedule();
       return n;

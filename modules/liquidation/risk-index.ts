@@ -101,10 +101,13 @@ export class RiskIndex {
   private readonly hot = new Set<string>();
   private nextEntry = 1n;
   private nextVersion = 1;
+  /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
+  private live = 0;
   /** MMF each market's entries were computed with (a change re-evaluates its holders). */
   readonly mmfSeen = new Map<number, bigint>();
 
   clear(): void {
+    this.live = 0;
     this.accounts.clear();
     this.holders.clear();
     this.longs.clear();
@@ -144,6 +147,7 @@ export class RiskIndex {
     const prev = this.accounts.get(key);
     const wasHot = this.hot.has(key);
     const prevHolders = prev?.positions.map((p) => p.marketId) ?? [];
+    this.live -= prev?.positions.length ?? 0;
     if (sub.positions.length === 0) {
       this.accounts.delete(key);
       this.hot.delete(key);
@@ -151,7 +155,9 @@ export class RiskIndex {
       const a: AccountState = { key, version: this.nextVersion++, k: constantOf(sub), positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })), hot: false };
       this.place(a, coords);
       this.accounts.set(key, a);
+      this.live += a.positions.length;
     }
+    const liveDelta = (prev?.positions.length ?? 0) - sub.positions.length;
     const nowHolders = sub.positions.map((p) => p.marketId);
     for (const m of prevHolders) if (!nowHolders.includes(m)) this.holders.get(m)?.delete(key);
     for (const m of nowHolders) {
@@ -160,6 +166,7 @@ export class RiskIndex {
       set.add(key);
     }
     journal?.onRevert(() => {
+      this.live += liveDelta;
       if (prev) this.accounts.set(key, prev);
       else this.accounts.delete(key);
       if (wasHot) this.hot.add(key);
@@ -206,9 +213,7 @@ export class RiskIndex {
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
   compactIfNeeded(coords: ReadonlyMap<number, MarketCoords>): boolean {
-    let live = 0;
-    for (const a of this.accounts.values()) live += a.positions.length;
-    if (this.entries.size <= 4 * live + 1024) return false;
+    if (this.entries.size <= 4 * this.live + 1024) return false;
     this.longs.clear();
     this.shorts.clear();
     this.entries.clear();

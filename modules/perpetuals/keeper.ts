@@ -7,6 +7,10 @@ import { ErrDuplicateMarket, ErrImmutableField, ErrInvalidMarketParams, ErrInval
 import type { PremiumSource, PriceKeeper } from './expected-keepers.js';
 import { MARKET_TABLE, marketKey, PARAMS_KEY, stateKey } from './keys.js';
 import { decodeMarket, decodeMarketState, decodeParams, encodeMarket, encodeMarketState, encodeParams, type Market, type MarketState, type PerpetualsParams } from './types.js';
+import { DecodeCache } from '../../chain/store/decode-cache.js';
+
+const marketCache = new DecodeCache(decodeMarket);
+const stateCache = new DecodeCache(decodeMarketState);
 
 export const DEFAULT_PERPETUALS_PARAMS: PerpetualsParams = { authority: '', fundingIntervalSeconds: 3600n };
 const MAX_TICKER = 20;
@@ -73,7 +77,7 @@ export class PerpetualsKeeper {
 
   getMarket(store: KVReader, id: number): Market | undefined {
     const b = store.get(marketKey(id));
-    return b ? decodeMarket(b) : undefined;
+    return b ? marketCache.get(b) : undefined;
   }
 
   market(store: KVReader, id: number): Market {
@@ -89,17 +93,19 @@ export class PerpetualsKeeper {
   }
 
   openInterest(store: KVReader, id: number): bigint {
-    return this.getState(store, id).openInterest;
+    const b = store.get(stateKey(id));
+    if (!b) throw ErrUnknownMarket(`no market with id ${id}`);
+    return stateCache.get(b).openInterest;
   }
 
   markets(store: KVReader): Market[] {
-    return store.scanTable(MARKET_TABLE).map(([, v]) => decodeMarket(v));
+    return store.scanTable(MARKET_TABLE).map(([, v]) => marketCache.get(v));
   }
 
   getState(store: KVReader, id: number): MarketState {
     const b = store.get(stateKey(id));
     if (!b) throw ErrUnknownMarket(`no market with id ${id}`);
-    return decodeMarketState(b);
+    return { ...stateCache.get(b) };
   }
 
   private setState(store: KVStore, s: MarketState): void {
@@ -136,7 +142,9 @@ export class PerpetualsKeeper {
   }
 
   fundingIndex(store: KVReader, id: number): bigint {
-    return this.getState(store, id).fundingIndex;
+    const b = store.get(stateKey(id));
+    if (!b) throw ErrUnknownMarket(`no market with id ${id}`);
+    return stateCache.get(b).fundingIndex;
   }
 
   /** IMF after open-interest scaling, at the current oracle price. */

@@ -6,9 +6,13 @@ import { toBigInt } from '../../chain/codec/amount.js';
 import { toLong } from '../../chain/codec/long.js';
 import { ErrInvalidPrice, ErrPriceExists, ErrUnknownMarket } from './errors.js';
 import { PARAMS_KEY, PRICE_TABLE, priceKey, VOTE_TABLE, voteKey } from './keys.js';
+import { DecodeCache } from '../../chain/store/decode-cache.js';
 import { decodeMarketPrice, decodePricesParams, DEFAULT_PRICES_PARAMS, encodeMarketPrice, encodePricesParams, MAX_PRICE, type MarketPrice, type PricesParams } from './types.js';
 
 type StoreCtx = Pick<Ctx, 'store' | 'events' | 'height' | 'timeSec'>;
+
+const priceCache = new DecodeCache(decodeMarketPrice);
+const paramsCache = new DecodeCache(decodePricesParams);
 
 /**
  * The oracle. Reports arrive from registered feeders (MsgUpdatePrices) or
@@ -18,7 +22,7 @@ type StoreCtx = Pick<Ctx, 'store' | 'events' | 'height' | 'timeSec'>;
 export class PricesKeeper {
   getParams(store: KVReader): PricesParams {
     const b = store.get(PARAMS_KEY);
-    return b ? decodePricesParams(b) : DEFAULT_PRICES_PARAMS;
+    return b ? paramsCache.get(b) : DEFAULT_PRICES_PARAMS;
   }
 
   setParams(store: KVStore, p: PricesParams): void {
@@ -27,7 +31,7 @@ export class PricesKeeper {
 
   getPrice(store: KVReader, marketId: number): MarketPrice | undefined {
     const b = store.get(priceKey(marketId));
-    return b ? decodeMarketPrice(b) : undefined;
+    return b ? priceCache.get(b) : undefined;
   }
 
   /** The oracle price of a market; throws ErrUnknownMarket. */
@@ -38,7 +42,7 @@ export class PricesKeeper {
   }
 
   allPrices(store: KVReader): MarketPrice[] {
-    return store.scanTable(PRICE_TABLE).map(([, v]) => decodeMarketPrice(v));
+    return store.scanTable(PRICE_TABLE).map(([, v]) => priceCache.get(v));
   }
 
   /** True when the market's last report is older than the staleness threshold at block time `nowSec`. */
