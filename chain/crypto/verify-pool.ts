@@ -22,6 +22,7 @@ export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, (ok: Uint8Array) => void>();
   private nextId = 1;
+  private inFlight = 0;
 
   constructor(size = Math.max(1, availableParallelism())) {
     for (let i = 0; i < size; i++) {
@@ -53,6 +54,10 @@ export class VerifyPool {
     }
     const chunk = Math.ceil(todo.length / this.workers.length);
     const jobs: Promise<void>[] = [];
+    // Idle workers are unref'd (they must not keep a finished process alive), but while a batch is
+    // in flight they must: otherwise a process with nothing else to do exits silently, with code 0,
+    // in the middle of an await (a CLI replay, a benchmark, a script).
+    if (this.inFlight++ === 0) for (const w of this.workers) w.ref();
     for (let w = 0; w < this.workers.length; w++) {
       const idx = todo.slice(w * chunk, (w + 1) * chunk);
       if (idx.length === 0) continue;
@@ -73,7 +78,11 @@ export class VerifyPool {
         }),
       );
     }
-    await Promise.all(jobs);
+    try {
+      await Promise.all(jobs);
+    } finally {
+      if (--this.inFlight === 0) for (const w of this.workers) w.unref();
+    }
     return result;
   }
 

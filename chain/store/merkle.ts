@@ -5,9 +5,16 @@ import { hash as nodeHash } from 'node:crypto';
  * the set of keys, never on history.
  *
  *   leaf    = sha256(0x00 ‖ u32be(len key) ‖ key ‖ value)
- *   bucket  = sha256(0x01 ‖ leaf₁ ‖ … ‖ leafₙ)  over the bucket's keys in byte order
+ *   keys    = sha256(0x03 ‖ u32be(len key₁) ‖ key₁ ‖ … ‖ u32be(len keyₙ) ‖ keyₙ)
+ *   bucket  = sha256(0x01 ‖ keys ‖ leaf₁ ‖ … ‖ leafₙ)  over the bucket's keys in byte order
  *   node    = sha256(0x02 ‖ child₀ ‖ … ‖ child₁₅) (16-ary)
  *   empty bucket or node whose children are all empty = 32 zero bytes
+ *
+ * The bucket hash commits to its key list, not only to its leaves, so a proof
+ * of absence cannot hide a present key by renaming its entry (a leaf alone
+ * does not reveal its key). The key digest is cached per bucket and only
+ * recomputed when a key is added or removed, so value updates cost nothing
+ * extra.
  *
  * A key lives in bucket fnv1a(key) mod 2^16; 65,536 buckets under a 16-ary tree
  * of depth 4. Updating k keys rehashes at most k leaves, k buckets and the
@@ -45,9 +52,26 @@ export function leafHash(key: string, value: Uint8Array): Buffer {
   return sha256(buf);
 }
 
+/** sha256(0x03 ‖ u32be(len key₁) ‖ key₁ ‖ …): commits a bucket to its (sorted) key list. */
+export function keysDigest(keys: readonly string[]): Buffer {
+  let n = 1;
+  for (const k of keys) n += 4 + k.length;
+  const buf = Buffer.allocUnsafe(n);
+  buf[0] = 3;
+  let o = 1;
+  for (const k of keys) {
+    buf.writeUInt32BE(k.length, o);
+    buf.write(k, o + 4, 'latin1');
+    o += 4 + k.length;
+  }
+  return sha256(buf);
+}
+
 class Bucket {
   keys: string[] = [];
   leaves: Buffer = Buffer.alloc(0);
+  /** keysDigest(keys), or undefined when the key list changed since it was computed. */
+  private digest: Buffer | undefined;
 
   indexOf(key: string): { found: boolean; at: number } {
     let lo = 0;
@@ -63,12 +87,14 @@ class Bucket {
   }
 
   put(key: string, leaf: Uint8Array): void {
+    this.flush();
     const { found, at } = this.indexOf(key);
     if (found) {
       this.leaves.set(leaf, at * 32);
       return;
     }
     this.keys.splice(at, 0, key);
+    this.digest = undefined;
     const next = Buffer.allocUnsafe(this.leaves.length + 32);
     this.leaves.copy(next, 0, 0, at * 32);
     next.set(leaf, at * 32);
@@ -77,20 +103,42 @@ class Bucket {
   }
 
   remove(key: string): void {
+    this.flush();
     const { found, at } = this.indexOf(key);
     if (!found) return;
     this.keys.splice(at, 1);
+    this.digest = undefined;
     const next = Buffer.allocUnsafe(this.leaves.length - 32);
     this.leaves.copy(next, 0, 0, at * 32);
     this.leaves.copy(next, at * 32, at * 32 + 32);
     this.leaves = next;
   }
 
+  /** Leaves appended by a bulk load and not yet joined into `leaves` (see flush). */
+  private loading: Uint8Array[] | undefined;
+
+  /** Append a key known to sort after every key already here (bulk load in key order); flush() before use. */
+  append(key: string, leaf: Uint8Array): void {
+    this.keys.push(key);
+    this.digest = undefined;
+    (this.loading ??= []).push(leaf);
+  }
+
+  /** Join the leaves of a bulk load into one buffer (one allocation per bucket, not one per key). */
+  flush(): void {
+    if (!this.loading) return;
+    this.leaves = Buffer.concat([this.leaves, ...this.loading]);
+    this.loading = undefined;
+  }
+
   hash(): Buffer {
     if (this.keys.length === 0) return ZERO;
-    const buf = Buffer.allocUnsafe(1 + this.leaves.length);
+    this.flush();
+    this.digest ??= keysDigest(this.keys);
+    const buf = Buffer.allocUnsafe(33 + this.leaves.length);
     buf[0] = 1;
-    this.leaves.copy(buf, 1);
+    this.digest.copy(buf, 1);
+    this.leaves.copy(buf, 33);
     return sha256(buf);
   }
 }
@@ -139,10 +187,8 @@ export class MerkleIndex {
     if (!bucket) this.buckets[b] = bucket = new Bucket();
     // Loading in key order makes every insert an append.
     const n = bucket.keys.length;
-    if (n === 0 || bucket.keys[n - 1]! < key) {
-      bucket.keys.push(key);
-      bucket.leaves = n === 0 ? Buffer.from(leaf) : Buffer.concat([bucket.leaves, leaf]);
-    } else bucket.put(key, leaf);
+    if (n === 0 || bucket.keys[n - 1]! < key) bucket.append(key, leaf);
+    else bucket.put(key, leaf);
   }
 
   rebuild(): void {
@@ -188,6 +234,7 @@ export class MerkleIndex {
   prove(key: string): MerkleProof {
     const b = bucketOf(key);
     const bucket = this.buckets[b];
+    bucket?.flush();
     const entries = bucket ? bucket.keys.map((k, i) => ({ key: k, leaf: bucket.leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
     const levels: string[][] = [];
     let idx = b;
@@ -219,7 +266,11 @@ export function verifyProof(proof: MerkleProof, value: Uint8Array | null, root: 
     if (entry) return false;
   } else if (!entry || entry.leaf !== leafHash(proof.key, value).toString('hex')) return false;
   for (let i = 1; i < proof.entries.length; i++) if (!(proof.entries[i - 1]!.key < proof.entries[i]!.key)) return false;
-  let h = proof.entries.length === 0 ? ZERO : sha256(Buffer.concat([Buffer.from([1]), ...proof.entries.map((e) => Buffer.from(e.leaf, 'hex'))]));
+  if (!proof.entries.every((e) => /^[0-9a-f]{64}$/.test(e.leaf))) return false;
+  let h =
+    proof.entries.length === 0
+      ? ZERO
+      : sha256(Buffer.concat([Buffer.from([1]), keysDigest(proof.entries.map((e) => e.key)), ...proof.entries.map((e) => Buffer.from(e.leaf, 'hex'))]));
   let idx = proof.bucket;
   for (const row of proof.levels) {
     if (row.length !== FANOUT) return false;

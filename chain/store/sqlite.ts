@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Value } from './kv.js';
+import { leafHash } from './merkle.js';
 
 export type Durability = 'normal' | 'full';
 
@@ -81,10 +82,20 @@ export class SqliteStore {
     this.putMeta.run(name, Buffer.from(value));
   }
 
-  /** Stream every committed entry in key order. */
+  /**
+   * Stream every committed entry in key order. Each stored leaf is checked
+   * against its value: the caller rebuilds the app hash from the leaves, so
+   * without this check a value damaged on disk (its leaf intact) would pass
+   * the startup hash check and only show later, as a consensus failure.
+   */
   *loadAll(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
     const stmt = this.db.prepare('SELECT key, value, leaf FROM kv ORDER BY key');
-    for (const row of stmt.iterate() as Iterable<{ key: string; value: Buffer; leaf: Buffer }>) yield row;
+    for (const row of stmt.iterate() as Iterable<{ key: string; value: Buffer; leaf: Buffer }>) {
+      if (!leafHash(row.key, row.value).equals(row.leaf)) {
+        throw new Error(`store is corrupt: the value of "${row.key}" in ${this.path} does not match its Merkle leaf`);
+      }
+      yield row;
+    }
   }
 
   block(height: bigint): Buffer | undefined {

@@ -1,0 +1,320 @@
+/**
+ * Foundation: signed-tx throughput, FinalizeBlock with cached signatures,
+ * Commit on large states, restart time.
+ *
+ * 1. Signature verification alone, on the same pre-signed txs: native
+ *    libsecp256k1 on the main thread, the VerifyPool (worker threads), and a
+ *    pure-JS verifier (@noble/curves) on the main thread.
+ * 2. End to end (CheckTx every tx + FinalizeBlock + Commit to sqlite) of
+ *    signed MsgSends, each variant on a fresh App from the same genesis with
+ *    the same txs:
+ *      native      CheckTx verifies on the main thread (FinalizeBlock hits the cache)
+ *      pool        as the devnet node does: Mempool.addBatch (pool prefetch, then
+ *                  CheckTx), PrepareProposal, finalizeBlockAsync, Commit, Mempool.update
+ *      pipelined   the pool verifies block N+1 while the main thread runs block N
+ *      noble       the same path, but verification done by @noble/curves on the main
+ *                  thread: the App's signature cache is warmed (untimed) by the pool
+ *                  first, then the timed part verifies every tx with noble (decode,
+ *                  sign bytes, sha256, verify) and runs CheckTx + FinalizeBlock +
+ *                  Commit (which then skip verification). So it measures exactly
+ *                  "the App's path with noble as its verifier".
+ * 3. FinalizeBlock alone with signatures already cached (CheckTx untimed).
+ * 4. Commit on states of 10k, 100k, 1M accounts (2 keys each): a block of
+ *    3,334 sends (sender account + balance, recipient balance: ≈10,000
+ *    changed keys). The app hash is computed inside FinalizeBlock (Merkle
+ *    update) and written by Commit (sqlite transaction); both are reported,
+ *    with a store-level breakdown (MerkleIndex.update + root, SqliteStore.commit).
+ * 5. Restart: App.open on those states until it serves a query.
+ *
+ *   node --import tsx bench/run.ts foundation [--txs=20000] [--block=5000] [--sizes=10000,100000,1000000]
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hash } from 'node:crypto';
+import { secp256k1 as noble } from '@noble/curves/secp256k1';
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
+import { App } from '../chain/app.js';
+import { VerifyPool, type VerifyItem } from '../chain/crypto/verify-pool.js';
+import { verifySecp256k1 } from '../chain/crypto/secp256k1.js';
+import { Mempool } from '../chain/devnet/mempool.js';
+import { signBytes } from '../chain/tx/decode.js';
+import { MerkleIndex, leafHash } from '../chain/store/merkle.js';
+import { SqliteStore } from '../chain/store/sqlite.js';
+import { encodeInt } from '../chain/codec/amount.js';
+import { testKeys, type TestKey } from '../test/helpers/keys.js';
+import { Rng } from '../test/helpers/rng.js';
+import type { BenchFigures } from './run.js';
+import { CHAIN_ID, PARAMS, addSyntheticAccounts, blockReq, chunks, median, newApp, now, signSends, syntheticAddress } from './lib/foundation-state.js';
+
+export const name = 'foundation';
+export const description = 'signed MsgSend throughput (native / VerifyPool / pure-JS noble), cached FinalizeBlock, Commit and restart at 10k–1M accounts';
+
+function arg(args: string[], key: string, dflt: string): string {
+  const a = args.find((x) => x.startsWith(`--${key}=`));
+  return a ? a.slice(key.length + 3) : dflt;
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+interface Digested {
+  item: VerifyItem;
+}
+
+/** What the ante handler verifies for a tx: sig, sha256(SignDoc), the pubkey carried in the tx. */
+function digestOf(tx: Uint8Array, accountNumber: bigint): Digested {
+  const raw = TxRaw.decode(tx);
+  const pk = AuthInfo.decode(raw.authInfoBytes).signerInfos[0]!.publicKey!;
+  return { item: { sig: raw.signatures[0]!, digest: hash('sha256', signBytes(raw, CHAIN_ID, accountNumber), 'buffer'), pubKey: PubKey.decode(pk.value).key } };
+}
+
+export async function run(args: string[]): Promise<BenchFigures> {
+  const TXS = Number(arg(args, 'txs', '20000'));
+  const BLOCK = Number(arg(args, 'block', '5000'));
+  const SIZES = arg(args, 'sizes', '10000,100000,1000000').split(',').map(Number);
+  const out: BenchFigures = {};
+  const tmp = mkdtempSync(join(tmpdir(), 'perpchain-bench-foundation-'));
+  const pool = new VerifyPool();
+  console.log(`  verify pool: ${pool.size} worker threads; ${TXS.toLocaleString()} txs per variant in blocks of ${BLOCK.toLocaleString()}`);
+  try {
+    // ------------------------------------------------------------ pre-signing
+    const S = Math.min(BLOCK, TXS);
+    const keys = testKeys(S, 'bench');
+    const accountNumbers = keys.map((_, i) => BigInt(i));
+    let t = now();
+    const txs = signSends({ keys, accountNumbers, rounds: Math.ceil(TXS / S), to: (k, r) => keys[(k * 7 + r + 1) % S]!.address }).slice(0, TXS);
+    console.log(`  pre-signed ${txs.length.toLocaleString()} MsgSends from ${S.toLocaleString()} accounts in ${(now() - t).toFixed(0)} ms (not measured)`);
+    const blocks = chunks(txs, BLOCK);
+
+    // ------------------------------------------------- 1. verification alone
+    const sample = txs.slice(0, Math.min(4000, txs.length)).map((x, i) => digestOf(x, accountNumbers[i % S]!).item);
+    t = now();
+    for (const it of sample) if (verifySecp256k1(it.sig, it.digest, it.pubKey) !== 'ok') throw new Error('native verify failed');
+    out.verify_native_1thread_per_s = rate(sample.length, now() - t);
+    await pool.verify(sample.slice(0, 200)); // warm the workers
+    t = now();
+    const ok = await pool.verify(sample);
+    out.verify_pool_per_s = rate(sample.length, now() - t);
+    if (ok.some((x) => !x)) throw new Error('pool verify failed');
+    const nobleSample = sample.slice(0, 600);
+    noble.verify(nobleSample[0]!.sig, nobleSample[0]!.digest, nobleSample[0]!.pubKey); // precompute tables
+    t = now();
+    for (const it of nobleSample) if (!noble.verify(it.sig, it.digest, it.pubKey)) throw new Error('noble verify failed');
+    out.verify_noble_1thread_per_s = rate(nobleSample.length, now() - t);
+
+    // ---------------------------------------------------- 2. end to end
+    const fresh = (label: string, withPool = false) => newApp(join(tmp, `${label}.db`), keys, withPool ? pool : undefined);
+    const hashes: Record<string, string> = {};
+    const e2e = async (label: string, body: (app: App) => Promise<void>, withPool = false) => {
+      const app = fresh(label, withPool);
+      const t0 = now();
+      await body(app);
+      const ms = now() - t0;
+      hashes[label] = Buffer.from(app.appHash).toString('hex');
+      app.close();
+      return rate(txs.length, ms);
+    };
+    const expectAllOk = (rs: Array<{ code: number; log: string }>) => {
+      const bad = rs.find((r) => r.code !== 0);
+      if (bad) throw new Error(`a bench tx failed: ${bad.log}`);
+    };
+
+    out.e2e_native_tx_per_s = await e2e('native', async (app) => {
+      for (const b of blocks) {
+        for (const x of b) if (app.checkTx({ tx: x, type: 'new' }).code !== 0) throw new Error('CheckTx failed');
+        expectAllOk(app.finalizeBlock(blockReq(app.height + 1n, b)).txResults);
+        app.commit();
+      }
+    });
+
+    out.e2e_pool_node_path_tx_per_s = await e2e(
+      'pool',
+      async (app) => {
+        const mempool = new Mempool(app, { maxTxs: 1_000_000, maxBytes: 1 << 30 });
+        for (const b of blocks) {
+          const added = await mempool.addBatch(b);
+          if (added.some((r) => r.code !== 0)) throw new Error('mempool refused a tx');
+          const h = app.height + 1n;
+          const reaped = mempool.reap(Number(PARAMS.block.maxBytes), PARAMS.block.maxGas);
+          const proposal = app.prepareProposal({ maxTxBytes: PARAMS.block.maxBytes, txs: reaped, localLastCommit: { round: 0, votes: [] }, height: h, timeNs: blockReq(h, []).timeNs, proposerAddress: new Uint8Array(20) });
+          const r = await app.finalizeBlockAsync(blockReq(h, proposal.txs));
+          expectAllOk(r.txResults);
+          app.commit();
+          mempool.update(h, proposal.txs.map((x) => hash('sha256', x, 'hex').toUpperCase()), r.txResults);
+        }
+        if (mempool.size !== 0) throw new Error('mempool not drained');
+      },
+      true,
+    );
+
+    out.e2e_pool_pipelined_tx_per_s = await e2e(
+      'pipelined',
+      async (app) => {
+        let next = app.prefetchSignatures(blocks[0]!);
+        for (let i = 0; i < blocks.length; i++) {
+          await next;
+          next = i + 1 < blocks.length ? app.prefetchSignatures(blocks[i + 1]!) : Promise.resolve();
+          for (const x of blocks[i]!) if (app.checkTx({ tx: x, type: 'new' }).code !== 0) throw new Error('CheckTx failed');
+          expectAllOk(app.finalizeBlock(blockReq(app.height + 1n, blocks[i]!)).txResults);
+          app.commit();
+        }
+      },
+      true,
+    );
+
+    // noble: a smaller run (pure JS verifies a few hundred per second), same per-tx path.
+    const nobleTxs = txs.slice(0, Math.min(txs.length, 1_200));
+    {
+      const app = fresh('noble', true);
+      await app.prefetchSignatures(nobleTxs); // untimed: warm the App's cache so it does not verify natively
+      const accountOf = new Map(keys.map((k, i) => [Buffer.from(k.pub).toString('hex'), BigInt(i)]));
+      const t0 = now();
+      for (const b of chunks(nobleTxs, 600)) {
+        for (let i = 0; i < b.length; i++) {
+          const raw = TxRaw.decode(b[i]!);
+          const pk = PubKey.decode(AuthInfo.decode(raw.authInfoBytes).signerInfos[0]!.publicKey!.value).key;
+          const acc = accountOf.get(Buffer.from(pk).toString('hex'))!; // the ante's account lookup
+          const digest = hash('sha256', signBytes(raw, CHAIN_ID, acc), 'buffer');
+          if (!noble.verify(raw.signatures[0]!, digest, pk)) throw new Error('noble: bad signature');
+        }
+        for (const x of b) if (app.checkTx({ tx: x, type: 'new' }).code !== 0) throw new Error('CheckTx failed');
+        expectAllOk(app.finalizeBlock(blockReq(app.height + 1n, b)).txResults);
+        app.commit();
+      }
+      out.e2e_noble_tx_per_s = rate(nobleTxs.length, now() - t0);
+      app.close();
+    }
+    if (new Set([hashes.native, hashes.pool, hashes.pipelined]).size !== 1) throw new Error(`variants disagree on the app hash: ${JSON.stringify(hashes)}`);
+
+    // --------------------------------------- 3. FinalizeBlock, signatures cached
+    {
+      const app = fresh('cached', true);
+      let fin = 0;
+      let com = 0;
+      for (const b of blocks) {
+        await app.prefetchSignatures(b);
+        for (const x of b) app.checkTx({ tx: x, type: 'new' });
+        const t0 = now();
+        const r = app.finalizeBlock(blockReq(app.height + 1n, b));
+        fin += now() - t0;
+        expectAllOk(r.txResults);
+        const t1 = now();
+        app.commit();
+        com += now() - t1;
+      }
+      out.finalize_cached_tx_per_s = rate(txs.length, fin);
+      out.commit_of_those_blocks_ms = r2(com / blocks.length);
+      app.close();
+    }
+
+    // ------------------------------------- 4 + 5. Commit and restart vs state size
+    const K = 3_334; // senders: 3 changed keys each ≈ 10,000 keys per block
+    const senders = testKeys(K, 'big');
+    const dbPath = join(tmp, 'big.db');
+    newApp(dbPath, senders).close();
+    let have = 0;
+    const rng = new Rng(1);
+    let seqBase = 0n;
+    for (const size of SIZES) {
+      const syntheticTarget = Math.max(0, size - K);
+      t = now();
+      addSyntheticAccounts(dbPath, have, syntheticTarget);
+      have = syntheticTarget;
+      const buildMs = now() - t;
+      const tag = size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`;
+
+      // restart: open, and serve a query
+      t = now();
+      const app = App.open({ dbPath, verifyPool: pool });
+      const q = app.query({ path: `bank/balance/${syntheticAddress(0)}`, data: new Uint8Array(), height: 0n, prove: false });
+      const openMs = now() - t;
+      if (q.code !== 0) throw new Error(q.log);
+      out[`restart_${tag}_accounts_ms`] = Math.round(openMs);
+      const fileMb = statSync(dbPath).size / 2 ** 20;
+      console.log(`  state of ${size.toLocaleString()} accounts: built in ${(buildMs / 1000).toFixed(1)} s (not measured), sqlite ${fileMb.toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+
+      // blocks of K sends to random existing accounts (≈10k changed keys)
+      const fins: number[] = [];
+      const coms: number[] = [];
+      const REPS = 3;
+      const round = signSends({
+        keys: senders,
+        accountNumbers: senders.map((_, i) => BigInt(i)),
+        startSeq: senders.map(() => seqBase),
+        rounds: REPS,
+        to: () => syntheticAddress(rng.int(Math.max(1, have))),
+      });
+      seqBase += BigInt(REPS);
+      for (const b of chunks(round, K)) {
+        await app.prefetchSignatures(b);
+        const t0 = now();
+        const r = app.finalizeBlock(blockReq(app.height + 1n, b));
+        fins.push(now() - t0);
+        expectAllOk(r.txResults);
+        const t1 = now();
+        app.commit();
+        coms.push(now() - t1);
+      }
+      out[`commit_10k_keys_${tag}_accounts_ms`] = r2(median(coms));
+      out[`finalize_3334tx_${tag}_accounts_ms`] = r2(median(fins));
+      app.close();
+
+      // store-level breakdown on an index / db of the same size
+      const m = new MerkleIndex();
+      const db = new SqliteStore(dbPath, { durability: 'normal' });
+      for (const row of db.loadAll()) m.loadLeaf(row.key, row.leaf);
+      m.rebuild();
+      const changes: Array<[string, Uint8Array]> = [];
+      for (let i = 0; i < 10_000; i++) {
+        const k = `bank/bal/${syntheticAddress(rng.int(Math.max(1, have)))}`;
+        changes.push([k, encodeInt(BigInt(rng.range(1, 1e9)))]);
+      }
+      changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      t = now();
+      m.update(changes);
+      const root = m.root();
+      out[`merkle_update_10k_${tag}_accounts_ms`] = r2(now() - t);
+      const h = db.lastCommitted().height;
+      t = now();
+      db.commit({ height: h, appHash: root, changes: changes.map(([k, v]) => [k, v, leafHash(k, v)]) });
+      out[`sqlite_commit_10k_${tag}_accounts_ms`] = r2(now() - t);
+      // (`root` is the hash of the state now on disk, so the next size reopens a consistent store)
+      db.close();
+    }
+
+    printSummary(out);
+    return out;
+  } finally {
+    await pool.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function printSummary(o: BenchFigures): void {
+  const f = (x: number | undefined) => (x === undefined ? '—' : x.toLocaleString('en-US'));
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('\n  signature verification alone (same txs):');
+  console.log(`    native libsecp256k1, main thread   ${f(o.verify_native_1thread_per_s).padStart(10)} /s`);
+  console.log(`    VerifyPool (worker threads)        ${f(o.verify_pool_per_s).padStart(10)} /s`);
+  console.log(`    @noble/curves (pure JS), main      ${f(o.verify_noble_1thread_per_s).padStart(10)} /s   (native is ×${((o.verify_native_1thread_per_s ?? 0) / (o.verify_noble_1thread_per_s ?? 1)).toFixed(0)})`);
+  console.log('  signed MsgSend end to end (CheckTx + FinalizeBlock + Commit to sqlite):');
+  console.log(`    native verify on the main thread   ${f(o.e2e_native_tx_per_s).padStart(10)} tx/s`);
+  console.log(`    VerifyPool, devnet node path       ${f(o.e2e_pool_node_path_tx_per_s).padStart(10)} tx/s`);
+  console.log(`    VerifyPool, pipelined              ${f(o.e2e_pool_pipelined_tx_per_s).padStart(10)} tx/s`);
+  console.log(`    @noble/curves verifier             ${f(o.e2e_noble_tx_per_s).padStart(10)} tx/s`);
+  const best = Math.max(o.e2e_native_tx_per_s ?? 0, o.e2e_pool_node_path_tx_per_s ?? 0, o.e2e_pool_pipelined_tx_per_s ?? 0);
+  console.log(`    target ≥ 15,000 tx/s: ${mark(best >= 15_000)} (best ${f(best)})`);
+  console.log(`  FinalizeBlock, signatures cached     ${f(o.finalize_cached_tx_per_s).padStart(10)} tx/s   target ≥ 50,000: ${mark((o.finalize_cached_tx_per_s ?? 0) >= 50_000)}`);
+  for (const tag of ['10k', '100k', '1m']) {
+    const c = o[`commit_10k_keys_${tag}_accounts_ms`];
+    if (c === undefined) continue;
+    const m = o[`merkle_update_10k_${tag}_accounts_ms`]!;
+    console.log(
+      `  ${tag.padStart(4)} accounts: Commit ${f(c)} ms + Merkle update (in FinalizeBlock) ${f(m)} ms = ${f(r2(c + m))} ms` +
+        `${tag === '1m' ? ` (target ≤ 50: ${mark(c + m <= 50)})` : ''}; sqlite alone ${f(o[`sqlite_commit_10k_${tag}_accounts_ms`])} ms; restart ${f(o[`restart_${tag}_accounts_ms`])} ms`,
+    );
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * Store layer: Merkle app hash (chain/store/merkle.ts), Branch
+ * (write-or-drop), CommittedState, SqliteStore, and the App's commit/reload
+ * round trip through sqlite.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MerkleIndex, bucketOf, leafHash, verifyProof, type MerkleProof } from '../../chain/store/merkle.js';
+import { Branch } from '../../chain/store/branch.js';
+import { CommittedState } from '../../chain/store/committed.js';
+import { SqliteStore } from '../../chain/store/sqlite.js';
+import { App } from '../../chain/app.js';
+import { TestChain } from '../helpers/chain.js';
+import { Rng } from '../helpers/rng.js';
+import { hex, stateEntries } from '../helpers/state.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'perpchain-store-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const v = (s: string): Uint8Array => Buffer.from(s);
+
+function treeOf(entries: Iterable<[string, Uint8Array | null]>): MerkleIndex {
+  const m = new MerkleIndex();
+  m.update(entries);
+  return m;
+}
+
+function sampleState(n: number, seed = 1): Array<[string, Uint8Array]> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Uint8Array>();
+  while (out.size < n) out.set(`bank/bal/k${rng.u32().toString(36)}`, rng.bytes(rng.range(1, 40)));
+  return [...out.entries()];
+}
+
+/** Keys that land in the same bucket as `key` (so proofs carry several entries). */
+function sameBucketKeys(key: string, n: number): string[] {
+  const b = bucketOf(key);
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const k = `bank/bal/c${i}`;
+    if (k !== key && bucketOf(k) === b) out.push(k);
+  }
+  return out;
+}
+
+describe('MerkleIndex: the app hash', () => {
+  it('the empty tree has the all-zero root', () => {
+    expect(hex(new MerkleIndex().root())).toBe('00'.repeat(32));
+    const m = treeOf([['a/b/c', v('1')]]);
+    m.update([['a/b/c', null]]);
+    expect(hex(m.root())).toBe('00'.repeat(32));
+  });
+
+  it('changes when any single value changes, when a key is added and when one is deleted', () => {
+    const entries = sampleState(300);
+    const m = treeOf(entries);
+    const base = hex(m.root());
+    const seen = new Set([base]);
+    for (const [k, val] of entries) {
+      const changed = Uint8Array.from(val);
+      changed[0] = changed[0]! ^ 1;
+      m.update([[k, changed]]);
+      const h = hex(m.root());
+      expect(seen.has(h), `changing ${k} must give a new root`).toBe(false);
+      seen.add(h);
+      m.update([[k, val]]);
+      expect(hex(m.root())).toBe(base); // and back
+      m.update([[k, null]]);
+      expect(hex(m.root())).not.toBe(base);
+      m.update([[k, val]]);
+      expect(hex(m.root())).toBe(base);
+    }
+    m.update([['bank/bal/new', v('x')]]);
+    expect(hex(m.root())).not.toBe(base);
+    // Same bytes under a different key, and key/value boundary shifts, give different leaves.
+    expect(hex(leafHash('a/b/cd', v('e')))).not.toBe(hex(leafHash('a/b/c', v('de'))));
+  });
+
+  it('is independent of insertion order, batching and history (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z]{1,3}\/[a-z]{1,3}\/[a-z0-9]{0,6}$/), fc.uint8Array({ minLength: 0, maxLength: 8 })), { selector: (e) => e[0], maxLength: 60 }),
+        fc.array(fc.stringMatching(/^[a-z]{1,3}\/[a-z]{1,3}\/[a-z0-9]{0,6}$/), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        (entries, transient, seed) => {
+          const final = new Map(entries);
+          const reference = treeOf([...final.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+          // Another history: shuffled, in random batches, with transient keys created and deleted and values overwritten.
+          const rng = new Rng(seed);
+          const m = new MerkleIndex();
+          const ops: Array<[string, Uint8Array | null]> = [];
+          for (const t of transient) if (!final.has(t)) ops.push([t, v('tmp')]);
+          for (const [k] of entries) ops.push([k, v('stale')]);
+          for (const [k, val] of rng.shuffle(entries)) ops.push([k, val]);
+          for (const t of transient) if (!final.has(t)) ops.push([t, null]);
+          let i = 0;
+          while (i < ops.length) {
+            const n = rng.range(1, 7);
+            m.update(ops.slice(i, i + n));
+            i += n;
+          }
+          expect(hex(m.root())).toBe(hex(reference.root()));
+          // Bulk load (startup from disk) gives the same root too.
+          const loaded = new MerkleIndex();
+          for (const [k, val] of [...final.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) loaded.loadLeaf(k, leafHash(k, val));
+          loaded.rebuild();
+          expect(hex(loaded.root())).toBe(hex(reference.root()));
+          // …and keeps agreeing after further updates (bulk-loaded buckets behave like any other).
+          const more: Array<[string, Uint8Array | null]> = [...final.keys()].slice(0, 5).map((k, j) => [k, j % 2 ? null : v(`u${j}`)]);
+          more.push(['zz/zz/new', v('n')]);
+          loaded.update(more);
+          reference.update(more);
+          expect(hex(loaded.root())).toBe(hex(reference.root()));
+          for (const [k] of more) expect(loaded.prove(k)).toEqual(reference.prove(k));
+        },
+      ),
+      { numRuns: 150, seed: 42 },
+    );
+  });
+
+  describe('proofs', () => {
+    const entries = sampleState(2_000, 7);
+    const crowded = 'bank/bal/crowded';
+    const neighbours = sameBucketKeys(crowded, 4);
+    const all: Array<[string, Uint8Array]> = [...entries, [crowded, v('c')], ...neighbours.map((k, i): [string, Uint8Array] => [k, v(`n${i}`)])];
+    const m = treeOf(all);
+    const root = m.root();
+
+    it('verify for present keys (including a bucket with several keys)', () => {
+      for (const [k, val] of [...all.slice(0, 200), ...all.slice(-5)]) {
+        const p = m.prove(k);
+        expect(verifyProof(p, val, root), k).toBe(true);
+      }
+      expect(m.prove(crowded).entries.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it('verify absence for absent keys (empty buckets and crowded ones)', () => {
+      const absent = ['bank/bal/nope', 'zz/zz/zz', ...sameBucketKeys(crowded, 7).slice(4)];
+      for (const k of absent) {
+        const p = m.prove(k);
+        expect(verifyProof(p, null, root), k).toBe(true);
+        expect(verifyProof(p, v('anything'), root), k).toBe(false);
+      }
+    });
+
+    it('fail for a wrong or tampered value, a wrong root, a claimed absence of a present key', () => {
+      const [k, val] = all[all.length - 3]!;
+      const p = m.prove(k);
+      const wrong = Uint8Array.from(val);
+      wrong[0] = wrong[0]! ^ 0x80;
+      expect(verifyProof(p, wrong, root)).toBe(false);
+      expect(verifyProof(p, null, root)).toBe(false);
+      const otherRoot = Buffer.from(root);
+      otherRoot[0] = otherRoot[0]! ^ 1;
+      expect(verifyProof(p, val, otherRoot)).toBe(false);
+    });
+
+    it('fail when the proof itself is tampered with', () => {
+      const key = crowded;
+      const p = m.prove(key);
+      const tamper = (f: (q: MerkleProof) => void): MerkleProof => {
+        const q = structuredClone(p);
+        f(q);
+        return q;
+      };
+      const flip = (h: string) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+      // A forged leaf for the key.
+      expect(verifyProof(tamper((q) => (q.entries.find((e) => e.key === key)!.leaf = leafHash(key, v('forged')).toString('hex'))), v('forged'), root)).toBe(false);
+      // A changed sibling hash at any level.
+      for (let l = 0; l < p.levels.length; l++) {
+        expect(verifyProof(tamper((q) => (q.levels[l]![(q.bucket >>> (4 * l)) % 16 === 0 ? 1 : 0] = flip(q.levels[l]![(q.bucket >>> (4 * l)) % 16 === 0 ? 1 : 0]!))), v('c'), root)).toBe(false);
+      }
+      // Wrong bucket number, missing level, short row.
+      expect(verifyProof(tamper((q) => (q.bucket = (q.bucket + 1) & 0xffff)), v('c'), root)).toBe(false);
+      expect(verifyProof(tamper((q) => q.levels.pop()), v('c'), root)).toBe(false);
+      expect(verifyProof(tamper((q) => q.levels[0]!.pop()), v('c'), root)).toBe(false);
+      // Fake absence by dropping the key's entry from its bucket.
+      expect(verifyProof(tamper((q) => (q.entries = q.entries.filter((e) => e.key !== key))), null, root)).toBe(false);
+      // Fake absence by renaming the key's entry (keeping its leaf hash, so the bucket's leaves are unchanged).
+      expect(verifyProof(tamper((q) => (q.entries.find((e) => e.key === key)!.key = key + '0')), null, root)).toBe(false);
+      // Fake absence by swapping two entries' keys.
+      expect(
+        verifyProof(
+          tamper((q) => {
+            const i = q.entries.findIndex((e) => e.key === key);
+            const j = i === 0 ? 1 : 0;
+            const ki = q.entries[i]!.key;
+            q.entries[i]!.key = q.entries[j]!.key;
+            q.entries[j]!.key = ki;
+          }),
+          null,
+          root,
+        ),
+      ).toBe(false);
+    });
+  });
+
+  it('App.query(store/<key>, prove) answers with a proof that verifies against the app hash', async () => {
+    const c = TestChain.create({ accounts: 3 });
+    c.block();
+    c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    for (const key of [`bank/bal/${c.keys[1]!.address}`, `auth/acc/${c.keys[0]!.address}`, 'bank/bal/perp1absent']) {
+      const r = c.app.query({ path: `store/${key}`, data: new Uint8Array(), height: 0n, prove: true });
+      expect(r.code).toBe(0);
+      const proof = JSON.parse(Buffer.from(r.proof!).toString()) as MerkleProof;
+      expect(proof.root).toBe(hex(c.app.appHash).toLowerCase());
+      expect(verifyProof(proof, r.value.length ? r.value : null, c.app.appHash), key).toBe(true);
+    }
+  });
+});
+
+describe('Branch: write or drop', () => {
+  function base(): CommittedState {
+    const s = new CommittedState();
+    s.apply([
+      ['t/a/1', v('a1')],
+      ['t/a/2', v('a2')],
+      ['t/b/1', v('b1')],
+    ]);
+    return s;
+  }
+
+  it('reads fall through; writes and deletes stay in the branch until write()', () => {
+    const s = base();
+    const parent = new Branch(s);
+    const b = new Branch(parent);
+    b.set('t/a/3', v('a3'));
+    b.set('t/a/1', v('A1'));
+    b.delete('t/a/2');
+    expect(Buffer.from(b.get('t/a/1')!).toString()).toBe('A1');
+    expect(b.get('t/a/2')).toBeUndefined();
+    expect(Buffer.from(b.get('t/b/1')!).toString()).toBe('b1');
+    // the parent has seen nothing
+    expect(Buffer.from(parent.get('t/a/1')!).toString()).toBe('a1');
+    expect(parent.get('t/a/3')).toBeUndefined();
+    expect(parent.size).toBe(0);
+    b.write();
+    expect(b.size).toBe(0);
+    expect(Buffer.from(parent.get('t/a/1')!).toString()).toBe('A1');
+    expect(parent.get('t/a/2')).toBeUndefined();
+    expect(parent.changeSet().map(([k, x]) => [k, x === null ? null : Buffer.from(x).toString()])).toEqual([
+      ['t/a/1', 'A1'],
+      ['t/a/2', null],
+      ['t/a/3', 'a3'],
+    ]);
+    // the committed state is untouched until it applies the change set
+    expect(Buffer.from(s.get('t/a/2')!).toString()).toBe('a2');
+    s.apply(parent.changeSet());
+    expect(s.get('t/a/2')).toBeUndefined();
+    expect(s.size).toBe(3);
+  });
+
+  it('dropping a branch (not calling write) discards every write', () => {
+    const s = base();
+    const parent = new Branch(s);
+    const b = new Branch(parent);
+    b.set('t/a/1', v('X'));
+    b.delete('t/b/1');
+    // dropped: nothing to do
+    expect(parent.size).toBe(0);
+    expect(Buffer.from(parent.get('t/a/1')!).toString()).toBe('a1');
+    expect(parent.get('t/b/1')).toBeDefined();
+  });
+
+  it('delete then set, set then delete: the last operation wins', () => {
+    const b = new Branch(base());
+    b.delete('t/a/1');
+    b.set('t/a/1', v('again'));
+    expect(Buffer.from(b.get('t/a/1')!).toString()).toBe('again');
+    b.set('t/a/9', v('x'));
+    b.delete('t/a/9');
+    expect(b.get('t/a/9')).toBeUndefined();
+    expect(b.changeSet().map(([k, x]) => [k, x === null ? null : Buffer.from(x).toString()])).toEqual([
+      ['t/a/1', 'again'],
+      ['t/a/9', null],
+    ]);
+  });
+
+  it('scanTable merges pending writes, sorted, per table only', () => {
+    const b = new Branch(base());
+    b.set('t/a/0', v('a0'));
+    b.delete('t/a/2');
+    b.set('t/c/1', v('c1'));
+    const nested = new Branch(b);
+    nested.set('t/a/5', v('a5'));
+    expect(nested.scanTable('t/a/').map(([k]) => k)).toEqual(['t/a/0', 't/a/1', 't/a/5']);
+    expect(nested.scanTable('t/b/').map(([k]) => k)).toEqual(['t/b/1']);
+    expect(nested.scanTable('t/c/').map(([k]) => k)).toEqual(['t/c/1']);
+    expect(b.scanTable('t/a/').map(([k]) => k)).toEqual(['t/a/0', 't/a/1']);
+  });
+
+  it('write() into a read-only parent throws; changeSet is sorted whatever the write order', () => {
+    const b = new Branch(base());
+    b.set('t/z/1', v('1'));
+    b.set('t/a/1', v('1'));
+    b.set('t/m/1', v('1'));
+    expect(b.changeSet().map(([k]) => k)).toEqual(['t/a/1', 't/m/1', 't/z/1']);
+    expect(() => b.write()).toThrow(/read-only/);
+  });
+
+  it('nested tx branches over a block branch: a dropped tx leaves the block as it was (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.array(fc.tuple(fc.constantFrom('t/a/1', 't/a/2', 't/b/1', 't/b/2'), fc.option(fc.string({ maxLength: 3 }), { nil: null })), { maxLength: 6 })), { maxLength: 12 }), (txs) => {
+        const s = base();
+        const block = new Branch(s);
+        const model = new Map<string, string | null>([...s.entries()].map(([k, x]) => [k, Buffer.from(x).toString()]));
+        for (const [keep, ops] of txs) {
+          const t = new Branch(block);
+          const local = new Map(model);
+          for (const [k, x] of ops) {
+            if (x === null) t.delete(k);
+            else t.set(k, v(x));
+            local.set(k, x);
+          }
+          if (keep) {
+            t.write();
+            for (const [k, x] of local) model.set(k, x);
+          }
+        }
+        for (const [k, x] of model) expect(block.get(k) === undefined ? null : Buffer.from(block.get(k)!).toString()).toBe(x);
+        // committing the block's change set gives the model's state
+        s.apply(block.changeSet());
+        expect([...s.entries()].map(([k, x]) => [k, Buffer.from(x).toString()])).toEqual([...model.entries()].filter(([, x]) => x !== null).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      }),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+});
+
+describe('SqliteStore and the App on disk', () => {
+  it('commit → close → reopen gives back every key, value, leaf, the height and the app hash', () => {
+    const path = join(tmp, 'raw.db');
+    const db = new SqliteStore(path);
+    const entries = sampleState(500, 3);
+    const m = treeOf(entries);
+    db.commit({ height: 1n, appHash: m.root(), changes: entries.map(([k, x]) => [k, x, leafHash(k, x)]) });
+    const [dk] = entries[10]!;
+    m.update([[dk, null]]);
+    db.commit({ height: 2n, appHash: m.root(), changes: [[dk, null, null]] });
+    db.setMeta('chain_id', v('c-1'));
+    db.close();
+
+    const again = new SqliteStore(path);
+    expect(again.lastCommitted().height).toBe(2n);
+    expect(hex(again.lastCommitted().appHash)).toBe(hex(m.root()));
+    expect(again.meta('chain_id')?.toString()).toBe('c-1');
+    const rows = [...again.loadAll()];
+    expect(rows.length).toBe(499);
+    expect(rows.map((r) => r.key)).toEqual(entries.map(([k]) => k).filter((k) => k !== dk).sort());
+    const byKey = new Map(entries);
+    const rebuilt = new MerkleIndex();
+    for (const r of rows) {
+      expect(hex(r.value)).toBe(hex(byKey.get(r.key)!));
+      expect(hex(r.leaf)).toBe(hex(leafHash(r.key, r.value)));
+      rebuilt.loadLeaf(r.key, r.leaf);
+    }
+    rebuilt.rebuild();
+    expect(hex(rebuilt.root())).toBe(hex(m.root()));
+    again.close();
+  });
+
+  it('App.open reloads the committed state of an App: same height, hash, state, and it continues identically', async () => {
+    const dbPath = join(tmp, 'app.db');
+    const disk = TestChain.create({ dbPath, accounts: 4 });
+    const mem = TestChain.create({ accounts: 4 });
+    const blocks: Uint8Array[][] = [];
+    for (let h = 0; h < 6; h++) {
+      const k = disk.keys[h % 4]!;
+      const txs = h === 0 ? [] : [await disk.send(k, disk.keys[(h + 1) % 4]!.address, BigInt(100 + h), { sequence: disk.nextSequence(k.address) })];
+      blocks.push(txs);
+      disk.block(txs);
+      mem.block(txs);
+    }
+    const before = { h: disk.app.height, hash: hex(disk.app.appHash), state: stateEntries(disk.app) };
+    disk.app.close();
+    const reopened = App.open({ dbPath });
+    expect(reopened.height).toBe(before.h);
+    expect(hex(reopened.appHash)).toBe(before.hash);
+    expect(reopened.info().lastBlockHeight).toBe(before.h);
+    expect(hex(reopened.info().lastBlockAppHash)).toBe(before.hash);
+    expect(reopened.chainId).toBe(mem.app.chainId);
+    expect(stateEntries(reopened)).toEqual(before.state);
+    expect(stateEntries(reopened)).toEqual(stateEntries(mem.app));
+    // Block log: every block's txs and hash are on disk.
+    const log = [...reopened.blockStore!.blocks(1n)];
+    expect(log.map((b) => b.height)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+    disk.reopen(reopened);
+    const k = disk.keys[0]!;
+    const t = await disk.send(k, disk.keys[1]!.address, 1n, { sequence: disk.nextSequence(k.address) });
+    disk.block([t]);
+    mem.block([t]);
+    expect(hex(disk.app.appHash)).toBe(hex(mem.app.appHash));
+    reopened.close();
+  });
+
+  it('a corrupted value on disk is detected at open (the state no longer hashes to the committed app hash)', async () => {
+    const dbPath = join(tmp, 'corrupt.db');
+    const c = TestChain.create({ dbPath, accounts: 2 });
+    c.block();
+    c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    c.app.close();
+    const raw = new Database(dbPath);
+    raw.prepare('UPDATE kv SET value = ? WHERE key = ?').run(Buffer.from('999999999999999'), `bank/bal/${c.keys[1]!.address}`);
+    raw.close();
+    expect(() => App.open({ dbPath })).toThrow(/store is corrupt/);
+  });
+
+  it('a row rewritten consistently on disk (value and its leaf) is detected by the app hash check', async () => {
+    const dbPath = join(tmp, 'rewritten.db');
+    const c = TestChain.create({ dbPath, accounts: 2 });
+    c.block();
+    c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    c.app.close();
+    const key = `bank/bal/${c.keys[1]!.address}`;
+    const forged = Buffer.from('999999999999999');
+    const raw = new Database(dbPath);
+    raw.prepare('UPDATE kv SET value = ?, leaf = ? WHERE key = ?').run(forged, leafHash(key, forged), key);
+    raw.close();
+    expect(() => App.open({ dbPath })).toThrow(/store is corrupt: state on disk hashes to/);
+  });
+});
