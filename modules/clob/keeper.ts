@@ -253,11 +253,11 @@ export class ClobKeeper {
     if (!set) this.openBySub.set(key, (set = new Set()));
     set.add(o.id);
     journal?.onRevert(() => set!.delete(o.id));
-    if (o.goodTilBlock > 0n) this.expiryByHeight.push(o.goodTilBlock, o.id);
-    if (o.goodTilTime > 0n) this.expiryByTime.push(o.goodTilTime, o.id);
+    if (o.goodTilBlock > 0n) this.expiryByHeight.push(o.goodTilBlock, Number(o.id));
+    if (o.goodTilTime > 0n) this.expiryByTime.push(o.goodTilTime, Number(o.id));
     if (!o.triggered) {
-      if (triggersWhenAbove(o.type, o.side)) heap(this.triggersAbove, o.marketId).push(o.triggerPrice, o.id);
-      else heap(this.triggersBelow, o.marketId).push(-o.triggerPrice, o.id);
+      if (triggersWhenAbove(o.type, o.side)) heap(this.triggersAbove, o.marketId).push(o.triggerPrice, Number(o.id));
+      else heap(this.triggersBelow, o.marketId).push(-o.triggerPrice, Number(o.id));
     }
   }
 
@@ -283,7 +283,7 @@ export class ClobKeeper {
     if (list) list.push(key);
     else {
       this.clientIdPending.set(height, [key]);
-      this.clientIdRelease.push(height, 0n);
+      this.clientIdRelease.push(height, 0);
     }
   }
 
@@ -842,11 +842,11 @@ export class ClobKeeper {
     const expired: Array<{ id: bigint; why: string }> = [];
     while (this.expiryByHeight.size && this.expiryByHeight.peekKey()! < ctx.height) {
       const e = this.expiryByHeight.pop()!;
-      expired.push({ id: e.id, why: `gtb:${e.key}` });
+      expired.push({ id: BigInt(e.id), why: `gtb:${e.key}` });
     }
     while (this.expiryByTime.size && this.expiryByTime.peekKey()! < ctx.timeSec) {
       const e = this.expiryByTime.pop()!;
-      expired.push({ id: e.id, why: `gtt:${e.key}` });
+      expired.push({ id: BigInt(e.id), why: `gtt:${e.key}` });
     }
     for (const e of expired) {
       const o = this.getOrder(ctx.store, e.id);
@@ -879,12 +879,12 @@ export class ClobKeeper {
       if (price === undefined) continue;
       const above = this.triggersAbove.get(marketId);
       while (above?.size && above.peekKey()! <= price) {
-        const o = this.getOrder(ctx.store, above.pop()!.id);
+        const o = this.getOrder(ctx.store, BigInt(above.pop()!.id));
         if (o && !o.triggered && triggersWhenAbove(o.type, o.side) && o.triggerPrice <= price) due.push(o);
       }
       const below = this.triggersBelow.get(marketId);
       while (below?.size && -below.peekKey()! >= price) {
-        const o = this.getOrder(ctx.store, below.pop()!.id);
+        const o = this.getOrder(ctx.store, BigInt(below.pop()!.id));
         if (o && !o.triggered && !triggersWhenAbove(o.type, o.side) && o.triggerPrice >= price) due.push(o);
       }
     }

@@ -135,7 +135,13 @@ export class LiquidationKeeper {
       const [owner, number] = splitKey(key);
       flagged.push({ key, owner, number, nc24: m + mmr24, mmr24 });
     }
+    // NC/MMR ascending: an integer ppm ratio sorts almost everything; exact cross-multiplication breaks its ties
+    const ratio = new Map<string, number>();
+    for (const f of flagged) ratio.set(f.key, Number(floorDiv(f.nc24 * PPM, f.mmr24)));
     flagged.sort((x, y) => {
+      const rx = ratio.get(x.key)!;
+      const ry = ratio.get(y.key)!;
+      if (rx !== ry) return rx - ry;
       const l = x.nc24 * y.mmr24;
       const r = y.nc24 * x.mmr24;
       return l < r ? -1 : l > r ? 1 : x.key < y.key ? -1 : x.key > y.key ? 1 : 0;

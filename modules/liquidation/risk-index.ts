@@ -25,11 +25,12 @@
  * grows with accounts near or past the line, and the decision is exact.
  *
  * In-memory and derived: rebuilt from state on start; tx rollbacks are undone
- * through the journal; heap entries are lazy (validated by version on pop).
+ * through the journal; heap entries are lazy (an entry is live while it
+ * points at the account's current evaluation object).
  */
 import type { Journal } from '../../chain/context.js';
-import { LazyHeap } from '../../chain/collections/lazy-heap.js';
-import { floorDiv, pow10 } from '../../chain/math/int.js';
+import { NumberLazyHeap } from '../../chain/collections/lazy-heap.js';
+import { ceilDiv, floorDiv, pow10 } from '../../chain/math/int.js';
 import { FUNDING_SCALE } from '../subaccounts/index.js';
 
 const M6 = 1_000_000n;
@@ -57,7 +58,6 @@ export interface IndexedPosition {
 
 export interface AccountState {
   key: string;
-  version: number;
   k: bigint;
   positions: IndexedPosition[];
   /** Evaluated with no safe budget: checked every block. */
@@ -95,12 +95,13 @@ export function surplus(a: Pick<AccountState, 'k' | 'positions'>, coords: Readon
 export class RiskIndex {
   private readonly accounts = new Map<string, AccountState>();
   private readonly holders = new Map<number, Set<string>>();
-  private readonly longs = new Map<number, LazyHeap>();
-  private readonly shorts = new Map<number, LazyHeap>();
-  private readonly entries = new Map<bigint, { key: string; version: number }>();
+  private readonly longs = new Map<number, NumberLazyHeap>();
+  private readonly shorts = new Map<number, NumberLazyHeap>();
+  /** Per market: thresholds and coordinates are compared divided by this power of ten, as safe integers. */
+  private readonly scales = new Map<number, bigint>();
+  private readonly entries = new Map<number, AccountState>();
   private readonly hot = new Set<string>();
-  private nextEntry = 1n;
-  private nextVersion = 1;
+  private nextEntry = 1;
   /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
   private live = 0;
   /** MMF each market's entries were computed with (a change re-evaluates its holders). */
@@ -108,6 +109,7 @@ export class RiskIndex {
 
   clear(): void {
     this.live = 0;
+    this.scales.clear();
     this.accounts.clear();
     this.holders.clear();
     this.longs.clear();
@@ -152,7 +154,7 @@ export class RiskIndex {
       this.accounts.delete(key);
       this.hot.delete(key);
     } else {
-      const a: AccountState = { key, version: this.nextVersion++, k: constantOf(sub), positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })), hot: false };
+      const a: AccountState = { key, k: constantOf(sub), positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })), hot: false };
       this.place(a, coords);
       this.accounts.set(key, a);
       this.live += a.positions.length;
@@ -189,24 +191,65 @@ export class RiskIndex {
     this.hot.delete(a.key);
     let weight = 0n;
     for (const p of a.positions) weight += abs(p.size) * coords.get(p.marketId)!.base;
+    const ids: number[] = [];
+    const keys: number[] = [];
     for (const p of a.positions) {
       const c = coords.get(p.marketId)!;
       const d = weight === 0n ? 0n : floorDiv(budget * c.base, weight);
+      const scale = this.scaleOf(c);
+      // Scaled conservatively: a long fires when ⌊G/S⌋ < ⌈T/S⌉, a short when ⌈H/S⌉ > ⌊T/S⌋ (never later than the exact test).
+      const key = p.size > 0n ? -Number(ceilDiv(c.g - d, scale)) : Number(floorDiv(c.h + d, scale));
+      if (!(Math.abs(key) < SAFE_KEY)) {
+        // out of the scaled range: keep it hot (checked every block) rather than risk a missed trigger
+        a.hot = true;
+        this.hot.add(a.key);
+        return;
+      }
+      ids.push(p.marketId);
+      keys.push(key);
+    }
+    a.positions.forEach((p, i) => {
       const id = this.nextEntry++;
-      this.entries.set(id, { key: a.key, version: a.version });
-      if (p.size > 0n) heapOf(this.longs, p.marketId).push(-(c.g - d), id);
-      else heapOf(this.shorts, p.marketId).push(c.h + d, id);
+      this.entries.set(id, a);
+      heapOf(p.size > 0n ? this.longs : this.shorts, ids[i]!).push(keys[i]!, id);
+    });
+  }
+
+  /** The market's scale: 10^(digits − 12) of its coordinates when first seen, so scaled values sit near 10^12. */
+  private scaleOf(c: MarketCoords): bigint {
+    let s = this.scales.get(c.id);
+    if (s === undefined) {
+      const mag = (c.g < 0n ? -c.g : c.g) > (c.h < 0n ? -c.h : c.h) ? (c.g < 0n ? -c.g : c.g) : c.h < 0n ? -c.h : c.h;
+      const digits = mag.toString().length;
+      s = digits > 12 ? 10n ** BigInt(digits - 12) : 1n;
+      this.scales.set(c.id, s);
+    }
+    return s;
+  }
+
+  /** When a market's coordinates leave the scaled range (a price up ~1000×), choose a new scale and re-arm its holders. */
+  private rescaleIfNeeded(coords: ReadonlyMap<number, MarketCoords>): void {
+    for (const [id, c] of coords) {
+      const s = this.scales.get(id);
+      if (s === undefined) continue;
+      const g = Number(floorDiv(c.g, s));
+      const h = Number(ceilDiv(c.h, s));
+      if (Math.abs(g) < SAFE_KEY / 8 && Math.abs(h) < SAFE_KEY / 8) continue;
+      this.scales.delete(id);
+      this.longs.delete(id);
+      this.shorts.delete(id);
+      for (const key of [...this.holdersOf(id)].sort()) this.refresh(key, coords);
     }
   }
 
   /**
-   * Re-evaluate one indexed account at new coordinates (new version, fresh
+   * Re-evaluate one indexed account at new coordinates (a new evaluation, fresh
    * triggers) without touching the store: after an exact check found it safe.
    */
   refresh(key: string, coords: ReadonlyMap<number, MarketCoords>): void {
     const a = this.accounts.get(key);
     if (!a) return;
-    const fresh: AccountState = { ...a, version: this.nextVersion++ };
+    const fresh: AccountState = { ...a };
     this.place(fresh, coords);
     this.accounts.set(key, fresh);
   }
@@ -227,22 +270,26 @@ export class RiskIndex {
    * update() every returned account that is not liquidatable.
    */
   candidates(coords: ReadonlyMap<number, MarketCoords>): string[] {
+    this.rescaleIfNeeded(coords);
     const out = new Set<string>(this.hot);
     for (const [id, c] of coords) {
+      const scale = this.scales.get(id);
+      if (scale === undefined) continue;
+      const g = Number(floorDiv(c.g, scale));
+      const h = Number(ceilDiv(c.h, scale));
       const longs = this.longs.get(id);
-      while (longs?.size && -longs.peekKey()! > c.g) this.take(longs.pop()!.id, out);
+      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popId()!, out);
       const shorts = this.shorts.get(id);
-      while (shorts?.size && shorts.peekKey()! < c.h) this.take(shorts.pop()!.id, out);
+      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popId()!, out);
     }
     return [...out].sort();
   }
 
-  private take(entryId: bigint, out: Set<string>): void {
+  /** An entry is live while its evaluation is still the account's current one (identity check). */
+  private take(entryId: number, out: Set<string>): void {
     const e = this.entries.get(entryId);
     this.entries.delete(entryId);
-    if (!e) return;
-    const a = this.accounts.get(e.key);
-    if (a && a.version === e.version) out.add(e.key);
+    if (e && this.accounts.get(e.key) === e) out.add(e.key);
   }
 
   /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
@@ -253,9 +300,11 @@ export class RiskIndex {
   }
 }
 
-function heapOf(m: Map<number, LazyHeap>, id: number): LazyHeap {
+const SAFE_KEY = 2 ** 52;
+
+function heapOf(m: Map<number, NumberLazyHeap>, id: number): NumberLazyHeap {
   let h = m.get(id);
-  if (!h) m.set(id, (h = new LazyHeap()));
+  if (!h) m.set(id, (h = new NumberLazyHeap()));
   return h;
 }
 
