@@ -69,7 +69,6 @@ interface Channel {
 
 interface Sub {
   channel: Channel;
-  seq: number;
   /** Height of the snapshot: only updates of later heights are sent. */
   from: number;
 }
@@ -82,6 +81,14 @@ interface Conn {
   bucket: TokenBucket;
   alive: boolean;
   state: 'open' | 'closing' | 'closed';
+}
+
+/** One message for a channel, numbered at commit time (the channel's sequence). */
+interface Publication {
+  channel: string;
+  type: 'delta' | 'update';
+  seq: number;
+  data: unknown;
 }
 
 class ApiError extends Error {
@@ -136,7 +143,9 @@ export class ApiServer {
   private readonly channels = new Map<string, Set<Conn>>();
   private readonly accountRefs = new Map<string, number>();
   private readonly ips = new AddressCounter();
-  private readonly queue: BlockUpdate[] = [];
+  private readonly queue: Array<{ u: BlockUpdate; pubs: Publication[] }> = [];
+  /** Per channel: the seq of the last message published (0 = none yet). Same numbers for every subscriber. */
+  private readonly seqs = new Map<string, number>();
   private flushing = false;
   private readonly waiters = new Map<string, Array<{ conn: Conn; id: number | string | null; deadline: number }>>();
   private readonly deadlines = new Map<number, Set<string>>();
@@ -146,7 +155,7 @@ export class ApiServer {
   private readonly log: (line: string) => void;
   private readonly webDir: string;
   /** Counters for status and tests. */
-  readonly counters = { connections: 0, rejectedConnections: 0, slowConsumers: 0, rateLimited: 0, heartbeatDrops: 0, blocks: 0 };
+  readonly counters = { connections: 0, rejectedConnections: 0, slowConsumers: 0, rateLimited: 0, heartbeatDrops: 0, blocks: 0, feedMs: 0, fanOutMs: 0, messagesSent: 0 };
   /** Test/bench hook: called after an update has been handed to every socket. */
   onFanOut: ((u: BlockUpdate) => void) | undefined;
 
@@ -160,15 +169,16 @@ export class ApiServer {
       let u: BlockUpdate;
       try {
         u = this.feed.onCommit(b);
+        this.counters.feedMs += performance.now() - u.committedAt;
       } catch (e) {
         // never let the read side break a commit
         this.log(`api: feed failed at height ${b.height}: ${(e as Error).stack ?? e}`);
         return;
       }
-      this.queue.push(u);
+      this.queue.push({ u, pubs: this.publications(u) });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }
@@ -330,6 +340,22 @@ export class ApiServer {
       return false;
     }
     c.ws.send(text);
+    return true;
+  }
+
+  /** A pre-encoded text frame (shared by many connections). */
+  private sendFrame(c: Conn, frame: Buffer): boolean {
+    if (c.state !== 'open' || c.ws.readyState !== WebSocket.OPEN) return false;
+    const queued = c.ws.bufferedAmount;
+    if (queued + frame.length > this.limits.max_buffered_bytes) {
+      this.slowConsumer(c, queued);
+      return false;
+    }
+    // one pre-built text frame for all subscribers, written straight to the socket
+    // (safe: per-message deflate is off, so ws's sender never queues; order is kept)
+    const sock = (c.ws as unknown as { _socket?: { write(b: Buffer): boolean; writable?: boolean } })._socket;
+    if (sock?.writable) sock.write(frame);
+    else c.ws.send(frame.subarray(frameHeaderLength(frame.length)), { binary: false });
     return true;
   }
 
@@ -543,7 +569,7 @@ export class ApiServer {
     if (c.subs.size >= this.limits.max_subscriptions) {
       throw new ApiError('too_many_subscriptions', `at most ${this.limits.max_subscriptions} subscriptions per connection (api.max_subscriptions); unsubscribe from something first`);
     }
-    const sub: Sub = { channel: ch, seq: 0, from: this.feed.height };
+    const sub: Sub = { channel: ch, from: this.feed.height };
     if (ch.address) {
       this.accountRefs.set(ch.address, (this.accountRefs.get(ch.address) ?? 0) + 1);
       this.feed.watch(ch.address);
@@ -594,29 +620,59 @@ export class ApiServer {
   }
 
   private sendChannel(c: Conn, sub: Sub, type: string, height: number, body: string): void {
-    sub.seq++;
-    this.sendText(c, `{"channel":${JSON.stringify(sub.channel.name)},"type":"${type}","seq":${sub.seq},"height":${height},"data":${body}}`);
+    const seq = this.seqs.get(sub.channel.name) ?? 0;
+    this.sendText(c, `{"channel":${JSON.stringify(sub.channel.name)},"type":"${type}","seq":${seq},"height":${height},"data":${body}}`);
   }
 
-  /** Send one update to every subscriber of a channel whose snapshot is older than it. */
-  private fanOut(name: string, type: string, height: number, data: unknown): void {
-    const set = this.channels.get(name);
+  /**
+   * Number the messages of one committed block, per channel, inside the
+   * commit listener: so a snapshot taken after this commit carries the seq
+   * of the last message it already contains, whatever the fan-out's timing.
+   */
+  private publications(u: BlockUpdate): Publication[] {
+    const out: Publication[] = [];
+    const pub = (channel: string, type: 'delta' | 'update', data: unknown) => {
+      const seq = (this.seqs.get(channel) ?? 0) + 1;
+      this.seqs.set(channel, seq);
+      out.push({ channel, type, seq, data });
+    };
+    for (const [id, delta] of u.books) {
+      const m = this.feed.markets.get(id);
+      if (m) pub(`orderbook:${m.ticker}`, 'delta', delta);
+    }
+    pub('blocks', 'update', u.block);
+    pub('risk', 'update', u.risk);
+    if (u.markets.length) pub('markets', 'update', { markets: u.markets });
+    for (const [id, trades] of u.trades) {
+      const m = this.feed.markets.get(id);
+      if (m) pub(`trades:${m.ticker}`, 'update', { trades });
+    }
+    for (const [key, candles] of u.candles) {
+      const [id, iv] = key.split('|');
+      const m = this.feed.markets.get(Number(id));
+      if (m) pub(`candles:${m.ticker}:${iv}`, 'update', { interval: iv, candles });
+    }
+    for (const [addr, data] of u.accounts) pub(`account:${addr}`, 'update', data);
+    return out;
+  }
+
+  /** Send one publication to every subscriber whose snapshot is older than it: encoded once, the same bytes for all. */
+  private fanOut(p: Publication, height: number): void {
+    const set = this.channels.get(p.channel);
     if (!set || set.size === 0) return;
-    const body = JSON.stringify(data);
-    const head = `{"channel":${JSON.stringify(name)},"type":"${type}","seq":`;
-    const tail = `,"height":${height},"data":${body}}`;
+    const frame = textFrame(`{"channel":${JSON.stringify(p.channel)},"type":"${p.type}","seq":${p.seq},"height":${height},"data":${JSON.stringify(p.data)}}`);
     for (const c of set) {
-      const sub = c.subs.get(name);
+      const sub = c.subs.get(p.channel);
       if (!sub || sub.from >= height) continue;
-      sub.seq++;
-      this.sendText(c, head + sub.seq + tail);
+      this.sendFrame(c, frame);
+      this.counters.messagesSent++;
     }
   }
 
   private flush(): void {
     this.flushing = false;
     while (this.queue.length) {
-      const u = this.queue.shift()!;
+      const { u, pubs } = this.queue.shift()!;
       this.counters.blocks++;
       const h = u.height;
       // tx results first: the latency traders care most about
@@ -626,23 +682,9 @@ export class ApiServer {
         this.deadlines.delete(h);
         for (const hash of due) this.timeoutWaiters(hash, h);
       }
-      for (const [id, delta] of u.books) {
-        const m = this.feed.markets.get(id);
-        if (m) this.fanOut(`orderbook:${m.ticker}`, 'delta', h, delta);
-      }
-      this.fanOut('blocks', 'update', h, u.block);
-      this.fanOut('risk', 'update', h, u.risk);
-      if (u.markets.length) this.fanOut('markets', 'update', h, { markets: u.markets });
-      for (const [id, trades] of u.trades) {
-        const m = this.feed.markets.get(id);
-        if (m) this.fanOut(`trades:${m.ticker}`, 'update', h, { trades });
-      }
-      for (const [key, candles] of u.candles) {
-        const [id, iv] = key.split('|');
-        const m = this.feed.markets.get(Number(id));
-        if (m) this.fanOut(`candles:${m.ticker}:${iv}`, 'update', h, { interval: iv, candles });
-      }
-      for (const [addr, data] of u.accounts) this.fanOut(`account:${addr}`, 'update', h, data);
+      const t0 = performance.now();
+      for (const p of pubs) this.fanOut(p, h);
+      this.counters.fanOutMs += performance.now() - t0;
       this.onFanOut?.(u);
     }
   }
@@ -701,6 +743,30 @@ export class ApiServer {
     if (keep.length) this.waiters.set(hash, keep);
     else this.waiters.delete(hash);
   }
+}
+
+/** A complete unmasked RFC 6455 text frame (FIN, opcode 1) around a UTF-8 payload. */
+export function textFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81;
+  if (n < 126) out[1] = n;
+  else if (n < 65_536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
+/** Header length of a frame built by textFrame, from its total length. */
+function frameHeaderLength(total: number): number {
+  return total - 2 < 126 ? 2 : total - 4 < 65_536 ? 4 : 10;
 }
 
 function checkAddress(a: string): void {
