@@ -36,9 +36,10 @@ program
   .requiredOption('--home <dir>', 'node home directory')
   .option('--chain-id <id>', 'chain id when the home is created', DEFAULT_CHAIN_ID)
   .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(Number))
+  .option('--api-host <host>', 'API listen address, e.g. 0.0.0.0 to serve the market page to other machines (overrides config/node.json)')
   .addOption(new Option('--block-interval <ms>', 'block interval in ms (overrides config/node.json)').argParser(Number))
   .option('--check-invariants', 'check every module invariant after every block and halt with a report if one breaks')
-  .action(async (o: { home: string; chainId: string; apiPort?: number; blockInterval?: number; checkInvariants?: boolean }) => {
+  .action(async (o: { home: string; chainId: string; apiPort?: number; apiHost?: string; blockInterval?: number; checkInvariants?: boolean }) => {
     const paths = homePaths(o.home);
     if (!existsSync(paths.genesis)) {
       const { accounts } = await initHome({ home: o.home, chainId: o.chainId });
@@ -51,10 +52,12 @@ program
     const node = await DevnetNode.start({
       home: o.home,
       ...(o.apiPort !== undefined ? { apiPort: o.apiPort } : {}),
+      ...(o.apiHost !== undefined ? { apiHost: o.apiHost } : {}),
       ...(o.blockInterval !== undefined ? { blockIntervalMs: o.blockInterval } : {}),
       ...(o.checkInvariants ? { checkInvariants: true } : {}),
     });
     console.log(`node running; data in ${paths.db}; press Ctrl-C to stop (the next start continues at the same height)`);
+    console.log(`market page: http://${node.apiAddress.host}:${node.apiAddress.port}/   API: ws://${node.apiAddress.host}:${node.apiAddress.port}/ (protocol: chain/api/README.md)`);
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;

@@ -14,6 +14,7 @@ export interface DevnetOptions {
   log?: (line: string) => void;
   /** Overrides of the home's node.json. */
   apiPort?: number;
+  apiHost?: string;
   blockIntervalMs?: number;
   checkInvariants?: boolean;
   /** false: do not produce blocks on a timer (tests call produce()). */
@@ -51,6 +52,7 @@ export class DevnetNode {
     try {
       const config = readConfig(paths);
       if (o.apiPort !== undefined) config.api.port = o.apiPort;
+      if (o.apiHost !== undefined) config.api.host = o.apiHost;
       if (o.blockIntervalMs !== undefined) config.block_interval_ms = o.blockIntervalMs;
       if (o.checkInvariants !== undefined) config.check_invariants = o.checkInvariants;
       const genesis = readGenesis(paths);
