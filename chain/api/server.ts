@@ -178,7 +178,7 @@ export class ApiServer {
       this.queue.push({ u, pubs: this.publications(u) });
       if (!this.flushing) {
         this.flushing = true;
-        queueMicrotask(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
