@@ -19,6 +19,19 @@ import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
 import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
 import { checkTxSize, runAnte } from './tx/ante.js';
 import { toLong } from './codec/long.js';
+import { TxBody, AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import {
+  checkInjected,
+  decodeVoteExtension,
+  encodeVoteExtension,
+  injectedFromProto,
+  injectedToProto,
+  injectedVotes,
+  MAX_PRICES_PER_EXTENSION,
+  validatorAddress,
+  type ValidatorKey,
+} from './oracle/vote-extensions.js';
+import { MSG_INJECT_PRICES_URL } from '../modules/prices/index.js';
 import type {
   AbciEvent,
   CheckTxRequest,
@@ -48,6 +61,7 @@ export const APP_VERSION = 1n;
 export const SOFTWARE_VERSION = '0.1.0';
 
 /** State keys owned by the App itself (not a module). */
+const VALIDATOR_TABLE = 'app/val/';
 const CONSENSUS_PARAMS_KEY = 'app/consensus/';
 import { LAST_BLOCK_TIME_KEY } from './block-time.js';
 
@@ -128,6 +142,7 @@ export class App {
   private pending: PendingBlock | undefined;
   private checkState: Branch;
   private consensusCache: ConsensusParams | undefined;
+  private oracleSource: (() => ReadonlyArray<{ marketId: number; price: bigint }>) | undefined;
 
   private constructor(private readonly opts: AppOptions) {
     const set = buildModules();
@@ -248,6 +263,10 @@ export class App {
     const params = req.consensusParams ?? DEFAULT_CONSENSUS_PARAMS;
     branch.set(CONSENSUS_PARAMS_KEY, encodeConsensusParams(params));
     branch.set(LAST_BLOCK_TIME_KEY, Buffer.from(req.timeNs.toString()));
+    for (const v of req.validators ?? []) {
+      const addr = Buffer.from(validatorAddress({ type: v.pubKeyType, pubKey: v.pubKeyBytes })).toString('hex').toUpperCase();
+      branch.set(VALIDATOR_TABLE + addr, Buffer.from(JSON.stringify({ type: v.pubKeyType, pub_key: Buffer.from(v.pubKeyBytes).toString('base64'), power: v.power.toString() })));
+    }
     const ctx = this.makeCtx(branch, 'genesis', this.initialHeight - 1n, req.timeNs, new Journal(), new EventSink(), new InfiniteGasMeter());
     for (const m of this.modules) m.initGenesis(ctx, appState[m.name] ?? m.defaultGenesis());
     for (const m of this.modules) m.load?.(branch);
@@ -353,7 +372,9 @@ export class App {
       let wanted = 0n;
       if (!injected.includes(tx)) {
         try {
-          wanted = decodeTx(tx, this.routes).gasLimit;
+          const d = decodeTx(tx, this.routes);
+          if (d.msgs.some((m) => m.def.protocolOnly)) continue; // only the proposer injects these
+          wanted = d.gasLimit;
         } catch {
           continue; // undecodable: an honest proposer does not propose it
         }
@@ -374,6 +395,7 @@ export class App {
   processProposal(req: ProcessProposalRequest): ProposalStatus {
     const maxGas = this.consensusParams().block.maxGas;
     let gas = 0n;
+    if (this.voteExtensionsEnabled(req.height - 1n) && req.txs.length === 0) return 'reject'; // the oracle votes must come first
     for (let i = 0; i < req.txs.length; i++) {
       let tx: DecodedTx;
       try {
@@ -383,27 +405,69 @@ export class App {
       }
       const protocol = tx.msgs.some((m) => m.def.protocolOnly);
       if (protocol && (i !== 0 || !this.validProtocolTx(tx, req))) return 'reject';
+      if (!protocol && i === 0 && this.voteExtensionsEnabled(req.height - 1n)) return 'reject';
       if (!protocol) gas += tx.gasLimit;
     }
     if (maxGas > 0n && gas > maxGas) return 'reject';
     return 'accept';
   }
 
-  /** Hook for modules that inject txs from vote extensions (prices); none in the base App. */
-  protected injectProtocolTxs(_req: PrepareProposalRequest): Uint8Array[] {
-    return [];
+  /**
+   * The validator-local price source ExtendVote reports (a file, a CSV
+   * replay, a URL: see chain/oracle/sources.ts). Outside consensus: only
+   * what reaches the chain through the votes matters.
+   */
+  setOracleSource(source: (() => ReadonlyArray<{ marketId: number; price: bigint }>) | undefined): void {
+    this.oracleSource = source;
   }
 
-  protected validProtocolTx(_tx: DecodedTx, _req: ProcessProposalRequest): boolean {
-    return false;
+  /** Vote extensions are on for height h when the enable height is set and reached. */
+  voteExtensionsEnabled(h: bigint): boolean {
+    const e = this.consensusParams(this.committed).abci.voteExtensionsEnableHeight;
+    return e > 0n && h >= e;
   }
 
-  extendVote(_req: ExtendVoteRequest): { voteExtension: Uint8Array } {
-    return { voteExtension: new Uint8Array() };
+  private knownMarket = (id: number): boolean => this.keepers.prices.getPrice(this.committed, id) !== undefined;
+
+  private validatorKey = (address: Uint8Array): ValidatorKey | undefined => {
+    const b = this.committed.get(VALIDATOR_TABLE + Buffer.from(address).toString('hex').toUpperCase());
+    if (!b) return undefined;
+    const j = JSON.parse(Buffer.from(b).toString()) as { type: 'ed25519' | 'secp256k1'; pub_key: string; power: string };
+    return { type: j.type, pubKey: Buffer.from(j.pub_key, 'base64'), power: BigInt(j.power) };
+  };
+
+  /** The proposer puts the previous height's extended commit first (MsgInjectPrices), when vote extensions are on. */
+  protected injectProtocolTxs(req: PrepareProposalRequest): Uint8Array[] {
+    const h = req.height - 1n;
+    if (!this.voteExtensionsEnabled(h)) return [];
+    const votes = injectedVotes(req.localLastCommit, h, this.chainIdValue, this.validatorKey, this.knownMarket);
+    return [encodeProtocolTx(MSG_INJECT_PRICES_URL, perpchain.prices.v1.MsgInjectPrices.encode(injectedToProto(h, req.localLastCommit.round, votes)).finish())];
+  }
+
+  protected validProtocolTx(tx: DecodedTx, req: ProcessProposalRequest): boolean {
+    const h = req.height - 1n;
+    if (!this.voteExtensionsEnabled(h) || tx.msgs.length !== 1 || tx.msgs[0]!.typeUrl !== MSG_INJECT_PRICES_URL) return false;
+    const why = checkInjected(injectedFromProto(tx.msgs[0]!.value as perpchain.prices.v1.IMsgInjectPrices), req.proposedLastCommit, h, this.chainIdValue, this.validatorKey, this.knownMarket);
+    if (why) this.opts.log?.(`ProcessProposal ${req.height}: rejecting the injected oracle votes: ${why}`);
+    return why === undefined;
+  }
+
+  extendVote(req: ExtendVoteRequest): { voteExtension: Uint8Array } {
+    if (!this.oracleSource || !this.voteExtensionsEnabled(req.height)) return { voteExtension: new Uint8Array() };
+    let prices: ReadonlyArray<{ marketId: number; price: bigint }> = [];
+    try {
+      prices = this.oracleSource();
+    } catch (e) {
+      this.opts.log?.(`ExtendVote ${req.height}: price source failed (${(e as Error).message}); sending no prices`);
+    }
+    const ok = prices.filter((p) => this.knownMarket(p.marketId) && p.price > 0n && p.price <= BigInt(Number.MAX_SAFE_INTEGER)).slice(0, MAX_PRICES_PER_EXTENSION);
+    const seen = new Set<number>();
+    return { voteExtension: encodeVoteExtension(ok.filter((p) => !seen.has(p.marketId) && seen.add(p.marketId))) };
   }
 
   verifyVoteExtension(req: VerifyVoteExtensionRequest): 'accept' | 'reject' {
-    return req.voteExtension.length === 0 ? 'accept' : 'reject';
+    if (req.voteExtension.length === 0) return 'accept';
+    return decodeVoteExtension(req.voteExtension, this.knownMarket) === undefined ? 'reject' : 'accept';
   }
 
   // ----------------------------------------------------------------- blocks
@@ -729,3 +793,9 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex').toUpperCase();
 }
 
+/** A proposer-injected tx: one message, no signer infos, no signatures, no fee. */
+export function encodeProtocolTx(typeUrl: string, value: Uint8Array): Uint8Array {
+  const bodyBytes = TxBody.encode(TxBody.fromPartial({ messages: [Any.fromPartial({ typeUrl, value })] })).finish();
+  const authInfoBytes = AuthInfo.encode(AuthInfo.fromPartial({})).finish();
+  return TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [] }).finish();
+}

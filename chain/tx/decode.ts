@@ -105,6 +105,29 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>)
       throw ErrTxDecode(`TxExtension does not decode (${(e as Error).message})`);
     }
   }
+  const protocol = msgs.filter((m) => m.def.protocolOnly).length;
+  if (protocol > 0) {
+    // A proposer-injected tx (oracle votes): no signer, no fee, nothing else in it.
+    if (protocol !== msgs.length) throw ErrInvalidSigners('proposer-injected messages cannot be mixed with signed ones');
+    if (authInfo.signerInfos.length !== 0 || raw.signatures.length !== 0) throw ErrInvalidSigners('a proposer-injected tx carries no signatures');
+    return {
+      hash: txHash(bytes),
+      raw,
+      body,
+      authInfo,
+      msgs,
+      signer: '',
+      pubKey: undefined,
+      signature: new Uint8Array(),
+      sequence: 0n,
+      gasLimit: 0n,
+      fee: [],
+      memo: body.memo,
+      timeoutHeight: body.timeoutHeight,
+      extension,
+      size: bytes.length,
+    };
+  }
   if (authInfo.signerInfos.length !== 1 || raw.signatures.length !== 1) {
     throw ErrInvalidSigners(`got ${authInfo.signerInfos.length} signer infos and ${raw.signatures.length} signatures`);
   }

@@ -4,6 +4,7 @@ import { addressProblem } from '../../chain/codec/address.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
 import { ErrDuplicateReport, ErrInvalidParams, ErrInvalidPrice, ErrUnauthorized, ErrUnauthorizedFeeder } from './errors.js';
 import { checkPrice, reportsOf, type PricesKeeper } from './keeper.js';
+import { aggregatePrices, injectedFromProto } from '../../chain/oracle/vote-extensions.js';
 import { decodePricesParams, encodePricesParams, type PricesParams } from './types.js';
 
 export const MSG_UPDATE_PRICES_URL = '/perpchain.prices.v1.MsgUpdatePrices';
@@ -67,10 +68,12 @@ export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) =>
     protocolOnly: true,
     signer: () => '',
     validateBasic(m) {
-      validateReports(m);
+      if ((m.votes ?? []).length > 10_000) throw ErrInvalidPrice('more than 10,000 votes');
     },
     handle(ctx, m) {
-      for (const r of validateReports(m)) keeper.applyPrice(ctx, r.marketId, r.price);
+      // ProcessProposal has checked the votes against the commit and the validators' keys.
+      const known = (id: number) => keeper.getPrice(ctx.store, id) !== undefined;
+      for (const r of aggregatePrices(injectedFromProto(m).votes, known)) keeper.applyPrice(ctx, r.marketId, r.price);
     },
   };
   const params: MsgDef<perpchain.prices.v1.MsgUpdateParams> = {

@@ -626,15 +626,38 @@ export namespace perpchain {
                 public static getTypeUrl(typeUrlPrefix?: string): string;
             }
 
+            interface IOracleVote {
+                validatorAddress?: (Uint8Array|null);
+                power?: (Long|null);
+                blockIdFlag?: (number|null);
+                voteExtension?: (Uint8Array|null);
+                extensionSignature?: (Uint8Array|null);
+            }
+
+            class OracleVote implements IOracleVote {
+                constructor(properties?: perpchain.prices.v1.IOracleVote);
+                public validatorAddress: Uint8Array;
+                public power: Long;
+                public blockIdFlag: number;
+                public voteExtension: Uint8Array;
+                public extensionSignature: Uint8Array;
+                public static create(properties?: perpchain.prices.v1.IOracleVote): perpchain.prices.v1.OracleVote;
+                public static encode(message: perpchain.prices.v1.IOracleVote, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.OracleVote;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
             interface IMsgInjectPrices {
                 height?: (Long|null);
-                prices?: (perpchain.prices.v1.IPriceReport[]|null);
+                round?: (number|null);
+                votes?: (perpchain.prices.v1.IOracleVote[]|null);
             }
 
             class MsgInjectPrices implements IMsgInjectPrices {
                 constructor(properties?: perpchain.prices.v1.IMsgInjectPrices);
                 public height: Long;
-                public prices: perpchain.prices.v1.IPriceReport[];
+                public round: number;
+                public votes: perpchain.prices.v1.IOracleVote[];
                 public static create(properties?: perpchain.prices.v1.IMsgInjectPrices): perpchain.prices.v1.MsgInjectPrices;
                 public static encode(message: perpchain.prices.v1.IMsgInjectPrices, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.prices.v1.MsgInjectPrices;

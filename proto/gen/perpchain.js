@@ -5298,6 +5298,200 @@ export const perpchain = $root.perpchain = (() => {
                 return MsgUpdatePrices;
             })();
 
+            v1.OracleVote = (function() {
+
+                /**
+                 * Properties of an OracleVote.
+                 * @memberof perpchain.prices.v1
+                 * @interface IOracleVote
+                 * @property {Uint8Array|null} [validatorAddress] OracleVote validatorAddress
+                 * @property {Long|null} [power] OracleVote power
+                 * @property {number|null} [blockIdFlag] OracleVote blockIdFlag
+                 * @property {Uint8Array|null} [voteExtension] OracleVote voteExtension
+                 * @property {Uint8Array|null} [extensionSignature] OracleVote extensionSignature
+                 */
+
+                /**
+                 * Constructs a new OracleVote.
+                 * @memberof perpchain.prices.v1
+                 * @classdesc Represents an OracleVote.
+                 * @implements IOracleVote
+                 * @constructor
+                 * @param {perpchain.prices.v1.IOracleVote=} [properties] Properties to set
+                 */
+                function OracleVote(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * OracleVote validatorAddress.
+                 * @member {Uint8Array} validatorAddress
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @instance
+                 */
+                OracleVote.prototype.validatorAddress = $util.newBuffer([]);
+
+                /**
+                 * OracleVote power.
+                 * @member {Long} power
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @instance
+                 */
+                OracleVote.prototype.power = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * OracleVote blockIdFlag.
+                 * @member {number} blockIdFlag
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @instance
+                 */
+                OracleVote.prototype.blockIdFlag = 0;
+
+                /**
+                 * OracleVote voteExtension.
+                 * @member {Uint8Array} voteExtension
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @instance
+                 */
+                OracleVote.prototype.voteExtension = $util.newBuffer([]);
+
+                /**
+                 * OracleVote extensionSignature.
+                 * @member {Uint8Array} extensionSignature
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @instance
+                 */
+                OracleVote.prototype.extensionSignature = $util.newBuffer([]);
+
+                /**
+                 * Creates a new OracleVote instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @static
+                 * @param {perpchain.prices.v1.IOracleVote=} [properties] Properties to set
+                 * @returns {perpchain.prices.v1.OracleVote} OracleVote instance
+                 */
+                OracleVote.create = function create(properties) {
+                    return new OracleVote(properties);
+                };
+
+                /**
+                 * Encodes the specified OracleVote message. Does not implicitly {@link perpchain.prices.v1.OracleVote.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @static
+                 * @param {perpchain.prices.v1.IOracleVote} message OracleVote message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OracleVote.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.validatorAddress != null && Object.hasOwnProperty.call(message, "validatorAddress"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.validatorAddress);
+                    if (message.power != null && Object.hasOwnProperty.call(message, "power"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).int64(message.power);
+                    if (message.blockIdFlag != null && Object.hasOwnProperty.call(message, "blockIdFlag"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int32(message.blockIdFlag);
+                    if (message.voteExtension != null && Object.hasOwnProperty.call(message, "voteExtension"))
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.voteExtension);
+                    if (message.extensionSignature != null && Object.hasOwnProperty.call(message, "extensionSignature"))
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.extensionSignature);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an OracleVote message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.prices.v1.OracleVote} OracleVote
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OracleVote.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.prices.v1.OracleVote();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.validatorAddress = reader.bytes();
+                                break;
+                            }
+                        case 2: {
+                                message.power = reader.int64();
+                                break;
+                            }
+                        case 3: {
+                                message.blockIdFlag = reader.int32();
+                                break;
+                            }
+                        case 4: {
+                                message.voteExtension = reader.bytes();
+                                break;
+                            }
+                        case 5: {
+                                message.extensionSignature = reader.bytes();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for OracleVote
+                 * @function getTypeUrl
+                 * @memberof perpchain.prices.v1.OracleVote
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                OracleVote.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.prices.v1.OracleVote";
+                };
+
+                return OracleVote;
+            })();
+
             v1.MsgInjectPrices = (function() {
 
                 /**
@@ -5305,7 +5499,8 @@ export const perpchain = $root.perpchain = (() => {
                  * @memberof perpchain.prices.v1
                  * @interface IMsgInjectPrices
                  * @property {Long|null} [height] MsgInjectPrices height
-                 * @property {Array.<perpchain.prices.v1.IPriceReport>|null} [prices] MsgInjectPrices prices
+                 * @property {number|null} [round] MsgInjectPrices round
+                 * @property {Array.<perpchain.prices.v1.IOracleVote>|null} [votes] MsgInjectPrices votes
                  */
 
                 /**
@@ -5317,7 +5512,7 @@ export const perpchain = $root.perpchain = (() => {
                  * @param {perpchain.prices.v1.IMsgInjectPrices=} [properties] Properties to set
                  */
                 function MsgInjectPrices(properties) {
-                    this.prices = [];
+                    this.votes = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -5333,12 +5528,20 @@ export const perpchain = $root.perpchain = (() => {
                 MsgInjectPrices.prototype.height = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
                 /**
-                 * MsgInjectPrices prices.
-                 * @member {Array.<perpchain.prices.v1.IPriceReport>} prices
+                 * MsgInjectPrices round.
+                 * @member {number} round
                  * @memberof perpchain.prices.v1.MsgInjectPrices
                  * @instance
                  */
-                MsgInjectPrices.prototype.prices = $util.emptyArray;
+                MsgInjectPrices.prototype.round = 0;
+
+                /**
+                 * MsgInjectPrices votes.
+                 * @member {Array.<perpchain.prices.v1.IOracleVote>} votes
+                 * @memberof perpchain.prices.v1.MsgInjectPrices
+                 * @instance
+                 */
+                MsgInjectPrices.prototype.votes = $util.emptyArray;
 
                 /**
                  * Creates a new MsgInjectPrices instance using the specified properties.
@@ -5370,9 +5573,11 @@ export const perpchain = $root.perpchain = (() => {
                         throw Error("max depth exceeded");
                     if (message.height != null && Object.hasOwnProperty.call(message, "height"))
                         writer.uint32(/* id 1, wireType 0 =*/8).int64(message.height);
-                    if (message.prices != null && message.prices.length)
-                        for (let i = 0; i < message.prices.length; ++i)
-                            $root.perpchain.prices.v1.PriceReport.encode(message.prices[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    if (message.round != null && Object.hasOwnProperty.call(message, "round"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).int32(message.round);
+                    if (message.votes != null && message.votes.length)
+                        for (let i = 0; i < message.votes.length; ++i)
+                            $root.perpchain.prices.v1.OracleVote.encode(message.votes[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -5415,9 +5620,13 @@ export const perpchain = $root.perpchain = (() => {
                                 break;
                             }
                         case 2: {
-                                if (!(message.prices && message.prices.length))
-                                    message.prices = [];
-                                message.prices.push($root.perpchain.prices.v1.PriceReport.decode(reader, reader.uint32(), undefined, long + 1));
+                                message.round = reader.int32();
+                                break;
+                            }
+                        case 3: {
+                                if (!(message.votes && message.votes.length))
+                                    message.votes = [];
+                                message.votes.push($root.perpchain.prices.v1.OracleVote.decode(reader, reader.uint32(), undefined, long + 1));
                                 break;
                             }
                         default:
