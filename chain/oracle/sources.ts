@@ -9,7 +9,7 @@
  *   http://HOST/...  a URL on this machine returning the same JSON, polled every second
  */
 import { readFileSync, statSync } from 'node:fs';
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import { loadDataset, resample } from '../../sim/data/index.js';
 
 export interface MarketUnit {
