@@ -193,8 +193,9 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   markets.prices.params.staleness_seconds = '1000000';
   await initHome({ home, chainId: 'perpchain-bench-1', accounts: 1, appState: { bank: { balances: [...keys, feeder].map((k) => ({ address: k.address, amount: '1000000000000' })) }, ...markets } });
   const paths = homePaths(home);
-  const cfg = JSON.parse(readFileSync(paths.config, 'utf8')) as { api: Record<string, unknown> };
+  const cfg = JSON.parse(readFileSync(paths.config, 'utf8')) as { api: Record<string, unknown>; feeder?: Record<string, unknown> };
   cfg.api = { ...cfg.api, max_connections_per_ip: clients + 50 };
+  cfg.feeder = { ...(cfg.feeder ?? {}), enabled: false }; // fixed oracle: the flow is priced around $65,000
   writeFileSync(paths.config, JSON.stringify(cfg));
   const node = await DevnetNode.start({ home, apiPort: 0, blockIntervalMs: blockMs, log: () => {} });
   const url = `ws://127.0.0.1:${node.apiAddress.port}`;

@@ -35,8 +35,10 @@ export async function startTestNode(o: { accounts?: number; blockIntervalMs?: nu
     appState: { bank: { balances: [...keys, feeder].map((k) => ({ address: k.address, amount: '1000000000000' })) }, ...markets },
   });
   const paths = homePaths(home);
-  const cfg = JSON.parse(readFileSync(paths.config, 'utf8')) as { api: Record<string, unknown> };
+  const cfg = JSON.parse(readFileSync(paths.config, 'utf8')) as { api: Record<string, unknown>; feeder?: Record<string, unknown> };
   cfg.api = { ...cfg.api, ...(o.api ?? {}) };
+  // fixed oracle prices: no historic-data price replay in these tests
+  cfg.feeder = { ...(cfg.feeder ?? {}), enabled: false };
   writeFileSync(paths.config, JSON.stringify(cfg, null, 2));
   const node = await DevnetNode.start({
     home,
