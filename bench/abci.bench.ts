@@ -12,19 +12,21 @@
  * into frames while timed (decoded and checked afterwards), so what is
  * measured is the server's work plus the loopback transport.
  *
- *   npm run bench -- abci [--txs=5000] [--runs=5]
+ *   npm run bench -- abci [--txs=5000] [--runs=7]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Request, Response, CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types';
 import type { DeepPartial } from 'cosmjs-types/helpers';
 import { App } from '../chain/app.js';
 import { VerifyPool } from '../chain/crypto/verify-pool.js';
-import { startAbciServer } from '../chain/abci/index.js';
-import type { ConsensusParams } from '../chain/types.js';
+import { startAbciServer, type AbciApp } from '../chain/abci/index.js';
+import type { ConsensusParams, ExecTxResult } from '../chain/types.js';
 import { signTx, feeFor } from '../client/signing.js';
 import { genesisFor } from '../test/helpers/chain.js';
 import { testKeys, type TestKey } from '../test/helpers/keys.js';
@@ -214,15 +216,71 @@ async function socketBlock(mem: RawClient, cons: RawClient, blk: Block, enc: Enc
   return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(f.appHash).toString('hex') };
 }
 
+/** A full GC before each timed run, so neither path pays for the other's garbage. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The driver alone: the same CheckTx burst and FinalizeBlock through a
+ * server whose "App" returns canned results (the shape of a real MsgSend's),
+ * so what is left is framing, decoding, encoding, the loopback and the
+ * worker. Much less noisy than the difference of two full runs.
+ */
+async function driverOnly(blk: Block, enc: EncodedBlock, runs: number): Promise<{ checkUs: number; finalizeMs: number }> {
+  const canned: ExecTxResult = {
+    code: 0,
+    codespace: '',
+    log: '',
+    data: new Uint8Array(),
+    gasWanted: 200_000n,
+    gasUsed: 18_118n,
+    events: [
+      { type: 'bank.transfer', attributes: [{ key: 'sender', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'recipient', value: 'perp1wgz7d5htrwfwzwu0m3m5ljszmyr5h89af8q8p3', index: true }, { key: 'amount', value: '200', index: false }, { key: 'reason', value: 'fee', index: false }] },
+      { type: 'tx', attributes: [{ key: 'signer', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'sequence', value: '0', index: false }, { key: 'fee', value: '200', index: false }, { key: 'hash', value: 'BCE4F82D5337D8D0F20B3C2C8CBCD2203A444169673CAD203592ACDFA2E8C84A', index: true }] },
+      { type: 'bank.transfer', attributes: [{ key: 'sender', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'recipient', value: 'perp1fj5emdqxsec0ec02qxhwrxwt4v530kyjf6kmkr', index: true }, { key: 'amount', value: '5', index: false }, { key: 'reason', value: 'send', index: false }] },
+    ],
+  };
+  const stub = {
+    checkTx: () => canned,
+    prefetchSignatures: async () => undefined,
+    finalizeBlockAsync: async (r: { txs: Uint8Array[] }) => ({ events: [], txResults: r.txs.map(() => canned), validatorUpdates: [], appHash: new Uint8Array(32) }),
+  } as unknown as AbciApp;
+  const server = await startAbciServer({ app: stub, addr: 'tcp://127.0.0.1:0', log: () => undefined });
+  const c = await RawClient.open(server.address);
+  const check: number[] = [];
+  const fin: number[] = [];
+  try {
+    for (let i = 0; i < runs + 1; i++) {
+      collectGarbage();
+      let t = performance.now();
+      await c.exchange(enc.checkBurst, blk.txs.length + 1);
+      const tc = performance.now() - t;
+      t = performance.now();
+      await c.exchange(enc.finalize, 2);
+      const tf = performance.now() - t;
+      if (i > 0) {
+        check.push((tc * 1000) / blk.txs.length);
+        fin.push(tf);
+      }
+    }
+  } finally {
+    c.socket.destroy();
+    await server.close();
+  }
+  return { checkUs: median(check), finalizeMs: median(fin) };
+}
+
 export async function run(args: string[]): Promise<BenchFigures> {
   const nTxs = arg(args, 'txs', 5000);
-  const runs = arg(args, 'runs', 5);
+  const runs = arg(args, 'runs', 7);
   const warmup = 1;
   const accounts = Math.min(1000, nTxs);
   const perAccount = Math.ceil(nTxs / accounts);
@@ -274,8 +332,11 @@ export async function run(args: string[]): Promise<BenchFigures> {
     for (let i = 0; i < blocks.length; i++) {
       const blk = blocks[i]!;
       // Alternate which path runs first, so neither always gets the warmer machine.
+      collectGarbage();
       const a = i % 2 === 0 ? await inProcessBlock(local, blk) : undefined;
+      collectGarbage();
       const s = await socketBlock(mem, cons, blk, encoded[i]!);
+      if (!a) collectGarbage();
       const a2 = a ?? (await inProcessBlock(local, blk));
       if (a2.appHash !== s.appHash) throw new Error(`app hashes differ at height ${blk.height}`);
       if (i >= warmup) {
@@ -285,12 +346,15 @@ export async function run(args: string[]): Promise<BenchFigures> {
     }
     mem.socket.destroy();
     cons.socket.destroy();
+    const driver = await driverOnly(blocks[0]!, encoded[0]!, runs);
 
     const total = (r: { checkMs: number; blockMs: number }) => r.checkMs + r.blockMs;
     const inprocMs = median(inproc.map(total));
     const socketMs = median(socket.map(total));
     const overheadPct = ((socketMs - inprocMs) / inprocMs) * 100;
     console.log(`  in-process ${inprocMs.toFixed(1)} ms, socket ${socketMs.toFixed(1)} ms per ${nTxs}-tx block: overhead ${overheadPct.toFixed(1)} % (median of ${runs}; target ≤ 10 %)`);
+    const driverMs = (driver.checkUs * nTxs) / 1000 + driver.finalizeMs;
+    console.log(`  driver alone (canned App): ${driver.checkUs.toFixed(2)} µs per CheckTx round trip, ${driver.finalizeMs.toFixed(1)} ms per ${nTxs}-tx FinalizeBlock round trip ≈ ${((driverMs / inprocMs) * 100).toFixed(1)} % of the in-process block`);
     return {
       txs: nTxs,
       inproc_block_ms: round(inprocMs),
@@ -303,6 +367,9 @@ export async function run(args: string[]): Promise<BenchFigures> {
       socket_prepare_to_commit_ms: round(median(socket.map((r) => r.blockMs))),
       socket_tx_per_s: Math.round((nTxs / socketMs) * 1000),
       inproc_tx_per_s: Math.round((nTxs / inprocMs) * 1000),
+      driver_checktx_roundtrip_us: round(driver.checkUs),
+      driver_finalize_roundtrip_ms: round(driver.finalizeMs),
+      driver_share_pct: round((driverMs / inprocMs) * 100),
     };
   } finally {
     await server.close();

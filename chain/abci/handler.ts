@@ -98,7 +98,9 @@ export class AbciHandler {
         const r = codec.finalizeBlockToApp(req.finalizeBlock!);
         return app.finalizeBlockAsync(r).then((out) => {
           if (out.txResults.length !== r.txs.length) throw new Error(`FinalizeBlock returned ${out.txResults.length} tx results for ${r.txs.length} txs`);
-          this.log('debug', `FinalizeBlock ${r.height}: ${r.txs.length} txs, app hash ${hex(out.appHash)}`);
+          let failed = 0;
+          for (const t of out.txResults) if (t.code !== 0) failed++;
+          this.log('info', `FinalizeBlock ${r.height}: ${r.txs.length} txs (${failed} failed), app hash ${hex(out.appHash)}`);
           return encodeFinalizeBlockFrame(out);
         });
       }

@@ -30,7 +30,7 @@ function startChild(dbPath: string, addr: string): Promise<Child> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`child did not start: ${stderr.join('')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`child did not start: ${stderr.join('')}`)), 45_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /LISTENING (\S+)/.exec(out);
@@ -123,7 +123,7 @@ describe('ABCI crash recovery (server in a child process)', () => {
     expect(await infoOf(q2)).toEqual([6n, hash6]);
     q2.destroy();
     await kill9(child);
-  });
+  }, 90_000);
 
   it('SIGKILL after InitChain but before the first Commit: Info says 0 and InitChain is accepted again', async () => {
     const home = tempDir();
@@ -152,5 +152,5 @@ describe('ABCI crash recovery (server in a child process)', () => {
     expect(await infoOf(cons)).toEqual([1n, hex(want.appHash)]);
     cons.destroy();
     await kill9(child);
-  });
+  }, 90_000);
 });
