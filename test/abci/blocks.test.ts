@@ -12,11 +12,11 @@ import { App } from '../../chain/app.js';
 import { VerifyPool } from '../../chain/crypto/verify-pool.js';
 import type { AbciServer } from '../../chain/abci/index.js';
 import type { ExecTxResult } from '../../chain/types.js';
-import { TestChain } from '../helpers/chain.js';
 import { testKeys } from '../helpers/keys.js';
 import { AbciTestClient, encodeRequest } from './client.js';
 import {
   appFinalize,
+  appInitChain,
   blockTimeNs,
   corruptSignature,
   expectKind,
@@ -26,6 +26,7 @@ import {
   initChainRequest,
   prepareRequest,
   processRequest,
+  referenceChain,
   rng,
   startTestServer,
   tempDir,
@@ -40,7 +41,7 @@ describe('ABCI blocks: socket vs in-process', () => {
   const dbPath = join(home.dir, 'state.db');
   const pool = new VerifyPool(2);
   const keys = testKeys(6, 'abci-blocks');
-  const ref = TestChain.create({ keys, balance: 1_000_000_000n });
+  const ref = referenceChain({ keys, balance: 1_000_000_000n });
   const random = rng(20260101);
   let app: App;
   let server: AbciServer;
@@ -164,7 +165,7 @@ describe('ABCI blocks: socket vs in-process', () => {
     expectKind(r, 'initChain');
     // The genesis state's hash (what the in-process App computes for the same genesis).
     const fresh = App.open({});
-    const want = fresh.initChain({ chainId: ref.app.chainId, timeNs: blockTimeNs(0n), initialHeight: 1n, appStateBytes: Buffer.from(JSON.stringify(ref.appState)) });
+    const want = fresh.initChain(appInitChain(ref.appState));
     fresh.close();
     expect(hex(r.initChain!.appHash)).toBe(hex(want.appHash));
     expect(r.initChain!.validators).toEqual([]); // keep the genesis validators

@@ -8,10 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types';
-import { TestChain } from '../helpers/chain.js';
 import { testKeys } from '../helpers/keys.js';
 import { AbciTestClient, encodeRequest } from './client.js';
-import { appFinalize, expectKind, finalizeRequest, hex, infoOf, initChainRequest, tempDir } from './harness.js';
+import { appFinalize, expectKind, finalizeRequest, hex, infoOf, initChainRequest, referenceChain, tempDir } from './harness.js';
 
 interface Child {
   proc: ChildProcess;
@@ -64,7 +63,7 @@ describe('ABCI crash recovery (server in a child process)', () => {
     const home = tempDir();
     homes.push(home.cleanup);
     const dbPath = join(home.dir, 'state.db');
-    const ref = TestChain.create({ keys: testKeys(3, 'abci-crash'), balance: 1_000_000_000n });
+    const ref = referenceChain({ keys: testKeys(3, 'abci-crash'), balance: 1_000_000_000n });
     const [a, b, c] = ref.keys;
 
     let child = await startChild(dbPath, 'tcp://127.0.0.1:0');
@@ -129,7 +128,7 @@ describe('ABCI crash recovery (server in a child process)', () => {
     const home = tempDir();
     homes.push(home.cleanup);
     const dbPath = join(home.dir, 'state.db');
-    const ref = TestChain.create({ keys: testKeys(2, 'abci-crash-genesis'), balance: 5_000_000n });
+    const ref = referenceChain({ keys: testKeys(2, 'abci-crash-genesis'), balance: 5_000_000n });
 
     let child = await startChild(dbPath, 'tcp://127.0.0.1:0');
     children.push(child);

@@ -8,16 +8,15 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { App, DEFAULT_CONSENSUS_PARAMS } from '../../chain/app.js';
-import { TestChain } from '../helpers/chain.js';
 import { testKeys } from '../helpers/keys.js';
 import { AbciTestClient } from './client.js';
-import { appFinalize, expectKind, finalizeRequest, hex, infoOf, initChainRequest, startTestServer, tempDir } from './harness.js';
+import { appFinalize, expectKind, finalizeRequest, hex, infoOf, initChainRequest, referenceChain, startTestServer, tempDir } from './harness.js';
 
 describe('ABCI handshake', () => {
   const home = tempDir();
   const dbPath = join(home.dir, 'data', 'state.db');
   const sock = join(home.dir, 'abci.sock');
-  const ref = TestChain.create({ keys: testKeys(3, 'abci-handshake'), balance: 123_456_789n });
+  const ref = referenceChain({ keys: testKeys(3, 'abci-handshake'), balance: 123_456_789n });
   afterAll(() => home.cleanup());
 
   it('fresh home: Info 0; InitChain twice before the first Commit; block 1; Info 1', async () => {

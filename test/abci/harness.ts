@@ -9,9 +9,10 @@ import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { BlockIDFlag } from 'cosmjs-types/tendermint/types/validator';
 import type { RequestFinalizeBlock, RequestInitChain, RequestPrepareProposal, RequestProcessProposal, Response } from 'cosmjs-types/tendermint/abci/types';
 import type { Timestamp } from 'cosmjs-types/google/protobuf/timestamp';
-import { DEFAULT_CONSENSUS_PARAMS } from '../../chain/app.js';
+import { App, DEFAULT_CONSENSUS_PARAMS } from '../../chain/app.js';
 import { startAbciServer, type AbciServer, type AbciServerOptions } from '../../chain/abci/index.js';
-import { GENESIS_TIME_NS, TEST_CHAIN_ID } from '../helpers/chain.js';
+import { GENESIS_TIME_NS, TEST_CHAIN_ID, TestChain } from '../helpers/chain.js';
+import type { TestKey } from '../helpers/keys.js';
 import type { AbciTestClient } from './client.js';
 
 export interface LogLine {
@@ -68,6 +69,31 @@ export function initChainRequest(appState: Record<string, unknown>, o: { chainId
     validators: [{ pubKey: { ed25519: VALIDATOR.pubKey }, power: VALIDATOR.power }],
     appStateBytes: Buffer.from(JSON.stringify(appState)),
     initialHeight: 1n,
+  };
+}
+
+/**
+ * The in-process reference: a TestChain (keys, sequences, signing helpers)
+ * whose App got exactly the InitChain the socket side gets from
+ * initChainRequest (same genesis, params and validators).
+ */
+export function referenceChain(o: { keys: TestKey[]; balance: bigint }): TestChain {
+  const chain = TestChain.create({ keys: o.keys, balance: o.balance });
+  chain.app.close();
+  chain.reopen(App.open({}));
+  chain.app.initChain(appInitChain(chain.appState));
+  return chain;
+}
+
+/** initChainRequest in the App's own types. */
+export function appInitChain(appState: Record<string, unknown>) {
+  return {
+    chainId: TEST_CHAIN_ID,
+    timeNs: GENESIS_TIME_NS,
+    initialHeight: 1n,
+    appStateBytes: Buffer.from(JSON.stringify(appState)),
+    consensusParams: DEFAULT_CONSENSUS_PARAMS,
+    validators: [{ pubKeyType: 'ed25519' as const, pubKeyBytes: VALIDATOR.pubKey, power: VALIDATOR.power }],
   };
 }
 

@@ -9,15 +9,14 @@ import { CheckTxType } from 'cosmjs-types/tendermint/abci/types';
 import { App } from '../../chain/app.js';
 import { VerifyPool } from '../../chain/crypto/verify-pool.js';
 import type { AbciServer } from '../../chain/abci/index.js';
-import { TestChain } from '../helpers/chain.js';
 import { testKeys } from '../helpers/keys.js';
 import { AbciTestClient, encodeRequest, kindOf } from './client.js';
-import { appFinalize, expectKind, finalizeRequest, initChainRequest, startTestServer } from './harness.js';
+import { appFinalize, expectKind, finalizeRequest, initChainRequest, referenceChain, startTestServer } from './harness.js';
 
 describe('ABCI pipelining and ordering', () => {
   const pool = new VerifyPool(2);
   const keys = testKeys(8, 'abci-pipe');
-  const ref = TestChain.create({ keys, balance: 1_000_000_000n });
+  const ref = referenceChain({ keys, balance: 1_000_000_000n });
   let app: App;
   let server: AbciServer;
   let cons: AbciTestClient;
