@@ -306,9 +306,18 @@ export class Feed {
         if (!touched && !(pricesMoved && w.hasPositions)) continue;
         let u = accounts.get(address);
         if (!u) accounts.set(address, (u = { events: [], fills: [], funding_payments: [], liquidations: [] }));
-        const snap = this.accountSnapshot(address);
-        u.subaccounts = snap.subaccounts;
-        if (touched) u.open_orders = snap.open_orders;
+        if (u.events.some((e) => e.type.startsWith('subaccounts.'))) {
+          // deposits and transfers may open a subaccount: look at all of them
+          const snap = this.accountSnapshot(address);
+          u.subaccounts = snap.subaccounts;
+          u.open_orders = snap.open_orders;
+          continue;
+        }
+        // otherwise only the subaccounts already known can have changed
+        const subs = w.numbers.map((n) => this.tryQuery<SubaccountJson | undefined>(`subaccounts/subaccount/${address}/${n}`, undefined)).filter((x): x is SubaccountJson => !!x && (x.collateral !== '0' || x.positions.length > 0));
+        u.subaccounts = subs;
+        w.hasPositions = subs.some((x) => x.positions.length > 0);
+        if (touched) u.open_orders = w.numbers.flatMap((n) => this.tryQuery<OrderJson[]>(`clob/orders/${address}/${n}`, []));
       }
     }
 
