@@ -272,6 +272,23 @@ describe('WebSocket API end to end', () => {
     c.close();
   });
 
+  it('places, amends and cancels through the SDK in human units, refusing values off the tick or step before signing', async () => {
+    const c = await PerpchainClient.connect({ url: t.url });
+    const tr = await Trader.create({ client: c, signer: t.keys[3]! });
+    await expect(tr.placeOrder({ market: 'ETH-USD', side: 'buy', price: '2500.005', size: '0.01' })).rejects.toThrow(/tick 0.01; nearest: 2500 or 2500.01/);
+    await expect(tr.placeOrder({ market: 'ETH-USD', side: 'buy', price: '2500', size: '0.0105' })).rejects.toThrow(/step 0.001/);
+    expect(tr.sequence.next).toBeUndefined(); // refused before signing: nothing was sent
+    const p = await tr.placeOrder({ market: 'ETH-USD', side: 'buy', price: '2500.01', size: '0.25' });
+    let o = await c.order(p.orderId);
+    expect([o.price, o.remaining]).toEqual(['2500010000', '250000000']);
+    await tr.amendOrder({ market: 'ETH-USD', orderId: p.orderId, price: '2499.99', size: '0.2' });
+    o = await c.order(p.orderId);
+    expect([o.price, o.remaining]).toEqual(['2499990000', '200000000']);
+    await tr.cancelOrder({ clientId: p.clientId });
+    await expect(c.order(p.orderId)).rejects.toThrow(/clob\/7|not open/);
+    c.close();
+  });
+
   it('streams markets, blocks, trades, candles, risk and account channels', async () => {
     const c = await PerpchainClient.connect({ url: t.url });
     const seen = new Map<string, ChannelMessage[]>();
