@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_CHAIN_ID, homePaths, initHome, readDevAccounts, type DevAccount } from '../devnet/home.js';
 import { DevnetNode } from '../devnet/node.js';
 import { SOFTWARE_VERSION } from '../app.js';
+import { registerSimCommand } from '../../sim/cli.js';
 
 const program = new Command();
 program
@@ -70,6 +71,8 @@ program
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
+
+registerSimCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);

@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blocksCsv, marginCsv } from '../../sim/output.js';
+import { runReport } from '../../sim/report.js';
+import { Simulation } from '../../sim/runner.js';
+import { runSweep } from '../../sim/sweep.js';
+import { checkWellFormedXml } from '../sim-data/xml.js';
+import { smallConfig } from './small.js';
+
+/** The report must open offline: nothing fetched, nothing executed. */
+function expectSelfContained(html: string): void {
+  expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+  // the SVG namespace is a name, not a fetch
+  const lower = html.toLowerCase().replaceAll('xmlns="http://www.w3.org/2000/svg"', '');
+  for (const bad of ['<script', '<link', '<img', '<iframe', '<object', '<embed', '@import', 'url(', 'src=', 'href=', 'http://', 'https://']) {
+    expect(lower.includes(bad), `report contains ${bad}`).toBe(false);
+  }
+  // polyglot markup: parses as XML once the doctype is removed (every tag closed, every text escaped)
+  const names = checkWellFormedXml(html.replace('<!DOCTYPE html>', ''));
+  expect(names[0]).toBe('html');
+}
+
+describe('risk simulator: outputs', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'perpchain-sim-out-'));
+  let sim: Simulation;
+  beforeAll(() => {
+    sim = new Simulation(smallConfig({ blocks: 120 }));
+    sim.run();
+  });
+  afterAll(() => {
+    sim.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the HTML report parses, is self-contained and holds every plot', () => {
+    const summary = sim.summary();
+    const html = runReport({ config: sim.config, summary, metrics: sim.metrics, specs: sim.specs });
+    expectSelfContained(html);
+    const svgs = html.match(/<svg[\s>]/g) ?? [];
+    expect(svgs.length).toBeGreaterThanOrEqual(11);
+    for (const title of [
+      'BTC-USD: reference price, on-chain oracle, best bid/ask',
+      'ETH-USD: reference price, on-chain oracle, best bid/ask',
+      'Insurance fund balance',
+      'Open interest (one side) at the oracle price',
+      'Liquidation steps and ADL fills per block',
+      'Liquidated notional per block',
+      'Distribution of margin ratios (NC / MMR) of accounts with positions',
+      'Margin ratio histogram over time',
+      'Bad debt (cumulative)',
+      'Funding transferred between longs and shorts (cumulative)',
+    ]) {
+      expect(html).toContain(escape(title));
+    }
+    expect(html).toContain(summary.final.app_hash);
+    // a line per series: the price chart has paths for oracle and reference
+    expect((html.match(/<path /g) ?? []).length).toBeGreaterThan(20);
+  });
+
+  it('blocks.csv has a row per block with a fixed column count; margin.csv a row per sample', () => {
+    const rows = blocksCsv(sim.metrics, sim.specs).trim().split('\n');
+    expect(rows).toHaveLength(sim.totalBlocks + 1);
+    const width = rows[0]!.split(',').length;
+    expect(rows.every((r) => r.split(',').length === width)).toBe(true);
+    expect(rows[0]).toContain('BTC-USD_oracle');
+    expect(rows[0]).toContain('insurance_fund_usd');
+    const last = rows[rows.length - 1]!.split(',');
+    expect(Number(last[0])).toBe(sim.totalBlocks);
+    const m = marginCsv(sim.metrics).trim().split('\n');
+    expect(m.length).toBe(sim.metrics.margin.length + 1);
+    expect(m[0]).toBe('height,time,scenario_block,accounts,below_1,p1,p5,p10,p25,p50,p75,p90,p95,p99');
+  });
+
+  it('a sweep runs every grid point and writes a comparison table and chart', () => {
+    const base = smallConfig({ blocks: 30, agents: { traders: 30, marketMakers: { perMarket: 1 } } });
+    const r = runSweep(base, { 'params.mmfPpm': [30_000, 70_000], 'params.insuranceFundUsd': [0, 1_000_000] }, { outDir: join(tmp, 'sweep') });
+    expect(r.rows).toHaveLength(4);
+    expect(r.rows.map((x) => x.label)).toEqual(['mmfPpm=30000 insuranceFundUsd=0', 'mmfPpm=30000 insuranceFundUsd=1000000', 'mmfPpm=70000 insuranceFundUsd=0', 'mmfPpm=70000 insuranceFundUsd=1000000']);
+    expect(r.rows[1]!.summary.insurance_fund.start_usd).toBe('1000000.000000');
+    // MMF 7% > the devnet IMF 5%: the IMF keeps its 5:3 ratio to the MMF
+    expect(r.rows[2]!.summary.final.app_hash).not.toBe(r.rows[0]!.summary.final.app_hash);
+    const csv = readFileSync(r.files.csv, 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(5);
+    expect(csv[0]!.startsWith('params.mmfPpm,params.insuranceFundUsd,bad_debt_usd,')).toBe(true);
+    const html = readFileSync(r.files.html, 'utf8');
+    expectSelfContained(html);
+    expect(html).toContain('Bad debt and insurance-fund drawdown per grid point');
+    expect((html.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    for (const row of r.rows) expectSelfContained(readFileSync(join(row.dir, 'report.html'), 'utf8'));
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
