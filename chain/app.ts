@@ -496,7 +496,10 @@ export class App {
     const state = new Branch(this.committed);
     if (this.lastHeight === 0n) {
       if (!this.genesisWrites) throw new Error('first block without InitChain');
-      for (const [k, v] of this.genesisWrites) v === null ? state.delete(k) : state.set(k, v);
+      for (const [k, v] of this.genesisWrites) {
+        if (v === null) state.delete(k);
+        else state.set(k, v);
+      }
     }
     const journal = new Journal();
     const blockEvents = new EventSink();

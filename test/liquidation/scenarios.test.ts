@@ -17,24 +17,6 @@ const INSURANCE = moduleAddress('insurance_fund');
 const ETH = (dollars: number) => BigInt(Math.round(dollars * 100)) * 10_000n; // ETH price units (10^-6 USD)
 const eth = (n: number) => BigInt(Math.round(n * 1000)) * 1_000_000n; // ETH quantums (10^-9)
 
-async function setup(o: { fund?: bigint; liquidation?: Record<string, unknown>; maxMove?: string } = {}) {
-  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
-  ms.prices.params.max_move_ppm = o.maxMove ?? '1000000';
-  const c = TestChain.create({
-    keys,
-    balance: 10_000_000_000_000n,
-    appState: {
-      ...ms,
-      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
-      liquidation: { params: { min_liquidation_notional: '100000000000', ...o.liquidation } },
-    },
-  });
-  // fund the insurance fund from the authority's balance (bank genesis would work too)
-  c.block();
-  if (o.fund) c.block([await c.send(authority, INSURANCE, o.fund).catch(() => new Uint8Array())]);
-  return c;
-}
-
 /** Seed the fund directly through genesis balances: MsgSend to a module account is refused by design. */
 async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown> } = {}) {
   const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
