@@ -99,16 +99,22 @@ async function launchCdp(): Promise<Browser> {
       };
     },
     async close() {
+      const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       try {
-        await call('Browser.close');
+        // a graceful close lets Chromium stop its helper processes too
+        await Promise.race([call('Browser.close'), new Promise((r) => setTimeout(r, 3_000))]);
       } catch {
         /* already gone */
       }
       ws.close();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch {
+        /* best effort: a helper process may still hold the temp profile */
+      }
     },
   };
 }
