@@ -28,8 +28,8 @@
  *
  *   node --import tsx bench/run.ts foundation [--txs=20000] [--block=5000] [--sizes=10000,100000,1000000]
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import { secp256k1 as noble } from '@noble/curves/secp256k1';
@@ -41,13 +41,10 @@ import { VerifyPool, type VerifyItem } from '../chain/crypto/verify-pool.js';
 import { verifySecp256k1 } from '../chain/crypto/secp256k1.js';
 import { Mempool } from '../chain/devnet/mempool.js';
 import { signBytes } from '../chain/tx/decode.js';
-import { MerkleIndex, leafHash } from '../chain/store/merkle.js';
-import { SqliteStore } from '../chain/store/sqlite.js';
-import { encodeInt } from '../chain/codec/amount.js';
 import { testKeys, type TestKey } from '../test/helpers/keys.js';
 import { Rng } from '../test/helpers/rng.js';
 import type { BenchFigures } from './run.js';
-import { CHAIN_ID, PARAMS, addSyntheticAccounts, blockReq, chunks, median, newApp, now, signSends, syntheticAddress } from './lib/foundation-state.js';
+import { CHAIN_ID, PARAMS, SyntheticState, blockReq, chunks, median, newApp, now, signSends, syntheticAddress } from './lib/foundation-state.js';
 
 export const name = 'foundation';
 export const description = 'signed MsgSend throughput (native / VerifyPool / pure-JS noble), cached FinalizeBlock, Commit and restart at 10k–1M accounts';
@@ -58,6 +55,9 @@ function arg(args: string[], key: string, dflt: string): string {
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const started = performance.now();
+/** A progress line on stderr (the figures themselves are printed at the end). */
+const progress = (what: string) => process.stderr.write(`  … ${what} done at ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 interface Digested {
@@ -78,7 +78,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
   const out: BenchFigures = {};
   const tmp = mkdtempSync(join(tmpdir(), 'perpchain-bench-foundation-'));
   const pool = new VerifyPool();
-  console.log(`  verify pool: ${pool.size} worker threads; ${TXS.toLocaleString()} txs per variant in blocks of ${BLOCK.toLocaleString()}`);
+  console.log(`  verify pool: ${pool.size} worker threads; ${TXS.toLocaleString()} txs per variant in blocks of ${BLOCK.toLocaleString()}; load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew every figure)`);
   try {
     // ------------------------------------------------------------ pre-signing
     const S = Math.min(BLOCK, TXS);
@@ -122,6 +122,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
       if (bad) throw new Error(`a bench tx failed: ${bad.log}`);
     };
 
+    progress('verification alone');
     out.e2e_native_tx_per_s = await e2e('native', async (app) => {
       for (const b of blocks) {
         for (const x of b) if (app.checkTx({ tx: x, type: 'new' }).code !== 0) throw new Error('CheckTx failed');
@@ -130,6 +131,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
       }
     });
 
+    progress('end to end, native');
     out.e2e_pool_node_path_tx_per_s = await e2e(
       'pool',
       async (app) => {
@@ -150,6 +152,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
       true,
     );
 
+    progress('end to end, pool (node path)');
     out.e2e_pool_pipelined_tx_per_s = await e2e(
       'pipelined',
       async (app) => {
@@ -165,6 +168,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
       true,
     );
 
+    progress('end to end, pool (pipelined)');
     // noble: a smaller run (pure JS verifies a few hundred per second), same per-tx path.
     const nobleTxs = txs.slice(0, Math.min(txs.length, 1_200));
     {
@@ -189,6 +193,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
     }
     if (new Set([hashes.native, hashes.pool, hashes.pipelined]).size !== 1) throw new Error(`variants disagree on the app hash: ${JSON.stringify(hashes)}`);
 
+    progress('end to end, noble');
     // --------------------------------------- 3. FinalizeBlock, signatures cached
     {
       const app = fresh('cached', true);
@@ -210,44 +215,51 @@ export async function run(args: string[]): Promise<BenchFigures> {
       app.close();
     }
 
+    progress('FinalizeBlock, cached signatures');
     // ------------------------------------- 4 + 5. Commit and restart vs state size
     const K = 3_334; // senders: 3 changed keys each ≈ 10,000 keys per block
     const senders = testKeys(K, 'big');
     const dbPath = join(tmp, 'big.db');
+    const copyPath = join(tmp, 'big-copy.db');
     newApp(dbPath, senders).close();
-    let have = 0;
+    const synthetic = new SyntheticState(dbPath);
     const rng = new Rng(1);
-    let seqBase = 0n;
     for (const size of SIZES) {
-      const syntheticTarget = Math.max(0, size - K);
-      t = now();
-      addSyntheticAccounts(dbPath, have, syntheticTarget);
-      have = syntheticTarget;
-      const buildMs = now() - t;
       const tag = size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`;
+      t = now();
+      synthetic.grow(Math.max(1, size - K));
+      const buildMs = now() - t;
+
+      // store level: the Merkle update + root (FinalizeBlock's part of the app hash) and the sqlite
+      // transaction (Commit's part) of a 10,000-key change set, on the file itself
+      const [merkleMs, sqliteMs] = synthetic.touch(10_000, rng);
+      out[`merkle_update_10k_${tag}_accounts_ms`] = r2(merkleMs);
+      out[`sqlite_commit_10k_${tag}_accounts_ms`] = r2(sqliteMs);
+
+      // the App works on a copy, so the synthetic state (and its index) stay in step with the file
+      copyFileSync(dbPath, copyPath);
+      const fileMb = statSync(copyPath).size / 2 ** 20;
 
       // restart: open, and serve a query
       t = now();
-      const app = App.open({ dbPath, verifyPool: pool });
+      const app = App.open({ dbPath: copyPath, verifyPool: pool });
       const q = app.query({ path: `bank/balance/${syntheticAddress(0)}`, data: new Uint8Array(), height: 0n, prove: false });
       const openMs = now() - t;
       if (q.code !== 0) throw new Error(q.log);
       out[`restart_${tag}_accounts_ms`] = Math.round(openMs);
-      const fileMb = statSync(dbPath).size / 2 ** 20;
-      console.log(`  state of ${size.toLocaleString()} accounts: built in ${(buildMs / 1000).toFixed(1)} s (not measured), sqlite ${fileMb.toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+      console.log(`  state of ${size.toLocaleString()} accounts: built in ${(buildMs / 1000).toFixed(1)} s (not measured), sqlite ${fileMb.toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB after open`);
 
-      // blocks of K sends to random existing accounts (≈10k changed keys)
+      // the App's own path: blocks of K sends to random existing accounts (≈10k changed keys)
       const fins: number[] = [];
       const coms: number[] = [];
       const REPS = 3;
       const round = signSends({
         keys: senders,
         accountNumbers: senders.map((_, i) => BigInt(i)),
-        startSeq: senders.map(() => seqBase),
+        startSeq: senders.map(() => 0n), // every size starts from the synthetic file, where the senders have not sent yet
         rounds: REPS,
-        to: () => syntheticAddress(rng.int(Math.max(1, have))),
+        to: () => syntheticAddress(rng.int(synthetic.count)),
       });
-      seqBase += BigInt(REPS);
       for (const b of chunks(round, K)) {
         await app.prefetchSignatures(b);
         const t0 = now();
@@ -260,31 +272,12 @@ export async function run(args: string[]): Promise<BenchFigures> {
       }
       out[`commit_10k_keys_${tag}_accounts_ms`] = r2(median(coms));
       out[`finalize_3334tx_${tag}_accounts_ms`] = r2(median(fins));
+      progress(`${tag} accounts`);
       app.close();
-
-      // store-level breakdown on an index / db of the same size
-      const m = new MerkleIndex();
-      const db = new SqliteStore(dbPath, { durability: 'normal' });
-      for (const row of db.loadAll()) m.loadLeaf(row.key, row.leaf);
-      m.rebuild();
-      const changes: Array<[string, Uint8Array]> = [];
-      for (let i = 0; i < 10_000; i++) {
-        const k = `bank/bal/${syntheticAddress(rng.int(Math.max(1, have)))}`;
-        changes.push([k, encodeInt(BigInt(rng.range(1, 1e9)))]);
-      }
-      changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      t = now();
-      m.update(changes);
-      const root = m.root();
-      out[`merkle_update_10k_${tag}_accounts_ms`] = r2(now() - t);
-      const h = db.lastCommitted().height;
-      t = now();
-      db.commit({ height: h, appHash: root, changes: changes.map(([k, v]) => [k, v, leafHash(k, v)]) });
-      out[`sqlite_commit_10k_${tag}_accounts_ms`] = r2(now() - t);
-      // (`root` is the hash of the state now on disk, so the next size reopens a consistent store)
-      db.close();
+      rmSync(copyPath, { force: true });
     }
 
+    console.log(`  load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     printSummary(out);
     return out;
   } finally {

@@ -95,47 +95,85 @@ export function syntheticAddress(i: number): string {
 }
 
 /**
- * Add accounts [from, to) (auth account + bank balance each) to the
- * committed state on disk, keep bank supply and the next account number
- * consistent, and recompute the app hash from every leaf (so App.open finds
- * a state that hashes to its committed app hash). The App must be closed.
+ * A synthetic large state on disk, grown through the store layer: it keeps a
+ * MerkleIndex in step with the sqlite file, so growing by n accounts costs
+ * O(n) (no reload of the whole state) and the file always holds a state
+ * that hashes to its committed app hash (App.open checks that).
  */
-export function addSyntheticAccounts(dbPath: string, from: number, to: number, balance = 1_000_000n): void {
-  const raw = new Database(dbPath, { readonly: true });
-  const get = (k: string): Buffer | undefined => (raw.prepare('SELECT value FROM kv WHERE key = ?').get(k) as { value: Buffer } | undefined)?.value;
-  let next = decodeInt(get('auth/next/')!);
-  const supply = decodeInt(get('bank/supply/')!);
-  raw.close();
+export class SyntheticState {
+  readonly merkle = new MerkleIndex();
+  private next: bigint;
+  private supply: bigint;
+  /** Account number of synthetic account 0 (account i has firstNumber + i). */
+  private firstNumber: bigint;
+  /** Synthetic accounts 0 … count−1 exist. */
+  count = 0;
 
-  const db = new SqliteStore(dbPath);
-  const { height } = db.lastCommitted();
-  const bal = encodeInt(balance);
-  const BATCH = 100_000;
-  for (let start = from; start < to; start += BATCH) {
-    const changes: Array<[string, Uint8Array | null, Uint8Array | null]> = [];
-    for (let i = start; i < Math.min(to, start + BATCH); i++) {
-      const address = syntheticAddress(i);
-      const acc = encodeAccount({ address, pubKey: undefined, accountNumber: next++, sequence: 0n });
-      changes.push([`auth/acc/${address}`, acc, leafHash(`auth/acc/${address}`, acc)]);
-      changes.push([`bank/bal/${address}`, bal, leafHash(`bank/bal/${address}`, bal)]);
-    }
-    db.commit({ height, appHash: db.lastCommitted().appHash, changes });
+  constructor(readonly dbPath: string) {
+    const db = new SqliteStore(dbPath);
+    for (const row of db.loadAll()) this.merkle.loadLeaf(row.key, row.leaf);
+    this.merkle.rebuild();
+    if (!this.merkle.root().equals(db.lastCommitted().appHash)) throw new Error('synthetic state: the file does not hash to its app hash');
+    db.close();
+    const raw = new Database(dbPath, { readonly: true });
+    const get = (k: string): Buffer => (raw.prepare('SELECT value FROM kv WHERE key = ?').get(k) as { value: Buffer }).value;
+    this.next = decodeInt(get('auth/next/'));
+    this.firstNumber = this.next;
+    this.supply = decodeInt(get('bank/supply/'));
+    raw.close();
   }
-  const nextV = encodeInt(next);
-  const supplyV = encodeInt(supply + BigInt(to - from) * balance);
-  db.commit({
-    height,
-    appHash: db.lastCommitted().appHash,
-    changes: [
-      ['auth/next/', nextV, leafHash('auth/next/', nextV)],
-      ['bank/supply/', supplyV, leafHash('bank/supply/', supplyV)],
-    ],
-  });
-  const m = new MerkleIndex();
-  for (const row of db.loadAll()) m.loadLeaf(row.key, row.leaf);
-  m.rebuild();
-  db.commit({ height, appHash: m.root(), changes: [] });
-  db.close();
+
+  /** Write `changes` (and the new app hash) in one Commit-shaped sqlite transaction; returns [merkle ms, sqlite ms]. */
+  write(db: SqliteStore, changes: Array<[string, Uint8Array | null]>): [number, number] {
+    changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let t = now();
+    this.merkle.update(changes);
+    const appHash = this.merkle.root();
+    const merkleMs = now() - t;
+    t = now();
+    db.commit({ height: db.lastCommitted().height, appHash, changes: changes.map(([k, v]) => [k, v, v === null ? null : leafHash(k, v)]) });
+    return [merkleMs, now() - t];
+  }
+
+  /** Grow to `total` synthetic accounts (an auth account and a bank balance each), keeping supply and the next account number right. */
+  grow(total: number, balance = 1_000_000n): void {
+    const db = new SqliteStore(this.dbPath);
+    const bal = encodeInt(balance);
+    while (this.count < total) {
+      const changes: Array<[string, Uint8Array | null]> = [];
+      const end = Math.min(total, this.count + 100_000);
+      for (let i = this.count; i < end; i++) {
+        const address = syntheticAddress(i);
+        changes.push([`auth/acc/${address}`, encodeAccount({ address, pubKey: undefined, accountNumber: this.next++, sequence: 0n })]);
+        changes.push([`bank/bal/${address}`, bal]);
+      }
+      this.supply += BigInt(end - this.count) * balance;
+      this.count = end;
+      changes.push(['auth/next/', encodeInt(this.next)], ['bank/supply/', encodeInt(this.supply)]);
+      this.write(db, changes);
+    }
+    db.close();
+  }
+
+  /**
+   * A Commit-sized change set written through the store layer: n distinct keys of random synthetic
+   * accounts (balances and accounts, as sends change them); returns [merkle ms, sqlite ms].
+   */
+  touch(n: number, rng: { int(n: number): number }): [number, number] {
+    if (n > 2 * this.count) throw new Error(`cannot change ${n} distinct keys of ${this.count} accounts`);
+    const db = new SqliteStore(this.dbPath);
+    const changes = new Map<string, Uint8Array>();
+    // (bank supply is not kept equal to Σ balances here: no invariant runs in the benchmark)
+    while (changes.size < n) {
+      const i = rng.int(this.count);
+      const address = syntheticAddress(i);
+      if (rng.int(2) === 0) changes.set(`bank/bal/${address}`, encodeInt(BigInt(1 + rng.int(1_000_000_000))));
+      else changes.set(`auth/acc/${address}`, encodeAccount({ address, pubKey: undefined, accountNumber: this.firstNumber + BigInt(i), sequence: BigInt(1 + rng.int(1000)) }));
+    }
+    const r = this.write(db, [...changes.entries()]);
+    db.close();
+    return r;
+  }
 }
 
 export function median(xs: readonly number[]): number {

@@ -30,6 +30,9 @@ export function bankMsgs(bank: BankKeeper): MsgDef[] {
       amountOf(m);
     },
     precheck(ctx, m) {
+      // What handle() would surely refuse, refused before the tx enters the mempool (and pays a fee for nothing).
+      if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();
+      if (bank.isBlocked(m.toAddress)) throw ErrBlockedRecipient(`${m.toAddress} is a module account`);
       const have = bank.balance(ctx.store, m.fromAddress);
       const amount = amountOf(m);
       if (have < amount) throw ErrInsufficientFunds(`${m.fromAddress} has ${have} uusdc, needs ${amount}`);

@@ -24,6 +24,7 @@ import { Any } from 'cosmjs-types/google/protobuf/any';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { createHash } from 'node:crypto';
 import { lookupError } from '../../chain/errors/index.js';
+import { moduleAddress } from '../../chain/codec/address.js';
 import type { CheckTxResult, ExecTxResult } from '../../chain/types.js';
 import { TEST_CHAIN_ID, TestChain } from '../helpers/chain.js';
 import { TestKey } from '../helpers/keys.js';
@@ -152,6 +153,13 @@ const cases: BadCase[] = [
     name: 'send more than the balance',
     build: (e) => e.tx({ messages: [msgSendAny(e.a.address, e.b.address, (BALANCE + 1n).toString())] }),
     check: bank(2),
+    effect: 'fee',
+    fee: 200n,
+  },
+  {
+    name: 'send to a module account (the fee collector)',
+    build: (e) => e.tx({ messages: [msgSendAny(e.a.address, moduleAddress('fee_collector'), '5')] }),
+    check: bank(6),
     effect: 'fee',
     fee: 200n,
   },
