@@ -313,10 +313,11 @@ function renderChart() {
     body.setAttribute('fill', up ? '#3fb950' : '#f85149');
     svg.append(wick, body);
   });
-  for (const [p, yy] of [[hi, pad - 3], [lo, H - 3]]) {
+  for (const [p, yy] of [[hi, 10], [lo, H - 3]]) {
     const t = document.createElementNS(ns, 'text');
-    t.setAttribute('x', '4');
-    t.setAttribute('y', String(yy + 10));
+    t.setAttribute('x', String(W - 4));
+    t.setAttribute('text-anchor', 'end');
+    t.setAttribute('y', String(yy));
     t.setAttribute('fill', '#7d8590');
     t.setAttribute('font-size', '10');
     t.textContent = fmtPrice(m, String(p));
