@@ -18,7 +18,7 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 
@@ -272,6 +272,8 @@ export async function run(args: string[]): Promise<Record<string, number>> {
       fan_out_per_block_ms: round(node.api.counters.fanOutMs / Math.max(1, node.api.counters.blocks)),
       connect_1000_clients_ms: connectMs,
       bytes_received_per_client_per_block: Math.round(samples.bytes / Math.max(1, clients * blocks)),
+      // other processes on the machine (delays grow with CPU contention; read with the machine line)
+      machine_load_avg_1m_end: round(loadavg()[0]!),
     };
     if (figures.seq_or_height_gaps > 0) console.log(`  WARNING: ${figures.seq_or_height_gaps} seq/height gaps seen by clients`);
     console.log(`  target: p99 ≤ 50 ms → ${figures.commit_to_delivery_p99_ms <= 50 ? 'met' : 'NOT met'}`);
