@@ -242,6 +242,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
       ({ orders, failed } = await flow);
     }
     const endHeight = Number(node.app.height);
+    await new Promise((r) => setTimeout(r, 1_000)); // let the last block's deltas arrive
     const samplesP = message<{ heights: Float64Array; times: Float64Array; gaps: number; bytes: number }>(worker, 'samples');
     worker.postMessage({ type: 'stop' });
     const samples = await samplesP;
