@@ -68,15 +68,12 @@ export class SequenceTracker {
     await prev;
     try {
       if (this.nextSeq === undefined || this.accountNumber === undefined) await this.refresh();
-      const self = this;
-      return await fn({
-        get sequence() {
-          return self.nextSeq!;
-        },
-        get accountNumber() {
-          return self.accountNumber!;
-        },
+      const view = { sequence: 0n, accountNumber: 0n };
+      Object.defineProperties(view, {
+        sequence: { get: () => this.nextSeq!, enumerable: true },
+        accountNumber: { get: () => this.accountNumber!, enumerable: true },
       });
+      return await fn(view);
     } finally {
       release();
     }
