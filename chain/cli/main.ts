@@ -4,6 +4,7 @@ import { DEFAULT_CHAIN_ID, homePaths, initHome, readDevAccounts, type DevAccount
 import { DevnetNode } from '../devnet/node.js';
 import { SOFTWARE_VERSION } from '../app.js';
 import { registerSimCommand } from '../../sim/cli.js';
+import { registerAbciCommand } from './abci-command.js';
 
 const program = new Command();
 program
@@ -72,6 +73,7 @@ program
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
 
+registerAbciCommand(program);
 registerSimCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -57,11 +57,11 @@ export const NodeConfigSchema = z.object({
       /** ABCI mode: run the API server next to the ABCI socket. */
       enabled: z.boolean().default(true),
     })
-    .default({} as never),
+    .prefault({}),
   block_interval_ms: z.number().int().min(10).default(500),
   mempool: z
     .object({ max_txs: z.number().int().positive().default(50_000), max_bytes: z.number().int().positive().default(64 * 1024 * 1024) })
-    .default({} as never),
+    .prefault({}),
   feeder: z
     .object({
       enabled: z.boolean().default(true),
@@ -74,7 +74,7 @@ export const NodeConfigSchema = z.object({
           { market_id: 1, dataset: 'eth-2022-11-08', price_exponent: -6 },
         ]),
     })
-    .default({} as never),
+    .prefault({}),
   durability: z.enum(['normal', 'full']).default('normal'),
   check_invariants: z.boolean().default(false),
   retain_blocks: z.number().int().min(0).default(0),

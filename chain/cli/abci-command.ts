@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { App } from '../app.js';
+import { VerifyPool } from '../crypto/verify-pool.js';
+import { HomeLock } from '../store/lock.js';
+import { homePaths, readConfig } from '../devnet/home.js';
+import { runAbci, DEFAULT_ABCI_ADDR } from '../abci/index.js';
+import { startAbciApi } from '../api/index.js';
+import { createPriceSource } from '../oracle/sources.js';
+
+/**
+ * `perpchain abci`: serve the App to a CometBFT v0.38 node over the ABCI
+ * socket, with the trader API beside it (txs forwarded to CometBFT's RPC)
+ * and, when vote extensions are enabled, this validator's oracle prices from
+ * --price-source. See docs/cometbft.md.
+ */
+export function registerAbciCommand(program: Command): void {
+  program
+    .command('abci')
+    .description('serve perpchain to a CometBFT v0.38 node over the ABCI 2.0 socket (plus the WebSocket API); see docs/cometbft.md')
+    .requiredOption('--home <dir>', 'node home directory (state in <home>/data/state.db; genesis comes from CometBFT via InitChain)')
+    .option('--addr <addr>', 'listen address: tcp://HOST:PORT or unix:///path', DEFAULT_ABCI_ADDR)
+    .option('--price-source <spec>', 'this validator\'s prices for vote extensions: file:PATH | dataset:0=btc-2022-11-08,1=eth-2022-11-08 | http://127.0.0.1:PORT/path')
+    .option('--comet-rpc <url>', 'CometBFT RPC the API forwards txs to (default config api.comet_rpc_url or http://127.0.0.1:26657)')
+    .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(Number))
+    .option('--no-api', 'do not serve the WebSocket API')
+    .option('--check-invariants', 'check every module invariant after every block and stop with a report if one breaks')
+    .action(async (o: { home: string; addr: string; priceSource?: string; cometRpc?: string; apiPort?: number; api: boolean; checkInvariants?: boolean }) => {
+      const paths = homePaths(o.home);
+      mkdirSync(dirname(paths.db), { recursive: true });
+      const lock = HomeLock.acquire(paths.lock);
+      const config = readConfig(paths);
+      const pool = new VerifyPool();
+      const app = App.open({
+        dbPath: paths.db,
+        durability: config.durability,
+        verifyPool: pool,
+        checkInvariantsEveryBlock: o.checkInvariants ?? config.check_invariants,
+        retainBlocks: BigInt(config.retain_blocks),
+        log: (l) => console.error(l),
+      });
+      if (o.priceSource) {
+        const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
+        app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
+      }
+      let api: { server: { close(): Promise<void> } } | undefined;
+      if (o.api) {
+        const apiConfig = { ...config.api, ...(o.apiPort !== undefined ? { port: o.apiPort } : {}), ...(o.cometRpc ? { comet_rpc_url: o.cometRpc } : {}) };
+        api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
+        console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
+      }
+      await runAbci({
+        app,
+        addr: o.addr,
+        onShutdown: async () => {
+          await api?.server.close();
+          await pool.close();
+          lock.release();
+        },
+      });
+    });
+}
