@@ -64,7 +64,11 @@ const ts = (ns: bigint) => ({ seconds: ns / 1_000_000_000n, nanos: Number(ns % 1
 
 /** The CometBFT end of a connection: writes pre-encoded frames, splits responses into frames (decoded later). */
 class RawClient {
+  /** Unparsed bytes; while a large frame is incomplete, its chunks wait in `parts` (joined once, like Go's reader). */
   private tail: Buffer = Buffer.alloc(0);
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private need = 0;
   private frames: Buffer[] = [];
   private want = 0;
   private done: (() => void) | undefined;
@@ -72,6 +76,15 @@ class RawClient {
   constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      if (this.need > 0) {
+        this.parts.push(chunk);
+        this.partBytes += chunk.length;
+        if (this.partBytes < this.need) return;
+        chunk = Buffer.concat(this.parts, this.partBytes);
+        this.parts = [];
+        this.partBytes = 0;
+        this.need = 0;
+      }
       let buf: Buffer = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
       for (;;) {
         let len = 0;
@@ -86,7 +99,14 @@ class RawClient {
             break;
           }
         }
-        if (!ok || buf.length < i + 1 + len) break;
+        if (ok && buf.length < i + 1 + len) {
+          this.parts = [buf];
+          this.partBytes = buf.length;
+          this.need = i + 1 + len;
+          buf = Buffer.alloc(0);
+          break;
+        }
+        if (!ok) break;
         this.frames.push(buf.subarray(i + 1, i + 1 + len));
         buf = buf.subarray(i + 1 + len);
       }

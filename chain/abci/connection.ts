@@ -29,6 +29,8 @@ const YIELD_EVERY = 256;
 const MIN_PREFETCH_BATCH = 32;
 /** At most this many CheckTx requests per prefetch. */
 const MAX_PREFETCH_BATCH = 8192;
+/** At most this many event-loop turns spent waiting for the rest of a CheckTx burst. */
+const MAX_WAIT_TURNS = 64;
 
 interface Item {
   req?: abci.Request;
@@ -224,12 +226,16 @@ export class AbciConnection {
       return items;
     };
     let items = collect();
-    if (items.length < MAX_PREFETCH_BATCH && this.head + items.length === this.queue.length && !this.inputClosed) {
-      // The run reaches the end of what has arrived: let pending socket reads land first.
-      this.flushOut();
+    // While the run reaches the end of what has arrived and more keeps arriving, let the
+    // pending socket reads land (one event-loop turn each) to make one bigger batch. A burst
+    // ends with a Flush or a pause; neither can hold the worker more than a turn.
+    for (let turns = 0; turns < MAX_WAIT_TURNS && items.length < MAX_PREFETCH_BATCH && this.head + items.length === this.queue.length && !this.inputClosed; turns++) {
+      if (turns === 0) this.flushOut();
+      const before = this.queue.length;
       await setImmediateP();
       if (this.closed) return;
       items = collect();
+      if (this.queue.length === before) break;
     }
     for (const it of items) it.prefetched = true;
     if (items.length < MIN_PREFETCH_BATCH) return;
