@@ -13,7 +13,7 @@ import { Branch } from './store/branch.js';
 import { CommittedState } from './store/committed.js';
 import { MerkleIndex, leafHash, type MerkleProof } from './store/merkle.js';
 import { SqliteStore, type Durability } from './store/sqlite.js';
-import type { KVReader, Value } from './store/kv.js';
+import { tableOf, type KVReader, type Value } from './store/kv.js';
 import { SigCache } from './crypto/sig-cache.js';
 import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
 import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
@@ -202,6 +202,11 @@ export class App {
 
   get height(): bigint {
     return this.lastHeight;
+  }
+
+  /** Height of a block finalized but not yet committed (between FinalizeBlock and Commit), if any. */
+  get pendingHeight(): bigint | undefined {
+    return this.pending?.height;
   }
 
   get appHash(): Uint8Array {
@@ -660,6 +665,12 @@ export class App {
       const path = req.path.replace(/^\/+/, '');
       if (path.startsWith('store/')) {
         const key = path.slice('store/'.length);
+        // A malformed key is the asker's mistake (a registered error), not an internal one.
+        try {
+          tableOf(key);
+        } catch {
+          throw ErrUnknownQuery(`store key "${key.slice(0, 200)}" must look like <module>/<table>/<rest>`);
+        }
         const value = this.committed.get(key);
         const proof = req.prove ? Buffer.from(JSON.stringify(this.merkle.prove(key))) : undefined;
         return { ...base, key: Buffer.from(key), value: value ?? new Uint8Array(), ...(proof ? { proof } : {}) };
@@ -669,7 +680,13 @@ export class App {
       const m = this.modules.find((x) => x.name === moduleName);
       const handler = name ? m?.queries?.[name] : undefined;
       if (!handler) throw ErrUnknownQuery(`no query "${req.path}"`);
-      return { ...base, value: json(handler(this.committed, args.map(decodeURIComponent), req.data)) };
+      let decoded: string[];
+      try {
+        decoded = args.map(decodeURIComponent);
+      } catch {
+        throw ErrUnknownQuery(`query path "${req.path.slice(0, 200)}" is not valid percent-encoding`);
+      }
+      return { ...base, value: json(handler(this.committed, decoded, req.data)) };
     } catch (e) {
       const r = errorResult(e, 0n, 0, this.opts.log);
       return { ...base, code: r.code, codespace: r.codespace, log: r.log };

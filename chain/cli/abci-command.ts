@@ -46,7 +46,7 @@ export function registerAbciCommand(program: Command): void {
         app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
       }
       let api: { server: { close(): Promise<void> } } | undefined;
-      if (o.api) {
+      if (o.api && config.api.enabled !== false) {
         const apiConfig = { ...config.api, ...(o.apiPort !== undefined ? { port: o.apiPort } : {}), ...(o.cometRpc ? { comet_rpc_url: o.cometRpc } : {}) };
         api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
         console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);

@@ -12,7 +12,8 @@ import type { CommittedBlock } from '../../chain/types.js';
 import { ChainError } from '../../chain/errors/index.js';
 import { ClobKeeper } from './keeper.js';
 import { clobMsgs, validateClobParams } from './msgs.js';
-import { ORDER_TABLE } from './keys.js';
+import { clientIdKey, ORDER_TABLE } from './keys.js';
+import { perpchain } from '../../proto/gen/perpchain.js';
 import { clobParamsJson, decodeOrder, DEFAULT_CLOB_PARAMS, orderJson, type ClobParams } from './types.js';
 import { ErrInvalidGenesis, ErrOrderNotFound } from './errors.js';
 import type { PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
@@ -147,6 +148,12 @@ export function createClobModule(deps: {
       },
       fills(_state, [market]) {
         return recent.get(Number(market)) ?? [];
+      },
+      client_id(state, [owner, number, cid]) {
+        const b = state.get(clientIdKey(owner ?? '', Number(number ?? 0), Number(cid ?? 0)));
+        if (!b) throw ErrOrderNotFound(`client id ${cid} of ${owner}/${number} is free`);
+        const r = perpchain.clob.v1.ClientIdRecord.decode(b);
+        return { order_id: r.orderId.toString(), open: r.open, release_height: r.releaseHeight.toString() };
       },
       params(state) {
         return clobParamsJson(keeper.getParams(state));
