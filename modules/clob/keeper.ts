@@ -469,7 +469,13 @@ export class ClobKeeper {
     // FOK runs in a nested branch so an incomplete fill can be undone while the tx succeeds.
     const nested = order.tif === 'fok' ? nest(ctx) : undefined;
     const mctx = nested?.ctx ?? ctx;
-    const filled = this.matchTaker(mctx, order, Number(limit), quantity, market, p, false);
+    let filled: bigint;
+    try {
+      filled = this.matchTaker(mctx, order, Number(limit), quantity, market, p, false);
+    } catch (e) {
+      nested?.drop(); // an aborted FOK (out of gas) must not leave its nested journal's updates behind
+      throw e;
+    }
     if (nested) {
       if (filled < quantity) {
         nested.drop();
@@ -493,6 +499,12 @@ export class ClobKeeper {
     if (order.reduceOnly && quantity < order.quantity - order.filled) {
       // a clipped reduce-only order rests only with the size the position allows
       const clipped = { ...order, quantity: order.filled + quantity };
+      // say so: without it filled + remaining no longer adds up to the quantity placed
+      ctx.events.emit(
+        'clob.order_clipped',
+        { order_id: order.id, owner: order.owner, number: order.number, market_id: order.marketId, quantity: order.quantity, new_quantity: clipped.quantity, clipped: order.quantity - clipped.quantity, reason: 'reduce_only' },
+        ['owner', 'order_id', 'market_id'],
+      );
       return this.rest(ctx, clipped, total, filled, book);
     }
     return this.rest(ctx, order, total, filled, book);
@@ -607,21 +619,30 @@ export class ClobKeeper {
           this.removeMaker(ctx, mo, `maker_cannot_trade: ${e.def.name}`);
           return -1;
         }
-        const makerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.seller.sub : r.buyer.sub);
-        if (makerAfter.nc < makerAfter.imr && !isReducing(beforeMaker, makerAfter)) {
-          sctx.journal.revert();
-          this.removeMaker(ctx, mo, 'maker_undercollateralized');
-          return -1;
-        }
-        if (beforeTaker) {
-          const takerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.buyer.sub : r.seller.sub);
-          if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) {
+        // From here an error (out of gas reading or writing through the tx's gas-metered store)
+        // aborts the tx: undo this fill's in-memory updates (liquidation index) before it
+        // propagates, or the tx's revert would miss them (they are not in its journal yet).
+        try {
+          const makerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.seller.sub : r.buyer.sub);
+          if (makerAfter.nc < makerAfter.imr && !isReducing(beforeMaker, makerAfter)) {
             sctx.journal.revert();
-            return 0;
+            this.removeMaker(ctx, mo, 'maker_undercollateralized');
+            return -1;
           }
+          if (beforeTaker) {
+            const takerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.buyer.sub : r.seller.sub);
+            if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) {
+              sctx.journal.revert();
+              return 0;
+            }
+          }
+          // Journal first, then the write: the tx's revert then covers a write that fails.
+          sctx.journal.mergeInto(ctx.journal);
+          scratch.write();
+        } catch (e) {
+          sctx.journal.revert();
+          throw e;
         }
-        scratch.write();
-        sctx.journal.mergeInto(ctx.journal);
         ctx.events.append(sctx.events.events);
         // maker record
         const makerLeft = mo.quantity - mo.filled - size;
@@ -1026,8 +1047,9 @@ function nest(ctx: OrderCtx): { ctx: OrderCtx; keep(): void; drop(): void } {
   return {
     ctx: inner,
     keep() {
-      store.write();
+      // Journal first, so an out-of-gas in the write is undone by the caller's revert.
       journal.mergeInto(ctx.journal);
+      store.write();
       ctx.events.append(events.events);
     },
     drop() {

@@ -339,8 +339,8 @@ export class LiquidationKeeper {
           return true; // skip: the bankruptcy price would make this counterparty insolvent
         }
       }
+      sctx.journal.mergeInto(ctx.journal); // journal first (as in the clob): a failed write is undone by the caller
       scratch.write();
-      sctx.journal.mergeInto(ctx.journal);
       ctx.events.append(sctx.events.events);
       adl.fills++;
       remaining -= q;
