@@ -1,6 +1,6 @@
 /**
- * One ABCI request → one App call → one response. No state of its own
- * besides a few counters for logs; every decision is the App's.
+ * One ABCI request → one App call → one encoded response. No state of its
+ * own; every decision is the App's.
  */
 import { tendermint } from '../../proto/gen/tendermint.js';
 import { DEFAULT_CONSENSUS_PARAMS, type App } from '../app.js';
