@@ -537,7 +537,11 @@ export class App {
 
     if (this.opts.checkInvariantsEveryBlock) {
       const broken = this.runInvariants(state);
-      if (broken.length) throw new InvariantBrokenError(req.height, broken);
+      if (broken.length) {
+        // Halt without leaving the block pending: a driver that called Commit anyway must not persist it.
+        this.abandonPending();
+        throw new InvariantBrokenError(req.height, broken);
+      }
     }
     return { events: blockEvents.events, txResults, validatorUpdates: [], appHash };
   }
