@@ -135,24 +135,39 @@ export class SyntheticState {
     return [merkleMs, now() - t];
   }
 
-  /** Grow to `total` synthetic accounts (an auth account and a bank balance each), keeping supply and the next account number right. */
+  /**
+   * Grow to `total` synthetic accounts (an auth account and a bank balance each), keeping supply and
+   * the next account number right. New keys go to sqlite in batches and into the Merkle index as
+   * bulk-loaded leaves, hashed once at the end (rehashing every bucket per batch would dominate).
+   */
   grow(total: number, balance = 1_000_000n): void {
+    if (this.count >= total) return;
+    this.supply += BigInt(total - this.count) * balance;
     const db = new SqliteStore(this.dbPath);
+    const { height, appHash } = db.lastCommitted();
     const bal = encodeInt(balance);
     while (this.count < total) {
-      const changes: Array<[string, Uint8Array | null]> = [];
+      const changes: Array<[string, Uint8Array, Uint8Array]> = [];
       const end = Math.min(total, this.count + 100_000);
       for (let i = this.count; i < end; i++) {
         const address = syntheticAddress(i);
-        changes.push([`auth/acc/${address}`, encodeAccount({ address, pubKey: undefined, accountNumber: this.next++, sequence: 0n })]);
-        changes.push([`bank/bal/${address}`, bal]);
+        const acc = encodeAccount({ address, pubKey: undefined, accountNumber: this.next++, sequence: 0n });
+        changes.push([`auth/acc/${address}`, acc, leafHash(`auth/acc/${address}`, acc)]);
+        changes.push([`bank/bal/${address}`, bal, leafHash(`bank/bal/${address}`, bal)]);
       }
-      this.supply += BigInt(end - this.count) * balance;
       this.count = end;
-      changes.push(['auth/next/', encodeInt(this.next)], ['bank/supply/', encodeInt(this.supply)]);
-      this.write(db, changes);
+      changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      db.commit({ height, appHash, changes }); // (the app hash is fixed below)
+      for (const [k, , leaf] of changes) this.merkle.loadLeaf(k, leaf);
     }
+    this.merkle.rebuild();
     db.close();
+    const final = new SqliteStore(this.dbPath);
+    this.write(final, [
+      ['auth/next/', encodeInt(this.next)],
+      ['bank/supply/', encodeInt(this.supply)],
+    ]);
+    final.close();
   }
 
   /**

@@ -110,7 +110,7 @@ describe('history independence: equal states hash equally, whatever the path', (
     );
   });
 
-  it('the same state reached with a different number of blocks differs only by what is really different (block time)', async () => {
+  it('the same balances reached with a different number of blocks differ in the block time key only, and hash differently', async () => {
     // A negative control: time is state, so paths with different block counts must NOT hash equally
     // (if they did, the hash would be missing part of the state).
     const x = await run([[{ from: 0, to: 1, amount: 5n }], []]);
