@@ -11,7 +11,7 @@ export interface Proc {
   readonly lines: string[];
   /** Resolves with the first line (past or future) matching `re` on stdout or stderr. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Resolves when the process has exited. */
+  /** Resolves when the process has exited and its output has been read to the end. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   send(line: string): void;
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -33,7 +33,7 @@ export function startProc(command: string, args: string[], opts: SpawnOptions = 
   };
   createInterface({ input: child.stdout! }).on('line', onLine('out'));
   createInterface({ input: child.stderr! }).on('line', onLine('err'));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })) /* after stdout/stderr are drained */);
   let done = false;
   void exited.then(() => (done = true));
   return {
@@ -63,7 +63,7 @@ export function startProc(command: string, args: string[], opts: SpawnOptions = 
       child.stdin!.write(line + '\n');
     },
     async kill(signal = 'SIGKILL') {
-      if (!done && child.pid !== undefined) process.kill(child.pid, signal);
+      if (!done && child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
