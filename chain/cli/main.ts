@@ -5,6 +5,7 @@ import { DevnetNode } from '../devnet/node.js';
 import { SOFTWARE_VERSION } from '../app.js';
 import { registerSimCommand } from '../../sim/cli.js';
 import { registerAbciCommand } from './abci-command.js';
+import { registerVerifyCommand } from '../verify/command.js';
 
 const program = new Command();
 program
@@ -75,6 +76,7 @@ program
 
 registerAbciCommand(program);
 registerSimCommand(program);
+registerVerifyCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);
