@@ -283,7 +283,8 @@ export class App {
     const preview = new MerkleIndex();
     preview.update(branch.changeSet());
     this.checkState = new Branch(branch);
-    return { appHash: preview.root(), consensusParams: params, validators: req.validators ?? [] };
+    // The App never changes the validator set: an empty list tells CometBFT to keep the genesis validators.
+    return { appHash: preview.root(), consensusParams: params, validators: [] };
   }
 
   /** Export the committed state as a genesis app_state (JSON object keyed by module). */
@@ -667,6 +668,8 @@ export class App {
         throw ErrQueryHeight(`only the latest committed height ${this.lastHeight} is served, asked for ${req.height}`);
       }
       const path = req.path.replace(/^\/+/, '');
+      // CometBFT's peer filter (filter_peers = true) asks these; perpchain accepts every peer.
+      if (path.startsWith('p2p/filter/addr/') || path.startsWith('p2p/filter/id/')) return base;
       if (path.startsWith('store/')) {
         const key = path.slice('store/'.length);
         // A malformed key is the asker's mistake (a registered error), not an internal one.

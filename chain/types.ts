@@ -98,7 +98,19 @@ export interface ExtendedCommitInfo {
   votes: ExtendedVoteInfo[];
 }
 
+/** Evidence of a validator's misbehaviour as CometBFT reports it (passed through; perpchain does not slash). */
+export interface Misbehavior {
+  type: 'unknown' | 'duplicate_vote' | 'light_client_attack';
+  validatorAddress: Uint8Array;
+  power: bigint;
+  height: bigint;
+  timeNs: bigint;
+  totalVotingPower: bigint;
+}
+
 export interface PrepareProposalRequest {
+  misbehavior?: Misbehavior[];
+  nextValidatorsHash?: Uint8Array;
   maxTxBytes: bigint;
   txs: Uint8Array[];
   localLastCommit: ExtendedCommitInfo;
@@ -108,6 +120,8 @@ export interface PrepareProposalRequest {
 }
 
 export interface ProcessProposalRequest {
+  misbehavior?: Misbehavior[];
+  nextValidatorsHash?: Uint8Array;
   txs: Uint8Array[];
   proposedLastCommit: CommitInfo;
   hash: Uint8Array;
@@ -119,6 +133,9 @@ export interface ProcessProposalRequest {
 export type ProposalStatus = 'accept' | 'reject';
 
 export interface ExtendVoteRequest {
+  proposedLastCommit?: CommitInfo;
+  misbehavior?: Misbehavior[];
+  nextValidatorsHash?: Uint8Array;
   hash: Uint8Array;
   height: bigint;
   timeNs: bigint;
@@ -134,6 +151,8 @@ export interface VerifyVoteExtensionRequest {
 }
 
 export interface FinalizeBlockRequest {
+  misbehavior?: Misbehavior[];
+  nextValidatorsHash?: Uint8Array;
   txs: Uint8Array[];
   decidedLastCommit?: CommitInfo;
   hash: Uint8Array;

@@ -95,14 +95,8 @@ export function nsToTime(ns: bigint): google.protobuf.ITimestamp {
  * through as an extra property so the App can start using it without a
  * driver change.
  */
-export interface Misbehavior {
-  type: 'unknown' | 'duplicate_vote' | 'light_client_attack';
-  validatorAddress: Uint8Array;
-  power: bigint;
-  height: bigint;
-  timeNs: bigint;
-  totalVotingPower: bigint;
-}
+export type { Misbehavior } from '../types.js';
+import type { Misbehavior } from '../types.js';
 
 /** Header fields CometBFT sends with PrepareProposal/ProcessProposal/ExtendVote/FinalizeBlock beyond the App's types. */
 export interface BlockExtras {
