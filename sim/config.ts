@@ -50,10 +50,16 @@ const SpikeSchema = z.object({
 const MarketMakerSchema = z.object({
   /** Market makers per market. */
   perMarket: z.number().int().min(0).max(100),
+  /**
+   * What the ladder is centred on: 'reference', the external price of the block (what the honest
+   * feeders report in the same block, as makers watch the same venues), or 'oracle', the chain's
+   * price after the previous block (one block stale in a fast move).
+   */
+  anchor: z.enum(['reference', 'oracle']),
   collateralUsd: z.number().positive(),
   /** Price levels per side. */
   levels: z.number().int().min(1).max(50),
-  /** Distance of the first level from the mid, and between levels (ppm of price). */
+  /** Least distance of the first level from the mid, and the price grid between levels (ppm of price, rounded to ticks). */
   halfSpreadPpm: z.number().int().min(1),
   levelStepPpm: z.number().int().min(1),
   /** Size of each level in USD at the mid; each maker's size is scaled by a random factor in sizeJitter. */
@@ -62,16 +68,13 @@ const MarketMakerSchema = z.object({
   /** Inventory (USD at the oracle) beyond which the maker quotes only the reducing side; quotes are skewed toward it before. */
   maxInventoryUsd: z.number().positive(),
   skewPpm: z.number().int().min(0),
-  /** Requote when the oracle moved this much from the last quoted mid, or after refreshBlocks. */
-  refreshPpm: z.number().int().min(1),
-  refreshBlocks: z.number().int().min(1),
   /** Fast-move guard: the oracle's move over lookbackBlocks. Above widenMovePpm spreads × widenFactor; above pullMovePpm quotes are pulled for pullBlocks. */
   lookbackBlocks: z.number().int().min(1),
   widenMovePpm: z.number().int().min(1),
   widenFactor: z.number().min(1),
   pullMovePpm: z.number().int().min(1),
   pullBlocks: z.number().int().min(0),
-  /** Quotes are good-til-block this many blocks ahead (a safety net when a refresh fails). */
+  /** Quotes are good-til-block this many blocks ahead (a safety net when a refresh fails; replaced shortly before). */
   ttlBlocks: z.number().int().min(2),
 });
 
@@ -258,22 +261,21 @@ export const DEFAULT_CONFIG: SimConfig = {
     mix: { leveraged: 0.7, momentum: 0.3 },
     marketMakers: {
       perMarket: 6,
+      anchor: 'reference',
       collateralUsd: 10_000_000,
       levels: 4,
       halfSpreadPpm: 200,
-      levelStepPpm: 400,
+      levelStepPpm: 300,
       levelSizeUsd: 150_000,
       sizeJitter: [0.5, 1.5],
       maxInventoryUsd: 5_000_000,
       skewPpm: 1_000,
-      refreshPpm: 300,
-      refreshBlocks: 20,
       lookbackBlocks: 10,
       widenMovePpm: 5_000,
       widenFactor: 3,
-      pullMovePpm: 25_000,
+      pullMovePpm: 35_000,
       pullBlocks: 5,
-      ttlBlocks: 60,
+      ttlBlocks: 600,
     },
     leveraged: TRADER_DEFAULTS as SimConfig['agents']['leveraged'],
     momentum: {

@@ -278,11 +278,14 @@ export function sweepReport(o: { base: SimConfig; axes: Record<string, readonly 
     parts.push('</tr>');
   }
   parts.push('</table>');
-  const cats = rows.map((r) => r.label);
+  // short category labels (values only); the axis names go in the subtitle
+  const cats = rows.map((r) => names.map((n) => String(r.values[n])).join(' / '));
+  const axisNames = names.map((n) => n.split('.').pop()!).join(' / ');
   parts.push(
     fig(
       groupedBarChart({
         title: 'Bad debt and insurance-fund drawdown per grid point',
+        subtitle: axisNames,
         yLabel: 'USD',
         categories: cats,
         series: [
@@ -297,6 +300,7 @@ export function sweepReport(o: { base: SimConfig; axes: Record<string, readonly 
     fig(
       groupedBarChart({
         title: 'Liquidations and ADL per grid point',
+        subtitle: axisNames,
         yLabel: 'count',
         categories: cats,
         series: [

@@ -71,14 +71,14 @@ export function signTx(key: SimKey, msgs: Any[], o: SignOptions): Uint8Array {
 }
 
 /**
- * Gas limit for a tx of n messages. Measured: a post-only placement or a
- * cancel ≈ 30k, a fill ≈ 45k, the ante ≈ 15k. A tx with a taker order gets
- * room for about 50 fills; unused gas is not refunded, but at the default gas
- * price 1M gas costs 0.001 USDC. (A tx that runs out of gas is reverted but
- * pays: the agent retries.)
+ * Gas limit for a tx of n messages that may make up to `fills` fills, as a
+ * client that simulates its tx first would set it. Measured: a post-only
+ * placement or a cancel ≈ 30k, each fill ≈ 45k, the ante ≈ 15k; the limit
+ * leaves room (unused gas is not refunded, but at the default gas price 1M
+ * gas costs 0.001 USDC). A tx that still runs out of gas is reverted but pays.
  */
-export function gasFor(n: number, taker = false): bigint {
-  return (taker ? 2_500_000n : 300_000n) + 60_000n * BigInt(n);
+export function gasFor(n: number, fills = 0): bigint {
+  return 300_000n + 60_000n * BigInt(n) + 75_000n * BigInt(fills);
 }
 
 // ------------------------------------------------------------------ messages

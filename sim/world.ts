@@ -9,9 +9,13 @@ import type { MarketSpec } from './market.js';
 export class MarketView {
   /** Oracle price after the last committed block (price units). */
   oracle: bigint;
+  /** The external (reference) price of the block being built: what honest feeders report and what makers watch. */
+  reference: bigint;
   /** Oracle history, one entry per committed block (ring buffer). */
   private readonly hist: Float64Array;
   private n = 0;
+  private readonly refHist: Float64Array;
+  private rn = 0;
 
   constructor(
     readonly spec: MarketSpec,
@@ -19,8 +23,36 @@ export class MarketView {
     historyLength = 4096,
   ) {
     this.oracle = initial;
+    this.reference = initial;
     this.hist = new Float64Array(historyLength);
+    this.refHist = new Float64Array(historyLength);
     this.push(initial);
+  }
+
+  /** Set the reference price of the block being built (once per block). */
+  setReference(price: bigint): void {
+    this.reference = price;
+    this.refHist[this.rn % this.refHist.length] = Number(price);
+    this.rn++;
+  }
+
+  get referenceNum(): number {
+    return Number(this.reference);
+  }
+
+  /** Largest absolute move of the reference price over the last k blocks, in ppm (float). */
+  maxReferenceMovePpm(k: number): number {
+    if (this.rn === 0) return 0;
+    const len = this.refHist.length;
+    const now = this.refHist[(this.rn - 1) % len]!;
+    let m = 0;
+    const kk = Math.min(k, this.rn - 1, len - 1);
+    for (let i = 1; i <= kk; i++) {
+      const then = this.refHist[(this.rn - 1 - i) % len]!;
+      const d = Math.abs(now - then) / then;
+      if (d > m) m = d;
+    }
+    return m * 1_000_000;
   }
 
   get oracleNum(): number {

@@ -98,12 +98,12 @@ export abstract class Agent {
     return id;
   }
 
-  /** The tx being built holds an order that may take liquidity (gets a larger gas limit). */
-  taker = false;
+  /** Orders in the tx being built that may take liquidity (their gas limit allows for the fills). */
+  readonly takerOrders: Array<{ side: 'buy' | 'sell'; price: bigint; quantity: bigint }> = [];
 
   /** Note a placement in the tx being built, to match its response. */
   placing(o: PlaceSpec): PlaceSpec {
-    if (o.tif !== 'post_only') this.taker = true;
+    if (o.tif !== 'post_only') this.takerOrders.push({ side: o.side, price: o.price, quantity: o.quantity });
     this.pending.push({ side: o.side, price: o.price, goodTilBlock: o.goodTilBlock ?? 0n });
     return o;
   }
@@ -135,7 +135,7 @@ export abstract class Agent {
       this.failed(r, ctx);
     }
     this.pending = [];
-    this.taker = false;
+    this.takerOrders.length = 0;
     this.inflightDeposit = 0n;
     this.inflightWithdraw = 0n;
   }
