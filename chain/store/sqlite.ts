@@ -6,6 +6,8 @@ export type Durability = 'normal' | 'full';
 
 /** Rows per multi-row upsert statement in commit(). */
 const PUT_ROWS = 64;
+/** loadAll copies values and leaves into slabs of this size. */
+const SLAB_BYTES = 1 << 20;
 
 export interface CommitBatch {
   height: bigint;
@@ -111,12 +113,26 @@ export class SqliteStore {
    * the startup hash check and only show later, as a consensus failure.
    */
   *loadAll(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
-    const stmt = this.db.prepare('SELECT key, value, leaf FROM kv ORDER BY key');
-    for (const row of stmt.iterate() as Iterable<{ key: string; value: Buffer; leaf: Buffer }>) {
-      if (!leafHash(row.key, row.value).equals(row.leaf)) {
-        throw new Error(`store is corrupt: the value of "${row.key}" in ${this.path} does not match its Merkle leaf`);
+    const stmt = this.db.prepare('SELECT key, value, leaf FROM kv ORDER BY key').raw(true);
+    // Values and leaves are copied into shared 1 MiB slabs and handed out as views: a state of
+    // millions of entries then costs a few hundred ArrayBuffers instead of millions (which made
+    // garbage collection dominate startup), and the driver's own row buffers die young.
+    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    let used = 0;
+    const keep = (b: Buffer): Buffer => {
+      if (used + b.length > slab.length) {
+        slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, b.length));
+        used = 0;
       }
-      yield row;
+      b.copy(slab, used);
+      used += b.length;
+      return slab.subarray(used - b.length, used);
+    };
+    for (const [key, value, leaf] of stmt.iterate() as Iterable<[string, Buffer, Buffer]>) {
+      if (!leafHash(key, value).equals(leaf)) {
+        throw new Error(`store is corrupt: the value of "${key}" in ${this.path} does not match its Merkle leaf`);
+      }
+      yield { key, value: keep(value), leaf: keep(leaf) };
     }
   }
 
