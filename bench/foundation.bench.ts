@@ -89,6 +89,12 @@ export async function run(args: string[]): Promise<BenchFigures> {
     console.log(`  pre-signed ${txs.length.toLocaleString()} MsgSends from ${S.toLocaleString()} accounts in ${(now() - t).toFixed(0)} ms (not measured)`);
     const blocks = chunks(txs, BLOCK);
 
+    // A fixed CPU workload, so runs on a busy or a quiet machine can be put side by side.
+    t = now();
+    const calib = Buffer.alloc(100);
+    for (let i = 0; i < 200_000; i++) hash('sha256', calib, 'buffer');
+    out.calibration_sha256_100b_per_s = rate(200_000, now() - t);
+
     // ------------------------------------------------- 1. verification alone
     const sample = txs.slice(0, Math.min(4000, txs.length)).map((x, i) => digestOf(x, accountNumbers[i % S]!).item);
     t = now();
@@ -289,7 +295,8 @@ export async function run(args: string[]): Promise<BenchFigures> {
 function printSummary(o: BenchFigures): void {
   const f = (x: number | undefined) => (x === undefined ? '—' : x.toLocaleString('en-US'));
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  console.log('\n  signature verification alone (same txs):');
+  console.log(`\n  calibration: sha256 of 100 bytes ${f(o.calibration_sha256_100b_per_s)} /s (a fixed CPU workload: compare runs by it, lower = busier machine)`);
+  console.log('  signature verification alone (same txs):');
   console.log(`    native libsecp256k1, main thread   ${f(o.verify_native_1thread_per_s).padStart(10)} /s`);
   console.log(`    VerifyPool (worker threads)        ${f(o.verify_pool_per_s).padStart(10)} /s`);
   console.log(`    @noble/curves (pure JS), main      ${f(o.verify_noble_1thread_per_s).padStart(10)} /s   (native is ×${((o.verify_native_1thread_per_s ?? 0) / (o.verify_noble_1thread_per_s ?? 1)).toFixed(0)})`);
