@@ -21,3 +21,4 @@ export { D, UnitsError, marketSpec, priceToUnits, sizeToQuantums, unitsToPrice, 
 export { signTx, feeFor, txHashOf, DENOM, type Fee, type SignTxOptions } from './signing.js';
 export { createRegistry, perpchainTypes } from './registry.js';
 export * from './protocol.js';
+export { CHAIN_ERRORS, chainError, ChainErrorResult, type ChainErrorInfo } from './errors.js';

@@ -25,6 +25,8 @@ import type { TxInclusion } from './protocol.js';
 
 export type IncludedTx = Extract<TxInclusion, { status: 'included' }>;
 
+import { chainError } from './errors.js';
+
 export class TxError extends Error {
   override readonly name = 'TxError';
   constructor(
@@ -35,6 +37,11 @@ export class TxError extends Error {
     readonly hash?: string,
   ) {
     super(`${stage === 'check_tx' ? 'rejected by CheckTx' : stage === 'deliver' ? 'failed in its block' : stage === 'dropped' ? 'dropped from the mempool' : 'not included in time'}: ${codespace ? `${codespace}/${code} ` : ''}${log}`);
+  }
+
+  /** The chain's registered name of the error (e.g. "insufficient_margin"), when there is one. */
+  get errorName(): string | undefined {
+    return chainError(this.codespace, this.code)?.name;
   }
 }
 
