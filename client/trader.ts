@@ -22,10 +22,9 @@ import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
 import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
 import type { DecimalInput } from './units.js';
 import type { TxInclusion } from './protocol.js';
+import { chainError } from './errors.js';
 
 export type IncludedTx = Extract<TxInclusion, { status: 'included' }>;
-
-import { chainError } from './errors.js';
 
 export class TxError extends Error {
   override readonly name = 'TxError';
