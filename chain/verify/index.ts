@@ -288,7 +288,7 @@ export function formatVerifyResult(r: VerifyResult): string {
     if (m.kind === 'persistent') lines.push(`  the replay keeps differing after it (${r.mismatchedHeights} heights in all): the state diverged at this height — a tx, the time or the proposer of this block differs from what the node executed, or the node computed it differently`);
     if (m.kind === 'last') lines.push('  it is the last block of the log');
     if (Object.keys(m.outcomes).length) lines.push(`  replay tx results: ${Object.entries(m.outcomes).map(([k, v]) => `${k}×${v}`).join(', ')}`);
-    const suspicious = m.failed.filter((f) => f.codespace === 'tx' && [2, 3, 5, 6, 7, 9, 10, 18, 20].includes(f.code));
+    const suspicious = m.failed.filter((f) => f.codespace === 'tx' && [2, 3, 4, 5, 6, 7, 9, 10, 11, 18, 20].includes(f.code));
     for (const f of (suspicious.length ? suspicious : m.failed).slice(0, 10)) lines.push(`    tx #${f.index}: ${f.codespace}/${f.code} ${f.log}`);
     if (suspicious.length) lines.push('  (a tx that no longer decodes or whose signature no longer verifies was most likely changed after it was executed)');
     if (Object.keys(m.events).length) lines.push(`  replay events: ${Object.entries(m.events).map(([k, v]) => `${k}×${v}`).join(', ')}`);

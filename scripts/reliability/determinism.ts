@@ -41,7 +41,7 @@ const stats = await runFleet({
   txsPerBlock: txs,
   ...(keepDb ? { keepDb } : {}),
   progressEvery: Math.max(100, Math.floor(blocks / 20)),
-  onProgress: (s) => console.log(`  ${s.blocks} blocks, ${s.txs} txs (${s.okTxs} ok), liquidations ${s.events.get('liquidation.liquidated') ?? 0}, adl ${s.events.get('liquidation.adl') ?? 0}, bad debt ${s.events.get('liquidation.bad_debt') ?? 0}, ${(s.ms / 1000).toFixed(0)} s, ${(s.blocks / (s.ms / 1000)).toFixed(1)} blocks/s, mismatches ${s.mismatches.length}, invariant problems ${s.invariantProblems.length}; load ${loadavg()[0]!.toFixed(2)}`),
+  onProgress: (s) => console.log(`  ${s.blocks} blocks, ${s.txs} txs (${s.okTxs} ok), liquidations ${s.events.get('liquidation.liquidated') ?? 0}, adl ${s.events.get('liquidation.adl') ?? 0}, bad debt ${s.events.get('liquidation.bad_debt') ?? 0}, fund dry ${s.fundDryBlocks}, ${(s.ms / 1000).toFixed(0)} s, ${(s.blocks / (s.ms / 1000)).toFixed(1)} blocks/s, mismatches ${s.mismatches.length}, invariant problems ${s.invariantProblems.length}; load ${loadavg()[0]!.toFixed(2)}`),
 });
 console.log(formatStats(stats));
 console.log(`kinds: ${[...((stats as unknown as { kinds: Map<string, number> }).kinds ?? new Map()).entries()].map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -10,11 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatStats, runFleet } from './lib/fleet.js';
 
-const BLOCKS = Number(process.env.RELIABILITY_BLOCKS ?? 500);
+const BLOCKS = Number(process.env.RELIABILITY_BLOCKS ?? 400);
 
 describe('determinism: normal, no-CheckTx, restarted-from-disk and separate-process Apps agree at every height', () => {
   it(`${BLOCKS} blocks of seeded traffic across all modules`, async () => {
-    const s = await runFleet({ blocks: BLOCKS, seed: 1, txsPerBlock: 5 });
+    const s = await runFleet({ blocks: BLOCKS, seed: 3, txsPerBlock: 4 });
     const report = formatStats(s);
     expect(s.mismatches, report).toEqual([]);
     expect(s.invariantProblems, report).toEqual([]);
@@ -31,5 +31,8 @@ describe('determinism: normal, no-CheckTx, restarted-from-disk and separate-proc
     }
     for (const r of ['expired', 'self_trade', 'post_only_would_cross', 'fok_not_fillable', 'user_cancel']) expect(s.cancelReasons.get(r) ?? 0, `${r}\n${report}`).toBeGreaterThan(0);
     expect(s.clamped, report).toBeGreaterThan(0);
+    // crashes through a swept book: ADL, and an insurance fund that ran dry
+    expect(s.events.get('liquidation.adl') ?? 0, report).toBeGreaterThan(0);
+    expect(s.fundDryBlocks, report).toBeGreaterThan(0);
   });
 });

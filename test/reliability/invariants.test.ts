@@ -12,7 +12,7 @@
  * asks for, and each of them detects a break of its own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,8 @@ describe('invariants: checked every block on request, halting with a readable re
     const breakAndCheck = (name: string, key: (app: App) => string, change: (v: Buffer) => Buffer, expectText: RegExp) => {
       const dir = join(tmp, `each-${name}`);
       rmSync(dir, { recursive: true, force: true });
-      const c = buildHome(dir, 24, 43, 10);
+      cpSync(b.home, dir, { recursive: true });
+      const c = { db: join(dir, 'data', 'state.db') };
       const probe = App.open({ dbPath: c.db });
       const k = key(probe);
       probe.close();
@@ -122,7 +123,8 @@ describe('invariants: checked every block on request, halting with a readable re
     // no crossed book: a resting bid moved above the best ask on disk — the book is rebuilt from the store on start and refuses it
     {
       const dir = join(tmp, 'each-crossed');
-      const c = buildHome(dir, 24, 43, 10);
+      cpSync(b.home, dir, { recursive: true });
+      const c = { db: join(dir, 'data', 'state.db') };
       const probe = App.open({ dbPath: c.db });
       const orders = probe.state.scanTable(ORDER_TABLE).map(([k, v]) => [k, perpchain.clob.v1.Order.decode(v)] as const).filter(([, o]) => o.triggered && o.marketId === 0);
       const ask = orders.filter(([, o]) => o.side === perpchain.clob.v1.Side.SIDE_SELL).reduce((m, [, o]) => (m === 0n || BigInt(o.price.toString()) < m ? BigInt(o.price.toString()) : m), 0n);

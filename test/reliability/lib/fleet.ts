@@ -58,6 +58,9 @@ export interface FleetStats {
   events: Map<string, number>;
   cancelReasons: Map<string, number>;
   clamped: number;
+  /** Blocks that ended with the insurance fund below $1 (it ran dry), and its lowest balance. */
+  fundDryBlocks: number;
+  fundMin: bigint;
   reopens: number;
   crashes: number;
   replays: number;
@@ -95,6 +98,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetStats> {
     events: new Map(),
     cancelReasons: new Map(),
     clamped: 0,
+    fundDryBlocks: 0,
+    fundMin: -1n,
     reopens: 0,
     crashes: 0,
     replays: 0,
@@ -186,6 +191,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetStats> {
         C.close();
         C = App.open({ dbPath, verifyPool: pool });
         if (C.height !== h - 1n) stats.mismatches.push(`C reopened after a crash before Commit at height ${C.height}, expected ${h - 1n}`);
+        if (C.height === 0n) C.initChain(init); // before the first Commit nothing is persisted: InitChain again (as CometBFT does)
         rc = await C.finalizeBlockAsync(req);
         stats.crashes++;
       }
@@ -223,6 +229,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetStats> {
 
       // Statistics.
       stats.blocks++;
+      const fund = A.keepers.liquidation.insuranceFund(A.state);
+      if (stats.fundMin < 0n || fund < stats.fundMin) stats.fundMin = fund;
+      if (fund < 1_000_000n) stats.fundDryBlocks++;
       for (const r of ra.txResults) {
         stats.txs++;
         if (r.code === 0) stats.okTxs++;
@@ -283,7 +292,7 @@ export function formatStats(s: FleetStats): string {
     `blocks ${s.blocks}, txs ${s.txs} (${s.okTxs} ok), ${(s.ms / 1000).toFixed(1)} s`,
     `C: ${s.reopens} reopens, ${s.crashes} crashes before Commit; B: ${s.replays} abandoned blocks; D: ${s.processBlocks} blocks checked`,
     `invariant checks ${s.invariantChecks} × ${s.invariantNames.length} (${s.invariantNames.join(', ')}) + per-order accounting (${s.ordersPlaced} orders, ${s.fills} fills, ${s.placeResponsesChecked} responses)`,
-    `clamped prices ${s.clamped}; time: ${Object.entries(s.timing).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
+    `insurance fund: lowest ${s.fundMin} uusdc, below $1 after ${s.fundDryBlocks} blocks; clamped prices ${s.clamped}; time: ${Object.entries(s.timing).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
     `codes: ${top(s.codes)}`,
     `events: ${top(s.events)}`,
     `cancel reasons: ${top(s.cancelReasons)}`,

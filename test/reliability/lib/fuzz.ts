@@ -187,12 +187,20 @@ const SYNTHETIC: Array<{ typeUrl: string; value: Record<string, unknown> }> = [
   { typeUrl: '/perpchain.prices.v1.MsgInjectPrices', value: {} },
   { typeUrl: '/perpchain.subaccounts.v1.MsgTransfer', value: { fromNumber: 0, toNumber: 1, amount: '1000000' } },
   { typeUrl: '/perpchain.clob.v1.MsgAmendOrder', value: { subaccountNumber: 0, orderId: '1', price: '6500000000', quantity: '100000' } },
+  { typeUrl: '/perpchain.clob.v1.MsgCancelOrder', value: { subaccountNumber: 0, orderId: '1' } },
+  { typeUrl: '/perpchain.clob.v1.MsgPlaceOrder', value: { subaccountNumber: 0, marketId: 0, clientId: 77, side: 1, type: 1, timeInForce: 0, price: '6500000000', quantity: '100000', goodTilBlock: '0', goodTilTime: '0', stp: 0, triggerPrice: '0' } },
+  { typeUrl: '/perpchain.subaccounts.v1.MsgDeposit', value: { subaccountNumber: 0, amount: '1000000' } },
+  { typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { subaccountNumber: 0, amount: '1000000', recipient: '' } },
+  { typeUrl: '/perpchain.bank.v1.MsgSend', value: { amount: '1000' } },
+  { typeUrl: '/perpchain.prices.v1.MsgUpdatePrices', value: { prices: [{ marketId: 0, price: '6500000000' }, { marketId: 1, price: '3000000000' }] } },
+  { typeUrl: '/perpchain.perpetuals.v1.MsgUpdateMarket', value: { market: { id: 1, ticker: 'ETH-USD', status: 1, atomicResolution: -9, priceExponent: -6, tickSize: '10000', stepSize: '1000000', minOrderSize: '1000000', initialMarginPpm: 50000, maintenanceMarginPpm: 30000, oiLowerCap: '0', oiUpperCap: '0', maxOpenInterest: '0', interestRatePpm: 0, fundingRateCapPpm: 1250, impactNotional: '10000000000' } } },
 ];
 
 function synthetic(env: FuzzEnv, typeUrl: string, value: Record<string, unknown>): { typeUrl: string; value: Uint8Array } {
   const T = env.root.lookupType(typeUrl.slice(1));
   const v = { ...value };
-  for (const f of ['authority', 'owner', 'feeder']) if (T.fields[f]) v[f] = env.traffic.authority.address;
+  for (const f of ['authority', 'owner', 'feeder', 'fromAddress']) if (T.fields[f]) v[f] = f === 'feeder' ? env.traffic.feeder.address : env.traffic.authority.address;
+  if (T.fields.toAddress) v.toAddress = env.traffic.traders[0]!.address;
   if (typeUrl.endsWith('MsgUpdateParams') && typeUrl.includes('prices')) (v.params as { feeders: string[] }).feeders = [env.traffic.feeder.address];
   if (typeUrl.endsWith('MsgUpdateParams') && typeUrl.includes('perpetuals')) (v.params as { authority?: string }).authority = env.traffic.authority.address;
   if (T.fields.toOwner) v.toOwner = env.traffic.authority.address;

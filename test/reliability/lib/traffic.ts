@@ -98,6 +98,7 @@ export type Kind =
   | 'transfer'
   | 'maker_ladder'
   | 'maker_pull'
+  | 'sweep'
   | 'limit'
   | 'ioc'
   | 'fok'
@@ -165,7 +166,7 @@ export interface TrafficOptions {
   makers?: number;
   /** Mean user txs per block besides the price and maker txs (default 10). */
   txsPerBlock?: number;
-  /** Insurance fund at genesis, uusdc (default $2,500). */
+  /** Insurance fund at genesis, uusdc (default $500). */
   insuranceFund?: bigint;
   chainId?: string;
 }
@@ -178,6 +179,8 @@ export interface Role {
 interface Crash {
   market: number;
   dir: 1 | -1;
+  /** Blocks before the crash reports start, in which every maker pulls its quotes on the crash side. */
+  warmup: number;
   /** Blocks left with crash reports. */
   left: number;
   /** Blocks to keep the makers' side pulled after the crash. */
@@ -232,7 +235,7 @@ export class Traffic {
           ...this.makers.map((k) => bal(k, 50_000_000n)),
           ...this.traders.map((k) => bal(k, 500_000n)),
           ...this.degens.map((k) => bal(k, 200_000n)),
-          { address: INSURANCE_FUND, amount: (o.insuranceFund ?? 2_500_000_000n).toString() },
+          { address: INSURANCE_FUND, amount: (o.insuranceFund ?? 500_000_000n).toString() },
         ],
       },
       ...ms,
@@ -280,9 +283,18 @@ export class Traffic {
     const txs: Uint8Array[] = [];
 
     // 1. Oracle: the feeder reports most blocks (not always after a time jump: staleness).
-    if (rng.chance(jump ? 0.5 : 0.9)) txs.push(this.priceTx(b));
-    // 2. Market makers keep ladders (and pull one side before a crash).
-    for (const m of this.makers) if (rng.chance(0.35)) txs.push(...this.makerTxs(b, m));
+    if ((this.crash && this.crash.warmup === 0 && this.crash.left > 0) || rng.chance(jump ? 0.5 : 0.9)) txs.push(this.priceTx(b));
+    // 2. Market makers keep ladders; before a crash every one of them pulls the side it will hit.
+    const pulling = this.crash !== undefined && this.crash.warmup > 0;
+    for (const m of this.makers) if (pulling || rng.chance(0.35)) txs.push(...this.makerTxs(b, m));
+    if (pulling) this.crash!.warmup--;
+    // 2b. A crash block: an arbitrageur sweeps the stale quotes the crash will leave behind (the bids
+    //     above the new price, or asks below it) before the oracle moves at the end of the block, so
+    //     liquidations meet a thin book: stub quotes, insurance payouts, a fund that runs dry, ADL.
+    if (this.crash && this.crash.warmup === 0 && this.crash.left > 0) {
+      const sweep = this.sweepTx(b);
+      if (sweep) txs.push(sweep);
+    }
     // 3. Occasional authority action; a reduce-only spell ends after a few blocks.
     const ethStatus = ref.keepers.perpetuals.market(ref.state, 1).status;
     if (ethStatus !== 'active' && h >= this.reduceOnlyUntil) txs.push(this.setEthStatus(b, 'active'));
@@ -303,14 +315,15 @@ export class Traffic {
   private priceTx(b: BlockBuilder): Uint8Array {
     const rng = this.rng;
     const reports: Array<[number, bigint]> = [];
-    if (!this.crash && this.height > 20n && rng.chance(1 / 45)) {
-      this.crash = { market: rng.chance(0.7) ? 0 : 1, dir: rng.chance(0.7) ? -1 : 1, left: rng.range(2, 4), recover: rng.range(2, 6) };
+    if (!this.crash && this.height > 20n && rng.chance(1 / 35)) {
+      this.crash = { market: rng.chance(0.7) ? 0 : 1, dir: rng.chance(0.7) ? -1 : 1, warmup: rng.chance(0.7) ? 1 : 0, left: rng.range(2, 4), recover: rng.range(2, 6) };
     }
+    const crashing = this.crash !== undefined && this.crash.warmup === 0;
     let probe = false;
     for (const m of MARKETS) {
       const p = b.price(m.id);
       let next: bigint;
-      if (this.crash && this.crash.market === m.id && this.crash.left > 0) {
+      if (crashing && this.crash && this.crash.market === m.id && this.crash.left > 0) {
         // 20–40% away: the chain clamps it to max_move (10%) per block.
         const move = BigInt(rng.range(200_000, 400_000));
         next = this.crash.dir < 0 ? (p * (1_000_000n - move)) / 1_000_000n : (p * (1_000_000n + move)) / 1_000_000n;
@@ -327,9 +340,10 @@ export class Traffic {
         next = (p * (1_000_000n + move)) / 1_000_000n;
       }
       if (next < 1n) next = 1n;
-      if (rng.chance(0.9)) reports.push([m.id, next]);
+      const crashMarket = crashing && this.crash?.market === m.id;
+      if (crashMarket || rng.chance(0.9)) reports.push([m.id, next]);
     }
-    if (this.crash) {
+    if (this.crash && crashing) {
       if (this.crash.left > 0) this.crash.left--;
       else if (--this.crash.recover <= 0) this.crash = undefined;
     }
@@ -349,15 +363,29 @@ export class Traffic {
     }
     const pulledSide = this.crash ? (this.crash.dir < 0 ? 'buy' : 'sell') : undefined;
     const pulledMarket = this.crash?.market;
-    const msgs: Any[] = [];
+    let msgs: Any[] = [];
     // Pull: cancel every resting order on the side the crash will hit.
     if (pulledSide !== undefined) {
       for (const o of b.openOrders(k, 0)) if (o.marketId === pulledMarket && o.side === pulledSide) msgs.push(cancelAny(k.address, 0, { orderId: o.id }));
       if (msgs.length) this.count('maker_pull');
+      // ...leaving only a deep stub quote 6–13% away: liquidations that reach it fill far past the
+      // bankruptcy price, the insurance fund pays the difference until it runs dry, then ADL takes over
+      if (pulledMarket !== undefined && rng.chance(0.8)) {
+        const m = MARKETS[pulledMarket]!;
+        const p = b.price(m.id);
+        const away = BigInt(rng.range(60_000, 130_000));
+        const price = roundTick(pulledSide === 'buy' ? (p * (1_000_000n - away)) / 1_000_000n : (p * (1_000_000n + away)) / 1_000_000n, m.tick);
+        if (price > 0n) msgs.push(placeAny(k.address, { market: m.id, clientId: this.nextClientId(k), side: pulledSide, price, size: roundStep(m.lot * BigInt(rng.range(10, 40)), m.step), gtb: this.height + BigInt(rng.range(5, 15)) }));
+      }
+    }
+    if (msgs.length) {
+      out.push(b.sign(k, msgs, 250_000n * BigInt(msgs.length) + 200_000n));
+      msgs = [];
     }
     const open = b.openOrders(k, 0).length;
-    if (open < 120) {
+    if (open < 50) {
       for (const m of MARKETS) {
+        msgs = [];
         const p = b.price(m.id);
         for (const side of ['buy', 'sell'] as const) {
           if (m.id === pulledMarket && side === pulledSide) continue;
@@ -378,18 +406,33 @@ export class Traffic {
                 tif: rng.chance(0.3) ? 'post_only' : 'gtc',
                 gtb: expiry === 0 ? this.height + BigInt(rng.range(3, 40)) : 0n,
                 gtt: expiry === 1 ? this.timeNs / 1_000_000_000n + BigInt(rng.range(20, 200)) : 0n,
-                ...(expiry === 2 ? { gtb: this.height + BigInt(rng.range(40, 120)) } : {}),
+                ...(expiry === 2 ? { gtb: this.height + BigInt(rng.range(40, 80)) } : {}),
               }),
             );
           }
         }
+        // one tx per market (a batch is atomic: a reduce-only or stale market must not sink the other's quotes)
+        if (msgs.length) {
+          out.push(b.sign(k, msgs, 400_000n * BigInt(msgs.length) + 200_000n));
+          this.count('maker_ladder');
+        }
       }
     }
-    if (msgs.length) {
-      out.push(b.sign(k, msgs, 150_000n * BigInt(msgs.length) + 100_000n));
-      this.count('maker_ladder');
-    }
     return out;
+  }
+
+  private sweepTx(b: BlockBuilder): Uint8Array | undefined {
+    const c = this.crash!;
+    const m = MARKETS[c.market]!;
+    const p = b.price(m.id);
+    const target = roundTick(c.dir < 0 ? (p * 900_000n) / 1_000_000n : (p * 1_100_000n) / 1_000_000n + m.tick, m.tick);
+    const lv = b.app.keepers.clob.levels(m.id, 60);
+    const levels = c.dir < 0 ? lv.bids.filter(([px]) => px >= target) : lv.asks.filter(([px]) => px <= target);
+    const size = levels.reduce((t, [, q]) => t + q, 0n);
+    if (size <= 0n) return undefined;
+    const arb = this.makers[0]!;
+    this.count('sweep');
+    return b.sign(arb, [placeAny(arb.address, { market: m.id, clientId: this.nextClientId(arb), side: c.dir < 0 ? 'sell' : 'buy', price: target, size, tif: 'ioc', stp: 'cancel_resting' })], 1_000_000n + 200_000n * BigInt(levels.length));
   }
 
   // --------------------------------------------------------------- authority
@@ -541,8 +584,8 @@ export class Traffic {
         if (pos === 0n && coll < 1_500_000_000n) msgs.push(depositAny(d.address, 0, 1_500_000_000n - (coll > 0n ? coll : 0n)));
         if (pos === 0n || rng.chance(0.2)) {
           const ds = rng.chance(0.55) ? ('buy' as const) : ('sell' as const);
-          // 0.25–0.36 BTC at ~$65k ≈ $16k–$23k notional on $1.5k: 11–16x.
-          const notionalUsd = BigInt(rng.range(16_000, 23_000));
+          // ≈ $18k–$28k notional on $1.5k: 12–19x (IMR 5%: up to 20x).
+          const notionalUsd = BigInt(rng.range(18_000, 28_000));
           const q = roundStep((notionalUsd * 10_000_000_000n * 100_000n) / dp, dm.step);
           msgs.push(placeAny(d.address, { market: 0, clientId: this.nextClientId(d), side: ds, type: 'market', size: q, tif: 'ioc' }));
         }
@@ -634,7 +677,7 @@ class BlockBuilder {
   }
 
   /** Sign with the next sequence (and count it used), unless told otherwise. */
-  sign(k: TestKey, messages: Any[], gas = 300_000n, o: { sequence?: bigint; chainId?: string; fee?: bigint; noSeq?: boolean } = {}): Uint8Array {
+  sign(k: TestKey, messages: Any[], gas = 600_000n, o: { sequence?: bigint; chainId?: string; fee?: bigint; noSeq?: boolean } = {}): Uint8Array {
     const v = this.view(k);
     const sequence = o.sequence ?? v.sequence;
     const chainId = o.chainId ?? this.t.chainId;
