@@ -560,7 +560,10 @@ export function fuzzSignedMsgs(env: FuzzEnv, n: number, rng: Rng, perBlock = 16)
       r.inputs++;
     }
     const rf = twinBlock(env, r, txs);
-    for (const t of rf.txResults) t.code === 0 ? r.accepted++ : r.rejected++;
+    for (const t of rf.txResults) {
+      if (t.code === 0) r.accepted++;
+      else r.rejected++;
+    }
   }
   refreshCorpus(env);
   r.ms = performance.now() - t0;

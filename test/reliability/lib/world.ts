@@ -181,7 +181,13 @@ export class World {
     const req: FinalizeBlockRequest = { txs, height: this.F.height + 1n, timeNs: this.timeNs, hash: new Uint8Array(32), proposerAddress: new Uint8Array(20) };
     const rf = this.F.finalizeBlock(req);
     this.F.commit();
-    for (const r of rf.txResults) r.code === 0 ? World.ok++ : (World.failed++, World.events.set(`code ${r.codespace}/${r.code}`, (World.events.get(`code ${r.codespace}/${r.code}`) ?? 0) + 1));
+    for (const r of rf.txResults) {
+      if (r.code === 0) World.ok++;
+      else {
+        World.failed++;
+        World.events.set(`code ${r.codespace}/${r.code}`, (World.events.get(`code ${r.codespace}/${r.code}`) ?? 0) + 1);
+      }
+    }
     for (const e of [...rf.events, ...rf.txResults.flatMap((r) => r.events)]) World.events.set(e.type, (World.events.get(e.type) ?? 0) + 1);
     const twins: Uint8Array[] = [];
     rf.txResults.forEach((r, i) => {
