@@ -316,7 +316,7 @@ export class Traffic {
     const rng = this.rng;
     const reports: Array<[number, bigint]> = [];
     if (!this.crash && this.height > 20n && rng.chance(1 / 35)) {
-      this.crash = { market: rng.chance(0.7) ? 0 : 1, dir: rng.chance(0.7) ? -1 : 1, warmup: rng.chance(0.7) ? 1 : 0, left: rng.range(2, 4), recover: rng.range(2, 6) };
+      this.crash = { market: rng.chance(0.7) ? 0 : 1, dir: rng.chance(0.6) ? -1 : 1, warmup: rng.chance(0.7) ? 1 : 0, left: rng.range(2, 4), recover: rng.range(2, 6) };
     }
     const crashing = this.crash !== undefined && this.crash.warmup === 0;
     let probe = false;
@@ -333,9 +333,9 @@ export class Traffic {
         const move = rng.chance(0.5) ? 100_000n : 100_001n + BigInt(rng.int(5_000));
         next = rng.chance(0.5) ? (p * (1_000_000n + move)) / 1_000_000n : (p * (1_000_000n - move)) / 1_000_000n;
       } else {
-        // Random walk, ±0.5%, with a pull back toward the starting price.
+        // Random walk, ±0.5%, pulled back toward the starting price when it has wandered off by half.
         const home = m.id === 0 ? 6_500_000_000n : 3_000_000_000n;
-        const drift = p > home * 2n ? -1_500 : p < home / 2n ? 1_500 : 0;
+        const drift = p * 2n > home * 3n ? -2_500 : p * 3n < home * 2n ? 2_500 : 0;
         const move = BigInt(rng.range(-5_000, 5_000) + drift);
         next = (p * (1_000_000n + move)) / 1_000_000n;
       }
@@ -584,10 +584,13 @@ export class Traffic {
         if (pos === 0n && coll < 1_500_000_000n) msgs.push(depositAny(d.address, 0, 1_500_000_000n - (coll > 0n ? coll : 0n)));
         if (pos === 0n || rng.chance(0.2)) {
           const ds = rng.chance(0.55) ? ('buy' as const) : ('sell' as const);
-          // ≈ $18k–$28k notional on $1.5k: 12–19x (IMR 5%: up to 20x).
-          const notionalUsd = BigInt(rng.range(18_000, 28_000));
+          // ≈ $16k–$25k notional on $1.5k: 11–17x (IMR 5%: up to 20x). A market order with a tight
+          // worst price (0.3% off the oracle): the placement rule values it at that bound, so the
+          // default 5% slippage bound would cap the leverage near 10x.
+          const notionalUsd = BigInt(rng.range(16_000, 25_000));
           const q = roundStep((notionalUsd * 10_000_000_000n * 100_000n) / dp, dm.step);
-          msgs.push(placeAny(d.address, { market: 0, clientId: this.nextClientId(d), side: ds, type: 'market', size: q, tif: 'ioc' }));
+          const bound = roundTick(ds === 'buy' ? (dp * 1_003_000n) / 1_000_000n : (dp * 997_000n) / 1_000_000n, dm.tick);
+          msgs.push(placeAny(d.address, { market: 0, clientId: this.nextClientId(d), side: ds, type: 'market', price: bound, size: q, tif: 'ioc' }));
         }
         if (!msgs.length) msgs.push(placeAny(d.address, { market: 0, clientId: this.nextClientId(d), side: pos > 0n ? 'sell' : 'buy', type: 'market', size: roundStep(abs(pos) / 4n, dm.step) || dm.step, reduceOnly: true }));
         return b.sign(d, msgs, 500_000n);
