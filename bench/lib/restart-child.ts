@@ -1,0 +1,58 @@
+/**
+ * Child process of bench/foundation.bench.ts, so a large state is measured in
+ * a fresh process (as a restarted node is), not in the bench's crowded heap:
+ *
+ *   1. App.open on the sqlite file and one query: the restart time;
+ *   2. optionally, blocks of pre-signed txs (read from a file written by the
+ *      bench): signatures verified first (untimed, VerifyPool), then timed
+ *      FinalizeBlock and Commit of each block.
+ *
+ * Prints one JSON line.
+ *   node --import tsx bench/lib/restart-child.ts <dbPath> <address to query> [<txs file> <txs per block>]
+ */
+import { readFileSync } from 'node:fs';
+import { App } from '../../chain/app.js';
+import { VerifyPool } from '../../chain/crypto/verify-pool.js';
+import { blockReq, chunks } from './foundation-state.js';
+
+const [dbPath, address, txsFile, perBlock] = process.argv.slice(2);
+if (!dbPath || !address) {
+  console.error('usage: restart-child.ts <dbPath> <address> [<txs file> <txs per block>]');
+  process.exit(2);
+}
+const t0 = performance.now();
+const pool = txsFile ? new VerifyPool() : undefined;
+const app = App.open({ dbPath, ...(pool ? { verifyPool: pool } : {}) });
+const q = app.query({ path: `bank/balance/${address}`, data: new Uint8Array(), height: 0n, prove: false });
+const ms = performance.now() - t0;
+if (q.code !== 0) {
+  console.error(q.log);
+  process.exit(1);
+}
+const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+const rssMb = process.memoryUsage().rss / 2 ** 20;
+const finalize: number[] = [];
+const commit: number[] = [];
+if (txsFile && perBlock) {
+  const buf = readFileSync(txsFile);
+  const txs: Uint8Array[] = [];
+  for (let o = 0; o < buf.length; ) {
+    const n = buf.readUInt32BE(o);
+    txs.push(buf.subarray(o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  for (const b of chunks(txs, Number(perBlock))) {
+    await app.prefetchSignatures(b);
+    let t = performance.now();
+    const r = app.finalizeBlock(blockReq(app.height + 1n, b));
+    finalize.push(performance.now() - t);
+    const bad = r.txResults.find((x) => x.code !== 0);
+    if (bad) throw new Error(`a bench tx failed: ${bad.log}`);
+    t = performance.now();
+    app.commit();
+    commit.push(performance.now() - t);
+  }
+}
+console.log(JSON.stringify({ ms, heapMb, rssMb, finalize, commit }));
+app.close();
+await pool?.close();
