@@ -44,6 +44,7 @@ import { App } from '../chain/app.js';
 import { VerifyPool, type VerifyItem } from '../chain/crypto/verify-pool.js';
 import { verifySecp256k1 } from '../chain/crypto/secp256k1.js';
 import { Mempool } from '../chain/devnet/mempool.js';
+import { SqliteStore } from '../chain/store/sqlite.js';
 import { signBytes } from '../chain/tx/decode.js';
 import { testKeys, type TestKey } from '../test/helpers/keys.js';
 import { Rng } from '../test/helpers/rng.js';
@@ -242,9 +243,12 @@ export async function run(args: string[]): Promise<BenchFigures> {
 
       // store level: the Merkle update + root (FinalizeBlock's part of the app hash) and the sqlite
       // transaction (Commit's part) of a 10,000-key change set, on the file itself
-      const [merkleMs, sqliteMs] = synthetic.touch(10_000, rng);
-      out[`merkle_update_10k_${tag}_accounts_ms`] = r2(merkleMs);
-      out[`sqlite_commit_10k_${tag}_accounts_ms`] = r2(sqliteMs);
+      // (median of 3 on one open store)
+      const store = new SqliteStore(dbPath);
+      const touches = [0, 1, 2].map(() => synthetic.touch(10_000, rng, store));
+      store.close();
+      out[`merkle_update_10k_${tag}_accounts_ms`] = r2(median(touches.map((x) => x[0])));
+      out[`sqlite_commit_10k_${tag}_accounts_ms`] = r2(median(touches.map((x) => x[1])));
 
       // the App works on a copy, so the synthetic state (and its index) stay in step with the file
       copyFileSync(dbPath, copyPath);

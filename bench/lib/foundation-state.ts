@@ -174,9 +174,8 @@ export class SyntheticState {
    * A Commit-sized change set written through the store layer: n distinct keys of random synthetic
    * accounts (balances and accounts, as sends change them); returns [merkle ms, sqlite ms].
    */
-  touch(n: number, rng: { int(n: number): number }): [number, number] {
+  touch(n: number, rng: { int(n: number): number }, db: SqliteStore): [number, number] {
     if (n > 2 * this.count) throw new Error(`cannot change ${n} distinct keys of ${this.count} accounts`);
-    const db = new SqliteStore(this.dbPath);
     const changes = new Map<string, Uint8Array>();
     // (bank supply is not kept equal to Σ balances here: no invariant runs in the benchmark)
     while (changes.size < n) {
@@ -185,9 +184,7 @@ export class SyntheticState {
       if (rng.int(2) === 0) changes.set(`bank/bal/${address}`, encodeInt(BigInt(1 + rng.int(1_000_000_000))));
       else changes.set(`auth/acc/${address}`, encodeAccount({ address, pubKey: undefined, accountNumber: this.firstNumber + BigInt(i), sequence: BigInt(1 + rng.int(1000)) }));
     }
-    const r = this.write(db, [...changes.entries()]);
-    db.close();
-    return r;
+    return this.write(db, [...changes.entries()]);
   }
 }
 
