@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blocksCsv, marginCsv } from '../../sim/output.js';
+import { formatProgress, ProgressBar } from '../../sim/progress.js';
 import { runReport } from '../../sim/report.js';
 import { Simulation } from '../../sim/runner.js';
 import { runSweep } from '../../sim/sweep.js';
@@ -89,6 +90,29 @@ describe('risk simulator: outputs', () => {
     expect(html).toContain('Bad debt and insurance-fund drawdown per grid point');
     expect((html.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(3);
     for (const row of r.rows) expectSelfContained(readFileSync(join(row.dir, 'report.html'), 'utf8'));
+  });
+});
+
+describe('risk simulator: progress line', () => {
+  it('shows the share done, blocks, rate, ETA and the running figures; draws only on a terminal', () => {
+    const line = formatProgress({ block: 500, total: 2000, sblock: 380, liquidations: 1234, badDebtUsd: 0, insuranceFundUsd: 1_250_000, elapsedMs: 2_000 });
+    expect(line).toContain('25.0%');
+    expect(line).toContain('500/2,000 blocks');
+    expect(line).toContain('250 blk/s');
+    expect(line).toContain('ETA 0:06');
+    expect(line).toContain('liq 1,234');
+    expect(line).toContain('IF $1.25M');
+    expect(line).toMatch(/\[█{6}░{18}\]/);
+    const written: string[] = [];
+    const fake = { isTTY: false, columns: 80, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    new ProgressBar(fake).update({ block: 1, total: 2, sblock: 0, liquidations: 0, badDebtUsd: 0, insuranceFundUsd: 0, elapsedMs: 1 });
+    expect(written).toEqual([]);
+    const tty = { ...fake, isTTY: true } as unknown as NodeJS.WriteStream;
+    const bar = new ProgressBar(tty, true);
+    bar.update({ block: 1, total: 2, sblock: 0, liquidations: 0, badDebtUsd: 0, insuranceFundUsd: 0, elapsedMs: 1 });
+    bar.done();
+    expect(written[0]!.startsWith('\r[')).toBe(true);
+    expect(written[written.length - 1]).toBe('\n');
   });
 });
 
