@@ -103,7 +103,8 @@ interface PendingBlock {
   timeNs: bigint;
   state: Branch;
   journal: Journal;
-  changes: Array<[string, Value | null]>;
+  /** Sorted change set with each new value's Merkle leaf (hashed once, used by the app hash and by Commit). */
+  changes: Array<[string, Value | null, Uint8Array | null]>;
   appHash: Uint8Array;
   record: Uint8Array | undefined;
   txs: Uint8Array[];
@@ -530,8 +531,8 @@ export class App {
     }
     phase('end_block', 'endBlock');
 
-    const changes = state.changeSet();
-    this.merkle.update(changes);
+    const changes = state.changeSet().map(([k, v]): [string, Value | null, Uint8Array | null] => [k, v, v === null ? null : leafHash(k, v)]);
+    this.merkle.updateLeaves(changes);
     const appHash = this.merkle.root();
     const record = this.db && this.opts.blockLog !== false ? encodeBlockRecord(req, appHash) : undefined;
     this.pending = { height: req.height, timeNs: req.timeNs, state, journal, changes, appHash, record, txs: req.txs, txResults, events: blockEvents.events };
@@ -618,7 +619,7 @@ export class App {
     this.db?.commit({
       height: p.height,
       appHash: p.appHash,
-      changes: p.changes.map(([k, v]) => [k, v, v === null ? null : leafHash(k, v)]),
+      changes: p.changes,
       blockRecord: p.record,
     });
     this.committed.apply(p.changes);
@@ -641,6 +642,16 @@ export class App {
     for (const l of this.listeners) l(block);
     const keep = this.opts.retainBlocks ?? 0n;
     return { retainHeight: keep > 0n && p.height > keep ? p.height - keep + 1n : 0n };
+  }
+
+  /**
+   * Merge committed change sets from the store's log into its main table
+   * (sqlite). Commit only appends the block's change set; drivers call this
+   * between blocks so the merge never sits on the consensus path. Returns the
+   * number of blocks merged.
+   */
+  checkpoint(maxBlocks?: number): number {
+    return this.db?.checkpoint(maxBlocks) ?? 0;
   }
 
   /** Drop a finalized but uncommitted block: restore the Merkle index and the modules' in-memory structures. */

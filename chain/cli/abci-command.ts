@@ -51,6 +51,8 @@ export function registerAbciCommand(program: Command): void {
         api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
         console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
       }
+      // Commit appends the change set to the store's log; merge it between blocks, off the consensus path.
+      app.onCommit(() => setImmediate(() => app.checkpoint()));
       await runAbci({
         app,
         addr: o.addr,

@@ -156,6 +156,14 @@ export class DevnetNode {
   }
 
   private afterCommit(b: CommittedBlock): void {
+    // merge the block's change set into the store's main table between blocks, off the commit path
+    setImmediate(() => {
+      try {
+        this.app.checkpoint();
+      } catch (e) {
+        this.log(`checkpoint failed (the log keeps the data; retried after the next block): ${(e as Error).message}`);
+      }
+    });
     this.mempool.update(b.height, b.txHashes, b.txResults);
     const failed = b.txResults.filter((r) => r.code !== 0).length;
     this.log(`block ${b.height}  txs ${b.txs.length}${failed ? ` (${failed} failed)` : ''}  app_hash ${hex(b.appHash).slice(0, 16)}…`);

@@ -20,8 +20,10 @@ export class CommittedState implements KVReader {
   }
 
   /** Apply a sorted change set (null = delete). */
-  apply(changes: Iterable<[string, Value | null]>): void {
-    for (const [k, v] of changes) {
+  apply(changes: Iterable<readonly [string, Value | null, ...unknown[]]>): void {
+    for (const c of changes) {
+      const k = c[0];
+      const v = c[1];
       const name = tableOf(k);
       let t = this.tables.get(name);
       if (v === null) {

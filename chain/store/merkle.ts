@@ -164,16 +164,25 @@ export class MerkleIndex {
 
   /** Set (value) or delete (null) the leaves of a change set, then rehash what they touched. */
   update(changes: Iterable<[string, Uint8Array | null]>): void {
+    const withLeaves: Array<[string, Uint8Array | null]> = [];
+    for (const [key, value] of changes) withLeaves.push([key, value === null ? null : leafHash(key, value)]);
+    this.updateLeaves(withLeaves);
+  }
+
+  /** Like update(), with the leaf hashes already computed (null = delete): the App hashes each change once. */
+  updateLeaves(changes: Iterable<readonly [string, Uint8Array | null, ...unknown[]]>): void {
     const dirty = new Set<number>();
-    for (const [key, value] of changes) {
+    for (const c of changes) {
+      const key = c[0];
+      const leaf = c[c.length - 1] as Uint8Array | null;
       const b = bucketOf(key);
       let bucket = this.buckets[b];
-      if (value === null) {
+      if (leaf === null) {
         if (!bucket) continue;
         bucket.remove(key);
       } else {
         if (!bucket) this.buckets[b] = bucket = new Bucket();
-        bucket.put(key, leafHash(key, value));
+        bucket.put(key, leaf);
       }
       dirty.add(b);
     }

@@ -8,6 +8,59 @@ export type Durability = 'normal' | 'full';
 const PUT_ROWS = 64;
 /** loadAll copies values and leaves into slabs of this size. */
 const SLAB_BYTES = 1 << 20;
+/** Logged change sets beyond this are merged by Commit itself. */
+const MAX_PENDING_BLOCKS = 1024;
+
+/**
+ * A change set as one blob: u32 count, then per entry u16 key length, key
+ * (latin1), u8 flag (1 = deleted), and unless deleted u32 value length, value,
+ * 32-byte leaf.
+ */
+export function encodeChangeSet(changes: ReadonlyArray<[string, Value | null, Uint8Array | null]>): Buffer {
+  let size = 4;
+  for (const [k, v] of changes) size += 2 + k.length + 1 + (v === null ? 0 : 4 + v.length + 32);
+  const out = Buffer.allocUnsafe(size);
+  let o = out.writeUInt32BE(changes.length, 0);
+  for (const [k, v, leaf] of changes) {
+    o = out.writeUInt16BE(k.length, o);
+    o += out.write(k, o, 'latin1');
+    if (v === null || leaf === null) {
+      out[o++] = 1;
+      continue;
+    }
+    out[o++] = 0;
+    o = out.writeUInt32BE(v.length, o);
+    out.set(v, o);
+    o += v.length;
+    out.set(leaf, o);
+    o += 32;
+  }
+  return out;
+}
+
+export function decodeChangeSet(b: Buffer): Array<[string, Uint8Array | null, Uint8Array | null]> {
+  const n = b.readUInt32BE(0);
+  const out: Array<[string, Uint8Array | null, Uint8Array | null]> = [];
+  let o = 4;
+  for (let i = 0; i < n; i++) {
+    const kl = b.readUInt16BE(o);
+    o += 2;
+    const key = b.toString('latin1', o, o + kl);
+    o += kl;
+    const deleted = b[o++] === 1;
+    if (deleted) {
+      out.push([key, null, null]);
+      continue;
+    }
+    const vl = b.readUInt32BE(o);
+    o += 4;
+    const value = b.subarray(o, o + vl);
+    o += vl;
+    out.push([key, value, b.subarray(o, o + 32)]);
+    o += 32;
+  }
+  return out;
+}
 
 export interface CommitBatch {
   height: bigint;
@@ -25,6 +78,12 @@ export interface CommitBatch {
  * sqlite transaction holding the block's change set, the new height and app
  * hash, and the block log entry: that transaction is the crash boundary.
  *
+ * The change set is appended as one row of the `changes` log (a single blob
+ * insert, whatever the number of keys), and merged into the `kv` table later
+ * by checkpoint(), which the node runs between blocks. So Commit's cost does
+ * not include updating a B-tree at thousands of random keys; readers see kv
+ * plus the not-yet-merged log (loadAll merges them).
+ *
  * WAL with synchronous=NORMAL survives a killed process (the tests kill -9
  * it); synchronous=FULL (durability 'full') also survives power loss at the
  * cost of an fsync per block.
@@ -38,6 +97,9 @@ export class SqliteStore {
   private readonly putBlock: Database.Statement;
   private readonly pruneBlocks: Database.Statement;
   private readonly commitTx: (b: CommitBatch) => void;
+  private readonly checkpointTx: (maxBlocks: number) => number;
+  private readonly readonly: boolean;
+  private pending = 0;
 
   constructor(readonly path: string, opts: { durability?: Durability; readonly?: boolean } = {}) {
     this.db = new Database(path, { readonly: opts.readonly ?? false });
@@ -48,6 +110,7 @@ export class SqliteStore {
         CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, leaf BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, record BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS changes (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
       `);
     }
     this.db.pragma('cache_size = -262144'); // 256 MiB page cache
@@ -61,35 +124,68 @@ export class SqliteStore {
     const putMany = this.db.prepare(
       `INSERT INTO kv (key, value, leaf) VALUES ${new Array(PUT_ROWS).fill('(?, ?, ?)').join(', ')} ON CONFLICT(key) DO UPDATE SET value = excluded.value, leaf = excluded.leaf`,
     );
+    const putChanges = this.db.prepare('INSERT OR REPLACE INTO changes (height, data) VALUES (?, ?)');
     this.commitTx = this.db.transaction((b: CommitBatch) => {
-      const args: unknown[] = [];
-      const flush = () => {
-        for (let i = 0; i < args.length; i += 3) this.putKv.run(args[i], args[i + 1], args[i + 2]);
-        args.length = 0;
-      };
-      // In change-set order: runs of upserts are batched, a delete first flushes the run before it.
-      for (const [k, v, leaf] of b.changes) {
-        if (v === null) {
-          flush();
-          this.delKv.run(k);
-          continue;
-        }
-        args.push(k, v, leaf);
-        if (args.length === PUT_ROWS * 3) {
-          putMany.run(args);
-          args.length = 0;
-        }
-      }
-      flush();
+      putChanges.run(b.height, encodeChangeSet(b.changes));
       this.putMeta.run('height', Buffer.from(b.height.toString()));
       this.putMeta.run('app_hash', Buffer.from(b.appHash));
       if (b.blockRecord) this.putBlock.run(b.height, b.blockRecord);
       if (b.pruneBelow && b.pruneBelow > 0n) this.pruneBlocks.run(b.pruneBelow);
     });
+    const oldest = this.db.prepare('SELECT height, data FROM changes ORDER BY height LIMIT ?').safeIntegers(true);
+    const dropChanges = this.db.prepare('DELETE FROM changes WHERE height = ?');
+    this.checkpointTx = this.db.transaction((maxBlocks: number) => {
+      const rows = oldest.all(Math.min(maxBlocks, 1_000_000)) as Array<{ height: bigint; data: Buffer }>;
+      for (const row of rows) {
+        const args: unknown[] = [];
+        const flush = () => {
+          for (let i = 0; i < args.length; i += 3) this.putKv.run(args[i], args[i + 1], args[i + 2]);
+          args.length = 0;
+        };
+        // In change-set order: runs of upserts are batched, a delete first flushes the run before it.
+        for (const [k, v, leaf] of decodeChangeSet(row.data)) {
+          if (v === null) {
+            flush();
+            this.delKv.run(k);
+            continue;
+          }
+          args.push(k, v, leaf);
+          if (args.length === PUT_ROWS * 3) {
+            putMany.run(args);
+            args.length = 0;
+          }
+        }
+        flush();
+        dropChanges.run(row.height);
+      }
+      return rows.length;
+    });
+    this.readonly = opts.readonly ?? false;
+    this.pending = (this.db.prepare('SELECT COUNT(*) AS n FROM changes').get() as { n: number }).n;
   }
 
   commit(batch: CommitBatch): void {
     this.commitTx(batch);
+    this.pending++;
+    // A safety bound if nobody checkpoints (a driver without idle time): merge in the commit itself.
+    if (this.pending > MAX_PENDING_BLOCKS) this.checkpoint();
+  }
+
+  /** Blocks whose change sets are logged but not yet merged into kv. */
+  get pendingChangeSets(): number {
+    return this.pending;
+  }
+
+  /**
+   * Merge logged change sets into the kv table, oldest first, in one sqlite
+   * transaction; at most `maxBlocks` of them. Safe at any moment: a crash
+   * mid-way rolls the transaction back and the log still holds everything.
+   */
+  checkpoint(maxBlocks = Number.MAX_SAFE_INTEGER): number {
+    if (this.readonly || this.pending === 0) return 0;
+    const n = this.checkpointTx(maxBlocks);
+    this.pending -= n;
+    return n;
   }
 
   lastCommitted(): { height: bigint; appHash: Uint8Array } {
@@ -128,11 +224,42 @@ export class SqliteStore {
       used += b.length;
       return slab.subarray(used - b.length, used);
     };
-    for (const [key, value, leaf] of stmt.iterate() as Iterable<[string, Buffer, Buffer]>) {
+    // The not-yet-merged log, newest change per key, merged into the kv stream in key order.
+    const latest = new Map<string, [Buffer | null, Buffer | null]>();
+    const logged = this.db.prepare('SELECT data FROM changes ORDER BY height').raw(true);
+    for (const [data] of logged.iterate() as Iterable<[Buffer]>) {
+      for (const [k, v, leaf] of decodeChangeSet(data)) latest.set(k, [v === null ? null : Buffer.from(v), leaf === null ? null : Buffer.from(leaf)]);
+    }
+    const pending = [...latest.keys()].sort();
+    let p = 0;
+    const check = (key: string, value: Buffer, leaf: Buffer) => {
       if (!leafHash(key, value).equals(leaf)) {
         throw new Error(`store is corrupt: the value of "${key}" in ${this.path} does not match its Merkle leaf`);
       }
+    };
+    const take = (k: string): { key: string; value: Buffer; leaf: Buffer } | undefined => {
+      const [v, leaf] = latest.get(k)!;
+      if (v === null || leaf === null) return undefined; // deleted since the last merge
+      check(k, v, leaf);
+      return { key: k, value: keep(v), leaf: keep(leaf) };
+    };
+    for (const [key, value, leaf] of stmt.iterate() as Iterable<[string, Buffer, Buffer]>) {
+      while (p < pending.length && pending[p]! < key) {
+        const e = take(pending[p++]!);
+        if (e) yield e;
+      }
+      if (p < pending.length && pending[p] === key) {
+        // the logged version replaces the merged one
+        const e = take(pending[p++]!);
+        if (e) yield e;
+        continue;
+      }
+      check(key, value, leaf);
       yield { key, value: keep(value), leaf: keep(leaf) };
+    }
+    while (p < pending.length) {
+      const e = take(pending[p++]!);
+      if (e) yield e;
     }
   }
 

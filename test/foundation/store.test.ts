@@ -425,9 +425,10 @@ describe('SqliteStore and the App on disk', () => {
     const c = TestChain.create({ dbPath, accounts: 2 });
     c.block();
     c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    expect(c.app.checkpoint()).toBe(2); // merge the logged change sets into kv, as the node does between blocks
     c.app.close();
     const raw = new Database(dbPath);
-    raw.prepare('UPDATE kv SET value = ? WHERE key = ?').run(Buffer.from('999999999999999'), `bank/bal/${c.keys[1]!.address}`);
+    expect(raw.prepare('UPDATE kv SET value = ? WHERE key = ?').run(Buffer.from('999999999999999'), `bank/bal/${c.keys[1]!.address}`).changes).toBe(1);
     raw.close();
     expect(() => App.open({ dbPath })).toThrow(/store is corrupt/);
   });
@@ -437,6 +438,7 @@ describe('SqliteStore and the App on disk', () => {
     const c = TestChain.create({ dbPath, accounts: 2 });
     c.block();
     c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    c.app.checkpoint();
     c.app.close();
     const key = `bank/bal/${c.keys[1]!.address}`;
     const forged = Buffer.from('999999999999999');
@@ -444,5 +446,41 @@ describe('SqliteStore and the App on disk', () => {
     raw.prepare('UPDATE kv SET value = ?, leaf = ? WHERE key = ?').run(forged, leafHash(key, forged), key);
     raw.close();
     expect(() => App.open({ dbPath })).toThrow(/store is corrupt: state on disk hashes to/);
+  });
+
+  it('a change set still in the commit log is covered too: a damaged value there is detected at open', async () => {
+    const dbPath = join(tmp, 'corrupt-log.db');
+    const c = TestChain.create({ dbPath, accounts: 2 });
+    c.block();
+    c.block([await c.send(c.keys[0]!, c.keys[1]!.address, 5n)]);
+    c.app.close(); // no checkpoint: block 2's changes are only in the log
+    const raw = new Database(dbPath);
+    const row = raw.prepare('SELECT data FROM changes WHERE height = 2').get() as { data: Buffer };
+    const key = Buffer.from(`bank/bal/${c.keys[1]!.address}`, 'latin1');
+    const at = row.data.indexOf(key) + key.length + 1 + 4; // the value after key, flag and length
+    row.data[at] = row.data[at]! ^ 1;
+    raw.prepare('UPDATE changes SET data = ? WHERE height = 2').run(row.data);
+    raw.close();
+    expect(() => App.open({ dbPath })).toThrow(/store is corrupt/);
+  });
+
+  it('checkpoints merge the log without changing what loads: same state and app hash before and after', async () => {
+    const dbPath = join(tmp, 'checkpoint.db');
+    const c = TestChain.create({ dbPath, accounts: 3 });
+    c.block();
+    for (let i = 0; i < 5; i++) c.block([await c.send(c.keys[i % 3]!, c.keys[(i + 1) % 3]!.address, BigInt(i + 1))]);
+    const hash = Buffer.from(c.app.appHash).toString('hex');
+    c.app.close();
+    const a = App.open({ dbPath });
+    const before = [...a.blockStore!.loadAll()].map((r) => [r.key, r.value.toString('hex')]);
+    expect(a.checkpoint(2)).toBe(2);
+    expect(a.checkpoint()).toBe(4);
+    expect(a.checkpoint()).toBe(0);
+    const after = [...a.blockStore!.loadAll()].map((r) => [r.key, r.value.toString('hex')]);
+    expect(after).toEqual(before);
+    a.close();
+    const b = App.open({ dbPath });
+    expect(Buffer.from(b.appHash).toString('hex')).toBe(hash);
+    b.close();
   });
 });
