@@ -58,6 +58,8 @@ export const ErrUnknownQuery = registerError('query', 2, 'unknown_query', 'unkno
 export const ErrQueryHeight = registerError('query', 3, 'query_height', 'height not available');
 
 export const APP_VERSION = 1n;
+/** Decoded txs kept for reuse between CheckTx, proposals and FinalizeBlock. */
+const DECODED_TX_CACHE = 50_000;
 export const SOFTWARE_VERSION = '0.1.0';
 
 /** State keys owned by the App itself (not a module). */
@@ -133,6 +135,7 @@ export class App {
   private readonly db: SqliteStore | undefined;
   private readonly sigCache = new SigCache();
   private readonly listeners: Array<(b: CommittedBlock) => void> = [];
+  private readonly decoded = new Map<string, DecodedTx>();
 
   private chainIdValue = '';
   private lastHeight = 0n;
@@ -309,7 +312,7 @@ export class App {
     const meterHolder: { meter: GasMeter } = { meter: new GasMeter(0) };
     try {
       checkTxSize(req.tx.length, this.keepers.auth.getParams(this.checkState).maxTxBytes);
-      const tx = decodeTx(req.tx, this.routes);
+      const tx = this.decode(req.tx);
       if (tx.msgs.some((m) => m.def.protocolOnly)) throw ErrProtocolTxOnly('only a block proposer can include this message');
       gasLimit = tx.gasLimit;
       meterHolder.meter = new GasMeter(Number(clampGas(tx.gasLimit)));
@@ -343,7 +346,7 @@ export class App {
     for (const bytes of txs) {
       let tx: DecodedTx;
       try {
-        tx = decodeTx(bytes, this.routes);
+        tx = this.decode(bytes);
       } catch {
         continue;
       }
@@ -379,7 +382,7 @@ export class App {
       let wanted = 0n;
       if (!injected.includes(tx)) {
         try {
-          const d = decodeTx(tx, this.routes);
+          const d = this.decode(tx);
           if (d.msgs.some((m) => m.def.protocolOnly)) continue; // only the proposer injects these
           wanted = d.gasLimit;
         } catch {
@@ -406,7 +409,7 @@ export class App {
     for (let i = 0; i < req.txs.length; i++) {
       let tx: DecodedTx;
       try {
-        tx = decodeTx(req.txs[i]!, this.routes);
+        tx = this.decode(req.txs[i]!);
       } catch {
         return 'reject';
       }
@@ -559,7 +562,7 @@ export class App {
     // decode and ante: all or nothing (a tx that fails here changes nothing and pays nothing)
     try {
       checkTxSize(bytes.length, this.keepers.auth.getParams(state).maxTxBytes);
-      tx = decodeTx(bytes, this.routes);
+      tx = this.decode(bytes);
       gasWanted = tx.gasLimit;
       const protocol = tx.msgs.some((m) => m.def.protocolOnly);
       if (protocol) {
@@ -732,6 +735,29 @@ export class App {
   }
 
   // ----------------------------------------------------------------- helpers
+
+  /**
+   * Decode a tx, reusing the result of an earlier decode of the same bytes
+   * (prefetch, CheckTx, PrepareProposal and FinalizeBlock all see the same
+   * tx). Decoding is a pure function of the bytes, and the cached messages are
+   * frozen, so reuse cannot change a result. Failures are not cached.
+   */
+  private decode(bytes: Uint8Array): DecodedTx {
+    const hash = txHash(bytes);
+    const hit = this.decoded.get(hash);
+    if (hit) return hit;
+    const tx = decodeTx(bytes, this.routes, hash);
+    for (const m of tx.msgs) Object.freeze(m.value);
+    if (this.decoded.size >= DECODED_TX_CACHE) {
+      let n = DECODED_TX_CACHE >> 3;
+      for (const k of this.decoded.keys()) {
+        this.decoded.delete(k);
+        if (--n === 0) break;
+      }
+    }
+    this.decoded.set(hash, tx);
+    return tx;
+  }
 
   consensusParams(state: KVReader = this.pending?.state ?? this.committed): ConsensusParams {
     if (state === this.committed && this.consensusCache) return this.consensusCache;

@@ -100,8 +100,39 @@ function putVarint(buf: Buffer, o: number, v: number | bigint): number {
   return o;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+/**
+ * True when `b` is exactly what TxRaw.encode would write for the message it
+ * decodes to: fields 1 (body, non-empty), 2 (auth info, non-empty) and 3
+ * (signatures, repeated) in that order, length-delimited with minimal
+ * varints, nothing else and nothing after. A scan instead of a re-encode: the
+ * same answer without building the message again (one malleability check per tx).
+ */
+export function isCanonicalTxRaw(b: Uint8Array): boolean {
+  let o = 0;
+  let last = 0;
+  while (o < b.length) {
+    const tag = b[o++]!;
+    const field = tag >> 3;
+    if ((tag & 7) !== 2 || field < 1 || field > 3 || field < last || (field === last && field !== 3)) return false;
+    last = field;
+    // minimal varint length
+    let len = 0;
+    let shift = 0;
+    let i = 0;
+    for (;;) {
+      if (o >= b.length || i === 5) return false;
+      const x = b[o++]!;
+      if (i > 0 && x === 0) return false; // a trailing zero group is a padded (non-minimal) varint
+      len += (x & 0x7f) * 2 ** shift;
+      shift += 7;
+      i++;
+      if (x < 0x80) break;
+    }
+    if (len === 0 && field !== 3) return false; // empty body/auth info bytes are omitted by the encoder
+    o += len;
+    if (o > b.length) return false;
+  }
+  return true;
 }
 
 /**
@@ -110,7 +141,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * unknown critical extensions, one signer with one direct-mode signature, a
  * secp256k1 public key if any. Throws a ChainError of the ante's decode stage.
  */
-export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>): DecodedTx {
+export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>, hash = txHash(bytes)): DecodedTx {
   let raw: TxRaw, body: TxBody, authInfo: AuthInfo;
   try {
     raw = TxRaw.decode(bytes);
@@ -118,7 +149,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>)
     throw ErrTxDecode(`bytes are not a cosmos TxRaw (${(e as Error).message})`);
   }
   try {
-    if (!equalBytes(TxRaw.encode(raw).finish(), bytes)) throw new Error('non-canonical or trailing bytes');
+    if (!isCanonicalTxRaw(bytes)) throw new Error('non-canonical or trailing bytes');
     body = TxBody.decode(raw.bodyBytes);
     authInfo = AuthInfo.decode(raw.authInfoBytes);
   } catch (e) {
@@ -156,7 +187,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>)
     if (protocol !== msgs.length) throw ErrInvalidSigners('proposer-injected messages cannot be mixed with signed ones');
     if (authInfo.signerInfos.length !== 0 || raw.signatures.length !== 0) throw ErrInvalidSigners('a proposer-injected tx carries no signatures');
     return {
-      hash: txHash(bytes),
+      hash,
       raw,
       body,
       authInfo,
@@ -192,7 +223,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>)
   if (signers.size !== 1) throw ErrInvalidSigners(`messages name ${signers.size} different signers; send one tx per signer`);
   const fee = authInfo.fee;
   return {
-    hash: txHash(bytes),
+    hash,
     raw,
     body,
     authInfo,

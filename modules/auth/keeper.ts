@@ -5,6 +5,9 @@ import type { Ctx } from '../../chain/context.js';
 import type { KVReader, KVStore } from '../../chain/store/kv.js';
 import { accountKey, NEXT_ACCOUNT_NUMBER_KEY, PARAMS_KEY } from './keys.js';
 import { DEFAULT_AUTH_PARAMS, decodeParams, encodeParams, type AuthParams } from './params.js';
+import { DecodeCache } from '../../chain/store/decode-cache.js';
+
+const paramsCache = new DecodeCache(decodeParams);
 
 export interface Account {
   address: string;
@@ -50,10 +53,9 @@ export class AuthKeeper {
     return store.get(accountKey(address)) !== undefined;
   }
 
-  /** The account at `address`, created with the next account number if it does not exist. */
-  ensureAccount(ctx: Pick<Ctx, 'store' | 'events'>, address: string): Account {
-    const existing = this.getAccount(ctx.store, address);
-    if (existing) return existing;
+  /** Create the account at `address` with the next account number unless it exists; returns it when created. */
+  ensureAccount(ctx: Pick<Ctx, 'store' | 'events'>, address: string): Account | undefined {
+    if (ctx.store.get(accountKey(address)) !== undefined) return undefined; // exists: no need to decode it
     const num = this.nextAccountNumber(ctx.store);
     const a: Account = { address, pubKey: undefined, accountNumber: num, sequence: 0n };
     this.setAccount(ctx.store, a);
@@ -73,7 +75,7 @@ export class AuthKeeper {
 
   getParams(store: KVReader): AuthParams {
     const b = store.get(PARAMS_KEY);
-    return b ? decodeParams(b) : DEFAULT_AUTH_PARAMS;
+    return b ? paramsCache.get(b) : DEFAULT_AUTH_PARAMS;
   }
 
   setParams(store: KVStore, p: AuthParams): void {

@@ -3,6 +3,7 @@ import { moduleAddress } from '../../chain/codec/address.js';
 import type { Ctx } from '../../chain/context.js';
 import type { KVReader, KVStore } from '../../chain/store/kv.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
+import { DecodeCache } from '../../chain/store/decode-cache.js';
 import { ErrInsufficientFunds, ErrInvalidAmount } from './errors.js';
 import type { AccountKeeper } from './expected-keepers.js';
 import { balanceKey, PARAMS_KEY, SUPPLY_KEY } from './keys.js';
@@ -13,6 +14,8 @@ export interface BankParams {
 export const DEFAULT_BANK_PARAMS: BankParams = { sendEnabled: true };
 
 type EventCtx = Pick<Ctx, 'store' | 'events'>;
+
+const paramsCache = new DecodeCache((b: Uint8Array): BankParams => ({ sendEnabled: perpchain.bank.v1.Params.decode(b).sendEnabled }));
 
 /**
  * The only door to uusdc balances. Every movement is a transfer between two
@@ -70,7 +73,7 @@ export class BankKeeper {
 
   getParams(store: KVReader): BankParams {
     const b = store.get(PARAMS_KEY);
-    return b ? { sendEnabled: perpchain.bank.v1.Params.decode(b).sendEnabled } : DEFAULT_BANK_PARAMS;
+    return b ? paramsCache.get(b) : DEFAULT_BANK_PARAMS;
   }
 
   setParams(store: KVStore, p: BankParams): void {
