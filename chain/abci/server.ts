@@ -5,7 +5,7 @@
  * connections share one AbciHandler and one AppLock, so the App sees one
  * call at a time, as under CometBFT's Go server.
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { AbciConnection } from './connection.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.js';
