@@ -164,10 +164,15 @@ export class Metrics {
     return m;
   }
 
-  noteTx(code: number, codespace: string, log: string): void {
+  readonly failedByKind = new Map<string, number>();
+  /** ADL fills per kind of the counterparty that was deleveraged. */
+  readonly adlCounterpartyKinds = new Map<string, number>();
+
+  noteTx(code: number, codespace: string, log: string, kind = 'feeder'): void {
     this.txs++;
     if (code !== 0) {
       this.failedTxs++;
+      this.failedByKind.set(kind, (this.failedByKind.get(kind) ?? 0) + 1);
       // the reason without numbers, so the table stays short
       const reason = `${codespace}/${code} ${log.replace(/[0-9]+/g, 'N').slice(0, 80)}`;
       this.failedByReason.set(reason, (this.failedByReason.get(reason) ?? 0) + 1);
@@ -436,12 +441,12 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
       max_drawdown_usd: usdString(start - min),
       max_drawdown_pct: start > 0n ? r2((Number(start - min) / Number(start)) * 100) : 0,
     },
-    adl: { fills: m.adlFills, notional_usd: usdString(m.adlNotional), at_oracle: m.adlAtOracle },
+    adl: { fills: m.adlFills, notional_usd: usdString(m.adlNotional), at_oracle: m.adlAtOracle, counterparties_by_kind: Object.fromEntries([...m.adlCounterpartyKinds].sort()) },
     bad_debt: { total_usd: usdString(m.badDebt), events: m.badDebtEvents, insurance_covered_usd: usdString(m.insuranceCovered) },
     funding: { ticks: m.fundingTicks, paid_usd: usdString(m.fundingAbs), longs_paid_usd: usdString(m.fundingLongsPaid) },
     oracle: { updates: m.oracleUpdates, clamped: m.clampedUpdates },
     trading: { fills: m.fills, volume_usd: usdString(m.volume) },
-    txs: { total: m.txs, failed: m.failedTxs, failed_by_reason: Object.fromEntries([...m.failedByReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20)) },
+    txs: { total: m.txs, failed: m.failedTxs, failed_by_sender: Object.fromEntries([...m.failedByKind].sort()), failed_by_reason: Object.fromEntries([...m.failedByReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20)) },
     markets: byMarket,
     invariant_checks: i.invariantChecks,
     final: { height: i.finalHeight, app_hash: i.appHash },

@@ -360,7 +360,7 @@ export class Simulation {
     for (let i = 0; i < res.txResults.length; i++) {
       const r = res.txResults[i]!;
       const who = senders[i]!;
-      this.metrics.noteTx(r.code, r.codespace, r.log);
+      this.metrics.noteTx(r.code, r.codespace, r.log, who instanceof Agent ? who.kind : 'feeder');
       if (r.code !== 0) failed++;
       if (who instanceof Agent) {
         who.onResult(r, fees[i]!, ctx);
@@ -408,7 +408,9 @@ export class Simulation {
       left -= BigInt(q);
       if (left <= 0n) break;
     }
-    return Math.ceil(orders * 1.5) + 6;
+    // makers requote earlier in the same block (their txs come first): room for a whole ladder per maker
+    const mm = this.config.agents.marketMakers;
+    return Math.ceil(orders * 1.5) + mm.perMarket * mm.levels + 6;
   }
 
   private antePassed(r: ExecTxResult): boolean {
@@ -472,6 +474,9 @@ export class Simulation {
       case 'liquidation.adl': {
         const size = BigInt(this.attr(e, 'size')!);
         const price = BigInt(this.attr(e, 'price')!);
+        const cp = this.byAddress.get(this.attr(e, 'counterparty_owner')!);
+        const k = cp?.kind ?? 'other';
+        this.metrics.adlCounterpartyKinds.set(k, (this.metrics.adlCounterpartyKinds.get(k) ?? 0) + 1);
         for (const key of ['owner', 'counterparty_owner']) {
           const a = this.byAddress.get(this.attr(e, key)!);
           if (a) {
