@@ -13,17 +13,19 @@ const HALF_N = N >> 1n;
 
 export type SigCheck = 'ok' | 'bad' | 'high_s';
 
-function readScalar(b: Uint8Array, off: number): bigint {
-  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + off, 32).toString('hex'));
-}
+const N_BYTES = Buffer.from(N.toString(16).padStart(64, '0'), 'hex');
+const HALF_N_BYTES = Buffer.from(HALF_N.toString(16).padStart(64, '0'), 'hex');
+const ZERO32 = Buffer.alloc(32);
 
 /** Classify a 64-byte r‖s signature without verifying it: high-S and out-of-range scalars are rejected up front. */
 export function precheckSignature(sig: Uint8Array): SigCheck {
   if (sig.length !== 64) return 'bad';
-  const r = readScalar(sig, 0);
-  const s = readScalar(sig, 32);
-  if (r === 0n || r >= N || s === 0n || s >= N) return 'bad';
-  if (s > HALF_N) return 'high_s';
+  // Big-endian 32-byte scalars compare as byte strings.
+  const b = Buffer.from(sig.buffer, sig.byteOffset, 64);
+  const r = b.subarray(0, 32);
+  const s = b.subarray(32, 64);
+  if (r.equals(ZERO32) || r.compare(N_BYTES) >= 0 || s.equals(ZERO32) || s.compare(N_BYTES) >= 0) return 'bad';
+  if (s.compare(HALF_N_BYTES) > 0) return 'high_s';
   return 'ok';
 }
 

@@ -2,7 +2,7 @@
  * Remembers signatures already verified (by CheckTx or a parallel prefetch)
  * so FinalizeBlock does not verify them again. The key binds everything the
  * signature covers besides the tx bytes themselves: the tx hash (body, auth
- * info and signature), the account number and the public key used.
+ * info and signature) and the account number (which fixes the public key).
  *
  * Speed only: a hit and a miss give the same answer and charge the same gas,
  * so eviction order (which is local to a node) can never affect consensus.
@@ -12,8 +12,13 @@ export class SigCache {
 
   constructor(private readonly capacity = 200_000) {}
 
-  static key(txHash: string, accountNumber: bigint, pubKey: Uint8Array): string {
-    return `${txHash}:${accountNumber}:${Buffer.from(pubKey).toString('hex')}`;
+  /**
+   * The public key needs no place in the key: it is either carried by the tx
+   * (so covered by its hash) or the account's registered key, which never
+   * changes once set (and the account number names the account).
+   */
+  static key(txHash: string, accountNumber: bigint, _pubKey?: Uint8Array): string {
+    return `${txHash}:${accountNumber}`;
   }
 
   has(key: string): boolean {
