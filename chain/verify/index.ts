@@ -135,7 +135,17 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
   const t0 = performance.now();
   const { genesis: genesisPath, db: dbPath } = resolvePaths(o);
   const genesis: GenesisDoc = readGenesis({ genesis: genesisPath } as never);
-  const store = new SqliteStore(dbPath, { readonly: true });
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(dbPath, { readonly: true });
+  } catch (e) {
+    const m = (e as Error).message;
+    throw new Error(
+      /no such table/.test(m)
+        ? `${dbPath} was written by an older perpchain (${m}); open it once with the current node (it upgrades the store) or verify a copy with a current node's tools`
+        : `cannot open ${dbPath} read-only: ${m}`,
+    );
+  }
   const problems: string[] = [];
   const node = store.lastCommitted();
   const res: VerifyResult = {

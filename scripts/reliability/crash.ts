@@ -1,7 +1,8 @@
 /**
  * Many SIGKILLs: a node process runs a file of traffic blocks on a sqlite
  * home and is killed again and again — inside FinalizeBlock, inside Commit
- * (mid sqlite transaction), after Commit, and at random moments — and after
+ * (mid sqlite transaction), after Commit, inside the checkpoint that merges
+ * the change log into kv, and at random moments — and after
  * each kill the store is checked against a never-crashed reference
  * (test/reliability/lib/crash.ts).
  *
@@ -31,12 +32,12 @@ const ref = prepareBlocks(dir, blocks, seed, 10);
 console.log(`  reference chain: ${blocks} blocks, ${ref.txCount} txs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const rng = new Rng(seed ^ 0xdead);
 const h = new CrashHarness(ref, join(dir, 'node.db'), rng);
-const points: KillPoint[] = ['finalize', 'commit', 'after', 'random'];
+const points: KillPoint[] = ['finalize', 'commit', 'after', 'checkpoint', 'random'];
 const byPoint = new Map<KillPoint, number>();
 const failures: string[] = [];
 try {
   for (let i = 0; i < kills; i++) {
-    const point = points[i % 4]!;
+    const point = points[i % points.length]!;
     const r = await h.cycle(point, 4);
     byPoint.set(point, (byPoint.get(point) ?? 0) + 1);
     for (const p of r.problems) failures.push(`kill ${i + 1} (${point} at ${r.atHeight}): ${p}`);

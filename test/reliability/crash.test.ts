@@ -6,6 +6,8 @@
  *   - inside Commit (mid sqlite transaction: state rows written, height and
  *     app hash not yet),
  *   - after Commit, before the next block,
+ *   - inside the checkpoint after Commit (the logged change set being merged
+ *     into the kv table, mid sqlite transaction),
  *   - at random moments while it runs blocks back to back,
  *
  * and after each kill the store must open at the implied committed height
@@ -32,7 +34,7 @@ describe('crash recovery: SIGKILL a node process at every kind of point, restart
   it('mid-FinalizeBlock, mid-Commit, between Commit and the next block, and at random: nothing committed is lost, nothing uncommitted survives', async () => {
     const ref = prepareBlocks(tmp, 36, 11, 8);
     harness = new CrashHarness(ref, join(tmp, 'node.db'), new Rng(2026));
-    const plan: KillPoint[] = ['finalize', 'commit', 'after', 'random', 'commit', 'random'];
+    const plan: KillPoint[] = ['finalize', 'commit', 'after', 'checkpoint', 'random', 'commit'];
     for (const point of plan) {
       const r = await harness.cycle(point, 3);
       expect(r.problems, `${point} at ${r.atHeight} (last line "${r.lastLine}")`).toEqual([]);

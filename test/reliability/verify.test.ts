@@ -141,7 +141,7 @@ describe('perpchain verify: replay a node\'s block log from genesis', () => {
     // a real node: the devnet producer with its price feeder (real crash-minute data through MsgUpdatePrices)
     const node = startProc(process.execPath, [cli, 'start', '--home', home, '--api-port', '0', '--block-interval', '30'], { cwd: root });
     procs.push(node);
-    await node.waitFor(/^block 25 /, 60_000);
+    await node.waitFor(/^block 12 /, 60_000);
     await node.kill('SIGTERM');
     const run = async (args: string[]) => {
       const p = startProc(process.execPath, [cli, 'verify', ...args], { cwd: root });
@@ -152,12 +152,12 @@ describe('perpchain verify: replay a node\'s block log from genesis', () => {
     const ok = await run(['--home', home]);
     expect(ok.out).toMatch(/OK: every recorded app hash matches the replay/);
     expect(ok.code).toBe(0);
-    tamperRecord(join(home, 'data', 'state.db'), 9n, (rec) => {
+    tamperRecord(join(home, 'data', 'state.db'), 7n, (rec) => {
       rec.appHash = Buffer.alloc(32, 1);
     });
     const bad = await run(['--genesis', join(home, 'config', 'genesis.json'), '--db', join(home, 'data', 'state.db')]);
     expect(bad.code).toBe(1);
-    expect(bad.out).toContain('MISMATCH at height 9');
+    expect(bad.out).toContain('MISMATCH at height 7');
     const none = await run(['--home', join(tmp, 'nowhere')]);
     expect(none.code).toBe(2);
   });

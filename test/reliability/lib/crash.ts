@@ -6,7 +6,8 @@
  *   1. the store opens (App.open recomputes the Merkle root of the state on
  *      disk and refuses a store whose state does not hash to the committed
  *      app hash) at a committed height: the one the kill point implies
- *      (mid-FinalizeBlock or mid-Commit of H → H−1; after Commit of H → H;
+ *      (mid-FinalizeBlock or mid-Commit of H → H−1; after Commit of H, or
+ *      in the middle of the checkpoint that merges its change set → H;
  *      random → between the last "committed" and the last "finalized" line);
  *   2. its app hash is the never-crashed reference chain's at that height;
  *   3. no committed tx is lost or changed: the block log holds every height
@@ -59,7 +60,7 @@ export function prepareBlocks(dir: string, n: number, seed: number, txsPerBlock 
   return { file, blocks, hashes, txCount };
 }
 
-export type KillPoint = 'finalize' | 'commit' | 'after' | 'random';
+export type KillPoint = 'finalize' | 'commit' | 'after' | 'checkpoint' | 'random';
 
 export interface CycleResult {
   point: KillPoint;
@@ -142,7 +143,7 @@ export class CrashHarness {
     const app = App.open({ dbPath: this.dbPath });
     try {
       const h = Number(app.height);
-      const want = point === 'after' ? [target] : point === 'random' ? [lastCommitted, lastFinalized] : [target - 1];
+      const want = point === 'after' || point === 'checkpoint' ? [target] : point === 'random' ? [lastCommitted, lastFinalized] : [target - 1];
       if (point === 'random' ? h < want[0]! || h > Math.max(want[0]!, want[1]!) : h !== want[0]) {
         problems.push(`restart at height ${h}; the kill point (${point} at ${atHeight}) implies ${point === 'random' ? `${want[0]}..${want[1]}` : want[0]}`);
       }

@@ -196,6 +196,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetStats> {
         stats.crashes++;
       }
       C.commit();
+      if (rng.chance(0.7)) C.checkpoint(); // as the nodes do between blocks; otherwise the change log grows (reopen merges kv + log)
       if (--reopenIn === 0) {
         C.close();
         C = App.open({ dbPath, verifyPool: pool });

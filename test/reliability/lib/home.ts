@@ -11,6 +11,7 @@ import { App, DEFAULT_CONSENSUS_PARAMS, decodeBlockRecord, encodeBlockRecord } f
 import { encodeInt, decodeInt } from '../../../chain/codec/amount.js';
 import { consensusParamsOf, rfc3339ToNs, type GenesisDoc } from '../../../chain/devnet/home.js';
 import { MerkleIndex, leafHash } from '../../../chain/store/merkle.js';
+import { SqliteStore } from '../../../chain/store/sqlite.js';
 import type { FinalizeBlockRequest } from '../../../chain/types.js';
 import { Traffic } from './traffic.js';
 import { hex } from './wire.js';
@@ -99,6 +100,10 @@ export function deleteRecords(db: string, where: string): void {
  * state, or a deliberate edit.
  */
 export function corruptValue(db: string, key: string, change: (v: Buffer) => Buffer): { before: Buffer; after: Buffer } {
+  // merge the logged change sets into kv first (as a node does between blocks), so kv is the whole state
+  const s = new SqliteStore(db);
+  s.checkpoint();
+  s.close();
   const d = new Database(db);
   try {
     const row = d.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: Buffer } | undefined;
