@@ -46,7 +46,7 @@ import { verifySecp256k1 } from '../chain/crypto/secp256k1.js';
 import { Mempool } from '../chain/devnet/mempool.js';
 import { SqliteStore } from '../chain/store/sqlite.js';
 import { signBytes } from '../chain/tx/decode.js';
-import { testKeys, type TestKey } from '../test/helpers/keys.js';
+import { testKeys } from '../test/helpers/keys.js';
 import { Rng } from '../test/helpers/rng.js';
 import type { BenchFigures } from './run.js';
 import { CHAIN_ID, PARAMS, SyntheticState, blockReq, chunks, median, newApp, now, signSends, syntheticAddress } from './lib/foundation-state.js';

@@ -73,72 +73,104 @@ export class LazyHeap {
 }
 
 /**
- * The same heap with safe-integer keys (numbers): several times faster than
- * bigint keys on the hot path of the liquidation index. Keys must be safe
- * integers; callers scale their bigints conservatively before pushing.
+ * The same heap with safe-integer keys and object payloads, built for the
+ * liquidation index's hot path: a 4-ary heap (half the depth of a binary
+ * one) with keys and tie-break sequence numbers interleaved in one
+ * Float64Array, so a sift touches few cache lines. Keys must be safe
+ * integers; callers scale their bigints conservatively before pushing. Ties
+ * on the key pop in insertion order, so pops are deterministic.
  */
-export class NumberLazyHeap {
-  private keys: number[] = [];
-  private ids: number[] = [];
+export class NumberLazyHeap<T = number> {
+  /** [key₀, seq₀, key₁, seq₁, …] */
+  private ks = new Float64Array(64);
+  private vals: T[] = [];
+  private n = 0;
+  private nextSeq = 0;
 
   get size(): number {
-    return this.keys.length;
+    return this.n;
   }
 
-  push(key: number, id: number): void {
-    const keys = this.keys;
-    const ids = this.ids;
-    let i = keys.length;
-    keys.push(key);
-    ids.push(id);
+  private less(ak: number, as: number, bk: number, bs: number): boolean {
+    return ak < bk || (ak === bk && as < bs);
+  }
+
+  push(key: number, value: T): void {
+    if (2 * (this.n + 1) > this.ks.length) {
+      const grown = new Float64Array(this.ks.length * 2);
+      grown.set(this.ks);
+      this.ks = grown;
+    }
+    const ks = this.ks;
+    const vals = this.vals;
+    const seq = this.nextSeq++;
+    let i = this.n++;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pk = keys[p]!;
-      if (pk < key || (pk === key && ids[p]! <= id)) break;
-      keys[i] = pk;
-      ids[i] = ids[p]!;
+      const p = (i - 1) >> 2;
+      const pk = ks[2 * p]!;
+      const ps = ks[2 * p + 1]!;
+      if (!this.less(key, seq, pk, ps)) break;
+      ks[2 * i] = pk;
+      ks[2 * i + 1] = ps;
+      vals[i] = vals[p]!;
       i = p;
     }
-    keys[i] = key;
-    ids[i] = id;
+    ks[2 * i] = key;
+    ks[2 * i + 1] = seq;
+    vals[i] = value;
   }
 
   peekKey(): number | undefined {
-    return this.keys[0];
+    return this.n === 0 ? undefined : this.ks[0];
   }
 
-  /** Pop the minimum and return its id (undefined when empty). */
-  popId(): number | undefined {
-    const keys = this.keys;
-    const ids = this.ids;
-    const n = keys.length;
+  /** Pop the minimum and return its value (undefined when empty). */
+  popValue(): T | undefined {
+    const n = this.n;
     if (n === 0) return undefined;
-    const out = ids[0]!;
-    const lastK = keys.pop()!;
-    const lastI = ids.pop()!;
+    const ks = this.ks;
+    const vals = this.vals;
+    const out = vals[0]!;
     const m = n - 1;
+    this.n = m;
+    const lastK = ks[2 * m]!;
+    const lastS = ks[2 * m + 1]!;
+    const lastV = vals[m]!;
+    vals.length = m;
     if (m > 0) {
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        if (l >= m) break;
-        let c = l;
-        const r = l + 1;
-        if (r < m && (keys[r]! < keys[l]! || (keys[r] === keys[l] && ids[r]! < ids[l]!))) c = r;
-        const ck = keys[c]!;
-        if (lastK < ck || (lastK === ck && lastI <= ids[c]!)) break;
-        keys[i] = ck;
-        ids[i] = ids[c]!;
+        const first = 4 * i + 1;
+        if (first >= m) break;
+        let c = first;
+        let ck = ks[2 * c]!;
+        let cs = ks[2 * c + 1]!;
+        const end = Math.min(first + 4, m);
+        for (let j = first + 1; j < end; j++) {
+          const jk = ks[2 * j]!;
+          const js = ks[2 * j + 1]!;
+          if (this.less(jk, js, ck, cs)) {
+            c = j;
+            ck = jk;
+            cs = js;
+          }
+        }
+        if (!this.less(ck, cs, lastK, lastS)) break;
+        ks[2 * i] = ck;
+        ks[2 * i + 1] = cs;
+        vals[i] = vals[c]!;
         i = c;
       }
-      keys[i] = lastK;
-      ids[i] = lastI;
+      ks[2 * i] = lastK;
+      ks[2 * i + 1] = lastS;
+      vals[i] = lastV;
     }
     return out;
   }
 
   clear(): void {
-    this.keys = [];
-    this.ids = [];
+    this.ks = new Float64Array(64);
+    this.vals = [];
+    this.n = 0;
   }
 }

@@ -313,6 +313,7 @@ export class LiquidationKeeper {
    * insurance fund's, then bad debt. At most max_adl_fills_per_block fills.
    */
   private deleverage(ctx: Ctx, id: SubaccountId, marketId: number, remaining: bigint, p: LiquidationParams, adl: { fills: number }): void {
+    if (adl.fills >= p.maxAdlFillsPerBlock) return; // the block's ADL budget is spent: ranking would be wasted work
     const { subaccounts } = this.d;
     const selfKey = accountKey(id);
     const sub = subaccounts.get(ctx.store, id);

@@ -95,13 +95,14 @@ export function surplus(a: Pick<AccountState, 'k' | 'positions'>, coords: Readon
 export class RiskIndex {
   private readonly accounts = new Map<string, AccountState>();
   private readonly holders = new Map<number, Set<string>>();
-  private readonly longs = new Map<number, NumberLazyHeap>();
-  private readonly shorts = new Map<number, NumberLazyHeap>();
+  /** Trigger heaps per market; each entry points at the evaluation it belongs to (stale once superseded). */
+  private readonly longs = new Map<number, NumberLazyHeap<AccountState>>();
+  private readonly shorts = new Map<number, NumberLazyHeap<AccountState>>();
   /** Per market: thresholds and coordinates are compared divided by this power of ten, as safe integers. */
   private readonly scales = new Map<number, bigint>();
-  private readonly entries = new Map<number, AccountState>();
   private readonly hot = new Set<string>();
-  private nextEntry = 1;
+  /** Heap entries pushed (live and stale), for memory figures and compaction. */
+  private entriesHeld = 0;
   /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
   private live = 0;
   /** MMF each market's entries were computed with (a change re-evaluates its holders). */
@@ -114,7 +115,7 @@ export class RiskIndex {
     this.holders.clear();
     this.longs.clear();
     this.shorts.clear();
-    this.entries.clear();
+    this.entriesHeld = 0;
     this.hot.clear();
     this.mmfSeen.clear();
   }
@@ -137,7 +138,7 @@ export class RiskIndex {
 
   /** Heap entries held (including stale ones), for memory figures. */
   get entryCount(): number {
-    return this.entries.size;
+    return this.entriesHeld;
   }
 
   /**
@@ -209,9 +210,8 @@ export class RiskIndex {
       keys.push(key);
     }
     a.positions.forEach((p, i) => {
-      const id = this.nextEntry++;
-      this.entries.set(id, a);
-      heapOf(p.size > 0n ? this.longs : this.shorts, ids[i]!).push(keys[i]!, id);
+      this.entriesHeld++;
+      heapOf(p.size > 0n ? this.longs : this.shorts, ids[i]!).push(keys[i]!, a);
     });
   }
 
@@ -256,10 +256,10 @@ export class RiskIndex {
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
   compactIfNeeded(coords: ReadonlyMap<number, MarketCoords>): boolean {
-    if (this.entries.size <= 4 * this.live + 1024) return false;
+    if (this.entriesHeld <= 4 * this.live + 1024) return false;
     this.longs.clear();
     this.shorts.clear();
-    this.entries.clear();
+    this.entriesHeld = 0;
     for (const key of [...this.accounts.keys()].sort()) this.refresh(key, coords);
     return true;
   }
@@ -278,18 +278,17 @@ export class RiskIndex {
       const g = Number(floorDiv(c.g, scale));
       const h = Number(ceilDiv(c.h, scale));
       const longs = this.longs.get(id);
-      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popId()!, out);
+      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popValue()!, out);
       const shorts = this.shorts.get(id);
-      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popId()!, out);
+      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popValue()!, out);
     }
     return [...out].sort();
   }
 
   /** An entry is live while its evaluation is still the account's current one (identity check). */
-  private take(entryId: number, out: Set<string>): void {
-    const e = this.entries.get(entryId);
-    this.entries.delete(entryId);
-    if (e && this.accounts.get(e.key) === e) out.add(e.key);
+  private take(e: AccountState, out: Set<string>): void {
+    this.entriesHeld--;
+    if (this.accounts.get(e.key) === e) out.add(e.key);
   }
 
   /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
@@ -302,9 +301,9 @@ export class RiskIndex {
 
 const SAFE_KEY = 2 ** 52;
 
-function heapOf(m: Map<number, NumberLazyHeap>, id: number): NumberLazyHeap {
+function heapOf(m: Map<number, NumberLazyHeap<AccountState>>, id: number): NumberLazyHeap<AccountState> {
   let h = m.get(id);
-  if (!h) m.set(id, (h = new NumberLazyHeap()));
+  if (!h) m.set(id, (h = new NumberLazyHeap<AccountState>()));
   return h;
 }
 

@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function items(n: number, seed: number): VerifyItem[] {
   const rng = new Rng(seed);
   const keys = Array.from({ length: 8 }, (_, i) => new TestKey(`crypto-${i}`));
-  return Array.from({ length: n }, (_, i) => {
+  return Array.from({ length: n }, () => {
     const key = rng.pick(keys);
     const msg = rng.bytes(40);
     const digest = createHash('sha256').update(msg).digest();
