@@ -1,5 +1,5 @@
 /**
- * ABCI socket overhead: a block of 5,000 signed MsgSend txs run the way
+ * ABCI socket overhead: a block of 5,000 signed order txs run the way
  * CometBFT runs it (a pipelined CheckTx burst + Flush, then PrepareProposal,
  * ProcessProposal, FinalizeBlock, Commit, each followed by a Flush) through
  * the socket server, timed beside the same block on an App called
@@ -7,12 +7,22 @@
  * pool and process the same blocks in lockstep (their app hashes are checked
  * equal after every block).
  *
+ * The blocks are consecutive cuts of the order flow of bench/orders.bench.ts
+ * and bench/matching.bench.ts (bench/lib/order-flow.ts, order-txs.ts): ~70%
+ * limit orders a few ticks around a drifting mid (resting, or crossing and
+ * filling), ~25% cancels of resting orders, ~5% market orders, one message
+ * per tx, signed by `--traders` accounts funded in genesis that deposit into
+ * their subaccounts in an untimed block 2 (on both Apps). Every tx must
+ * succeed (code 0) on both paths; afterwards the in-process App's fills must
+ * equal the flow's reference book's and its book the reference book.
+ * `--sends` runs the former workload instead: blocks of signed MsgSends.
+ *
  * The client side plays CometBFT: its requests are encoded (with
  * cosmjs-types) before the clock starts and its responses are only split
  * into frames while timed (decoded and checked afterwards), so what is
  * measured is the server's work plus the loopback transport.
  *
- *   npm run bench -- abci [--txs=5000] [--runs=7]
+ *   npm run bench -- abci [--txs=5000] [--runs=7] [--traders=1000] [--sends]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +36,16 @@ import type { DeepPartial } from 'cosmjs-types/helpers';
 import { App } from '../chain/app.js';
 import { VerifyPool } from '../chain/crypto/verify-pool.js';
 import { startAbciServer, type AbciApp } from '../chain/abci/index.js';
-import type { ConsensusParams, ExecTxResult } from '../chain/types.js';
+import type { CheckTxResult, ConsensusParams, FinalizeBlockResult } from '../chain/types.js';
 import { signTx, feeFor } from '../client/signing.js';
 import { genesisFor } from '../test/helpers/chain.js';
 import { testKeys, type TestKey } from '../test/helpers/keys.js';
 import type { BenchFigures } from './run.js';
+import { generateFlow, CANCEL, LIMIT, MARKET } from './lib/order-flow.js';
+import { accountNumbersOf, checkFlowResults, compareBook, ordersAppState, signDeposits, signFlow, type FlowCheck } from './lib/order-txs.js';
 
 export const name = 'abci';
-export const description = 'a 5,000-tx block (CheckTx each, Prepare, Process, FinalizeBlock, Commit) over the ABCI socket vs the same calls in-process';
+export const description = 'a 5,000-tx block of signed orders (CheckTx each, Prepare, Process, FinalizeBlock, Commit) over the ABCI socket vs the same calls in-process';
 
 const CHAIN_ID = 'perpchain-bench-abci';
 const GENESIS_NS = 1_767_225_600_000_000_000n;
@@ -172,12 +184,22 @@ async function signBlocks(keys: TestKey[], accountNumbers: bigint[], blocks: num
   return out;
 }
 
-async function inProcessBlock(app: App, blk: Block): Promise<{ checkMs: number; blockMs: number; appHash: string }> {
+interface InProcessRun {
+  checkMs: number;
+  blockMs: number;
+  appHash: string;
+  checks: CheckTxResult[];
+  fin: FinalizeBlockResult;
+}
+
+async function inProcessBlock(app: App, blk: Block): Promise<InProcessRun> {
+  const checks: CheckTxResult[] = [];
   const t0 = performance.now();
   await app.prefetchSignatures(blk.txs); // the same accelerator the server applies to a CheckTx burst
   for (const tx of blk.txs) {
     const r = app.checkTx({ tx, type: 'new' });
     if (r.code !== 0) throw new Error(`in-process CheckTx failed: ${r.log}`);
+    checks.push(r);
   }
   const t1 = performance.now();
   const prep = app.prepareProposal({ maxTxBytes: MAX_TX_BYTES, txs: blk.txs, localLastCommit: { round: 0, votes: [] }, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER });
@@ -185,10 +207,11 @@ async function inProcessBlock(app: App, blk: Block): Promise<{ checkMs: number; 
   const hash = Buffer.alloc(32, Number(blk.height % 256n));
   if (app.processProposal({ txs: prep.txs, proposedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER }) !== 'accept') throw new Error('ProcessProposal rejected');
   const fin = await app.finalizeBlockAsync({ txs: prep.txs, decidedLastCommit: { round: 0, votes: [] }, hash, height: blk.height, timeNs: blk.timeNs, proposerAddress: PROPOSER });
-  if (fin.txResults.some((r) => r.code !== 0)) throw new Error('in-process block has failed txs');
+  const bad = fin.txResults.find((r) => r.code !== 0);
+  if (bad) throw new Error(`in-process block has failed txs: ${bad.codespace}/${bad.code} ${bad.log}`);
   app.commit();
   const t2 = performance.now();
-  return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(fin.appHash).toString('hex') };
+  return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(fin.appHash).toString('hex'), checks, fin };
 }
 
 interface EncodedBlock {
@@ -231,7 +254,8 @@ async function socketBlock(mem: RawClient, cons: RawClient, blk: Block, enc: Enc
   if (p.txs.length !== blk.txs.length || p.txs.some((tx, i) => !Buffer.from(tx).equals(blk.txs[i]!))) throw new Error('PrepareProposal changed the block');
   if (Response.decode(proc!).processProposal?.status !== Status.ACCEPT) throw new Error('ProcessProposal rejected');
   const f = Response.decode(fin!).finalizeBlock!;
-  if (f.txResults.length !== blk.txs.length || f.txResults.some((r) => r.code !== 0)) throw new Error('socket block has failed txs');
+  const bad = f.txResults.find((r) => r.code !== 0);
+  if (f.txResults.length !== blk.txs.length || bad) throw new Error(`socket block has failed txs: ${bad?.codespace}/${bad?.code} ${bad?.log}`);
   if (!Response.decode(com!).commit) throw new Error('Commit failed');
   return { checkMs: t1 - t0, blockMs: t2 - t1, appHash: Buffer.from(f.appHash).toString('hex') };
 }
@@ -250,28 +274,17 @@ function median(xs: number[]): number {
 
 /**
  * The driver alone: the same CheckTx burst and FinalizeBlock through a
- * server whose "App" returns canned results (the shape of a real MsgSend's),
- * so what is left is framing, decoding, encoding, the loopback and the
- * worker. Much less noisy than the difference of two full runs.
+ * server whose "App" returns canned results (the in-process App's real
+ * results for that block, so responses have the real size and events), so
+ * what is left is framing, decoding, encoding, the loopback and the worker.
+ * Much less noisy than the difference of two full runs.
  */
-async function driverOnly(blk: Block, enc: EncodedBlock, runs: number): Promise<{ checkUs: number; finalizeMs: number }> {
-  const canned: ExecTxResult = {
-    code: 0,
-    codespace: '',
-    log: '',
-    data: new Uint8Array(),
-    gasWanted: 200_000n,
-    gasUsed: 18_118n,
-    events: [
-      { type: 'bank.transfer', attributes: [{ key: 'sender', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'recipient', value: 'perp1wgz7d5htrwfwzwu0m3m5ljszmyr5h89af8q8p3', index: true }, { key: 'amount', value: '200', index: false }, { key: 'reason', value: 'fee', index: false }] },
-      { type: 'tx', attributes: [{ key: 'signer', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'sequence', value: '0', index: false }, { key: 'fee', value: '200', index: false }, { key: 'hash', value: 'BCE4F82D5337D8D0F20B3C2C8CBCD2203A444169673CAD203592ACDFA2E8C84A', index: true }] },
-      { type: 'bank.transfer', attributes: [{ key: 'sender', value: 'perp1pphs7cj9ccjqn0nrxn78ch2qmdc888g2ar2z87', index: true }, { key: 'recipient', value: 'perp1fj5emdqxsec0ec02qxhwrxwt4v530kyjf6kmkr', index: true }, { key: 'amount', value: '5', index: false }, { key: 'reason', value: 'send', index: false }] },
-    ],
-  };
+async function driverOnly(blk: Block, enc: EncodedBlock, runs: number, real: InProcessRun): Promise<{ checkUs: number; finalizeMs: number }> {
+  let next = 0;
   const stub = {
-    checkTx: () => canned,
+    checkTx: () => real.checks[next++ % real.checks.length]!,
     prefetchSignatures: async () => undefined,
-    finalizeBlockAsync: async (r: { txs: Uint8Array[] }) => ({ events: [], txResults: r.txs.map(() => canned), validatorUpdates: [], appHash: new Uint8Array(32) }),
+    finalizeBlockAsync: async () => real.fin,
   } as unknown as AbciApp;
   const server = await startAbciServer({ app: stub, addr: 'tcp://127.0.0.1:0', log: () => undefined });
   const c = await RawClient.open(server.address);
@@ -301,11 +314,12 @@ async function driverOnly(blk: Block, enc: EncodedBlock, runs: number): Promise<
 export async function run(args: string[]): Promise<BenchFigures> {
   const nTxs = arg(args, 'txs', 5000);
   const runs = arg(args, 'runs', 7);
+  const sends = args.includes('--sends');
   const warmup = 1;
-  const accounts = Math.min(1000, nTxs);
+  const accounts = sends ? Math.min(1000, nTxs) : arg(args, 'traders', 1000);
   const perAccount = Math.ceil(nTxs / accounts);
   const keys = testKeys(accounts, 'bench-abci');
-  const appState = Buffer.from(JSON.stringify(genesisFor(keys, 10n ** 12n)));
+  const appState = Buffer.from(JSON.stringify(genesisFor(keys, 10n ** 12n, sends ? {} : ordersAppState())));
   const dir = mkdtempSync(join(tmpdir(), 'perpchain-bench-abci-'));
   const poolA = new VerifyPool();
   const poolB = new VerifyPool();
@@ -339,16 +353,37 @@ export async function run(args: string[]): Promise<BenchFigures> {
     const h1b = await socketBlock(mem, cons, empty, encodeBlock(empty));
     if (h1a.appHash !== h1b.appHash) throw new Error('app hashes differ after block 1');
 
-    const accountNumbers = keys.map((k) => BigInt(JSON.parse(Buffer.from(local.query({ path: `auth/account/${k.address}`, data: new Uint8Array(), height: 0n, prove: false }).value).toString()).account_number));
+    const accountNumbers = accountNumbersOf(local, keys);
     const tSign = performance.now();
-    const blocks = await signBlocks(keys, accountNumbers, warmup + runs, perAccount, 2n);
-    for (const b of blocks) b.txs = b.txs.slice(0, nTxs);
+    let blocks: Block[];
+    const flow = sends ? undefined : generateFlow(nTxs * (warmup + runs), 0x5eed, accounts);
+    if (!flow) {
+      blocks = await signBlocks(keys, accountNumbers, warmup + runs, perAccount, 2n);
+      for (const b of blocks) b.txs = b.txs.slice(0, nTxs);
+    } else {
+      // Untimed block 2 on both: every trader deposits into subaccount 0.
+      const deposits: Block = { height: 2n, timeNs: GENESIS_NS + 2_000_000_000n, txs: signDeposits(keys, accountNumbers, CHAIN_ID) };
+      const h2a = await inProcessBlock(local, deposits);
+      const h2b = await socketBlock(mem, cons, deposits, encodeBlock(deposits));
+      if (h2a.appHash !== h2b.appHash) throw new Error('app hashes differ after the deposit block');
+      const sequences = keys.map(() => 1n);
+      blocks = [];
+      for (let b = 0; b < warmup + runs; b++) {
+        const height = 3n + BigInt(b);
+        blocks.push({ height, timeNs: GENESIS_NS + height * 1_000_000_000n, txs: signFlow(flow, b * nTxs, (b + 1) * nTxs, { keys, accountNumbers, sequences, chainId: CHAIN_ID }) });
+      }
+      console.log(
+        `  flow: ${flow.n} ops (limit ${flow.counts[LIMIT]}, cancel ${flow.counts[CANCEL]}, market ${flow.counts[MARKET]}) over ${accounts} traders, seed 0x5eed, cut into ${blocks.length} blocks of ${nTxs} order txs`,
+      );
+    }
     const encoded = blocks.map(encodeBlock);
     await new Promise((resolve) => setTimeout(resolve, 200)); // let the encoders' garbage go before timing
     console.log(`  (signed ${blocks.length} × ${nTxs} txs in ${((performance.now() - tSign) / 1000).toFixed(1)} s; ${poolA.size} verify workers per App)`);
 
-    const inproc: Array<{ checkMs: number; blockMs: number }> = [];
+    const inproc: InProcessRun[] = [];
     const socket: Array<{ checkMs: number; blockMs: number }> = [];
+    let first: InProcessRun | undefined;
+    const check: FlowCheck = { fills: 0, referenceFills: 0, cancelsFailed: 0, maxGasUsed: 0n };
     for (let i = 0; i < blocks.length; i++) {
       const blk = blocks[i]!;
       // Alternate which path runs first, so neither always gets the warmer machine.
@@ -359,6 +394,8 @@ export async function run(args: string[]): Promise<BenchFigures> {
       if (!a) collectGarbage();
       const a2 = a ?? (await inProcessBlock(local, blk));
       if (a2.appHash !== s.appHash) throw new Error(`app hashes differ at height ${blk.height}`);
+      if (flow) checkFlowResults(flow, i * nTxs, a2.fin.txResults, check); // (every code is 0 already: both paths checked)
+      first ??= a2;
       if (i >= warmup) {
         inproc.push(a2);
         socket.push(s);
@@ -366,7 +403,13 @@ export async function run(args: string[]): Promise<BenchFigures> {
     }
     mem.socket.destroy();
     cons.socket.destroy();
-    const driver = await driverOnly(blocks[0]!, encoded[0]!, runs);
+    const driver = await driverOnly(blocks[0]!, encoded[0]!, runs, first!);
+    if (flow) {
+      if (check.fills !== check.referenceFills) throw new Error(`the App made ${check.fills} fills, the flow's reference book ${check.referenceFills}`);
+      const diff = compareBook(local, flow);
+      if (diff) throw new Error(`the App's book differs from the flow's reference book: ${diff}`);
+      console.log(`  every tx code 0 on both paths; ${check.fills} fills (${(check.fills / blocks.length).toFixed(0)} per block, = the reference book's); final book = reference book (${flow.reference.size} orders)`);
+    }
 
     const total = (r: { checkMs: number; blockMs: number }) => r.checkMs + r.blockMs;
     const inprocMs = median(inproc.map(total));
@@ -379,6 +422,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
     console.log(`  driver alone (canned App): ${driver.checkUs.toFixed(2)} µs per CheckTx round trip, ${driver.finalizeMs.toFixed(1)} ms per ${nTxs}-tx FinalizeBlock round trip ≈ ${((driverMs / inprocMs) * 100).toFixed(1)} % of the in-process block`);
     return {
       txs: nTxs,
+      ...(flow ? { fills_per_block: Math.round(check.fills / blocks.length) } : {}),
       inproc_block_ms: round(inprocMs),
       socket_block_ms: round(socketMs),
       socket_overhead_ms: round(socketMs - inprocMs),

@@ -11,142 +11,19 @@
  * Both books must end in the same state (orders, levels, volumes); the bench
  * prints the comparison and fails if they differ.
  *
+ * The flow generator lives in bench/lib/order-flow.ts (bench/orders.bench.ts and
+ * bench/abci.bench.ts send the same flow as signed txs through the App).
+ *
  * Args: --ops=N (default 300000), --reps=N (default 5).
  */
 import { OrderBook, SelfTradePreventionMode, Side as PeerSide } from 'nodejs-order-book';
-import { MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, OrderBookEngine, type MatchHooks, type Side } from '../modules/clob/engine/index.js';
+import { MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, OrderBookEngine, type MatchHooks } from '../modules/clob/engine/index.js';
+import { CANCEL, LIMIT, MARKET, generateFlow, type Flow } from './lib/order-flow.js';
 
 export const name = 'matching';
 export const description = 'price-time matching engine vs nodejs-order-book on one 300k-op flow (limit 70% / cancel 25% / market 5%)';
 
-const LIMIT = 0;
-const CANCEL = 1;
-const MARKET = 2;
 const BLOCK = 1000;
-
-/** sfc32: small fast counter PRNG, 32-bit state words, fully deterministic. */
-function sfc32(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = 1;
-  const next = (): number => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
-}
-
-interface Flow {
-  n: number;
-  type: Uint8Array;
-  side: Uint8Array;
-  price: Float64Array;
-  size: Float64Array;
-  id: Float64Array;
-  owner: Int32Array;
-  idStr: string[];
-  sideStr: Side[];
-  ownerStr: string[];
-  counts: number[];
-}
-
-/**
- * Generate the flow. Cancels must target live orders, so generation runs a
- * reference book (our engine, untimed) to know which orders rest.
- */
-function generate(ops: number, seed: number): Flow {
-  const rnd = sfc32(seed);
-  const int = (lo: number, hi: number): number => lo + (rnd() % (hi - lo + 1));
-  const f: Flow = {
-    n: ops,
-    type: new Uint8Array(ops),
-    side: new Uint8Array(ops),
-    price: new Float64Array(ops),
-    size: new Float64Array(ops),
-    id: new Float64Array(ops),
-    owner: new Int32Array(ops),
-    idStr: new Array<string>(ops).fill(''),
-    sideStr: ['buy', 'sell'],
-    ownerStr: [],
-    counts: [0, 0, 0],
-  };
-  const OWNERS = 1000;
-  for (let i = 0; i <= OWNERS; i++) f.ownerStr.push(`acct${i}`);
-  const book = new OrderBookEngine({ initialCapacity: 1 << 15, journal: false });
-  const live: number[] = [];
-  const livePos = new Int32Array(ops + 1).fill(-1);
-  const addLive = (id: number): void => {
-    livePos[id] = live.length;
-    live.push(id);
-  };
-  const dropLive = (id: number): void => {
-    const p = livePos[id]!;
-    if (p < 0) return;
-    const last = live.pop()!;
-    if (last !== id) {
-      live[p] = last;
-      livePos[last] = p;
-    }
-    livePos[id] = -1;
-  };
-  let mid = 100_000;
-  let nextId = 1;
-  for (let i = 0; i < ops; i++) {
-    if (rnd() % 64 === 0) mid += rnd() % 2 === 0 ? 1 : -1;
-    const r = rnd() % 100;
-    const sideBuy = rnd() % 2 === 0;
-    const side: Side = sideBuy ? 'buy' : 'sell';
-    const owner = int(1, OWNERS);
-    f.side[i] = sideBuy ? 0 : 1;
-    f.owner[i] = owner;
-    let t = r < 70 ? LIMIT : r < 95 ? CANCEL : MARKET;
-    if (t === CANCEL && live.length === 0) t = LIMIT;
-    f.type[i] = t;
-    f.counts[t] = (f.counts[t] ?? 0) + 1;
-    if (t === LIMIT) {
-      // A few ticks around the mid; ~1 in 4 crosses by 1-2 ticks.
-      const off = int(-2, 6);
-      const price = sideBuy ? mid - off : mid + off;
-      const size = 100 * int(1, 20);
-      const id = nextId++;
-      f.price[i] = price;
-      f.size[i] = size;
-      f.id[i] = id;
-      f.idStr[i] = String(id);
-      const res = book.match({ owner, side, limitPrice: price, quantity: size, stp: 'cancel_resting' });
-      for (let k = 0; k < res.fillCount; k++) if (res.fillMakerRemaining(k) === 0) dropLive(res.fillMakerId(k));
-      for (let k = 0; k < res.removedCount; k++) dropLive(res.removedId(k));
-      if (res.remaining > 0) {
-        book.add({ id, owner, side, price, quantity: res.remaining });
-        addLive(id);
-      }
-    } else if (t === CANCEL) {
-      const id = live[rnd() % live.length]!;
-      f.id[i] = id;
-      f.idStr[i] = String(id);
-      book.cancel(id);
-      dropLive(id);
-    } else {
-      const size = 100 * int(1, 30);
-      f.size[i] = size;
-      const res = book.match({ owner, side, limitPrice: sideBuy ? MARKET_BUY_LIMIT : MARKET_SELL_LIMIT, quantity: size, stp: 'cancel_resting' });
-      for (let k = 0; k < res.fillCount; k++) if (res.fillMakerRemaining(k) === 0) dropLive(res.fillMakerId(k));
-      for (let k = 0; k < res.removedCount; k++) dropLive(res.removedId(k));
-    }
-  }
-  return f;
-}
 
 /** The keeper's path: STP on, a hook present, journal with a mark per tx and a commit per block. */
 function runEngine(f: Flow): { ms: number; book: OrderBookEngine; fills: number; stp: number } {
@@ -217,7 +94,7 @@ function arg(args: string[], key: string, dflt: number): number {
 export async function run(args: string[]): Promise<Record<string, number>> {
   const ops = arg(args, 'ops', 300_000);
   const reps = Math.max(1, arg(args, 'reps', 5));
-  const f = generate(ops, 0x5eed);
+  const f = generateFlow(ops, 0x5eed);
   console.log(`  flow: ${ops} ops (limit ${f.counts[LIMIT]}, cancel ${f.counts[CANCEL]}, market ${f.counts[MARKET]}), seed 0x5eed`);
 
   // Warm up both (JIT), then alternate timed repetitions.

@@ -16,7 +16,7 @@ export type BenchFigures = Record<string, number>;
 export interface BenchModule {
   name: string;
   description: string;
-  /** Figures where larger is better unless the key ends in _ms, _us, _mb or _bytes. */
+  /** Figures where larger is better unless the key ends in _ms, _us, _ns, _mb, _bytes or _s (seconds; but _per_s is a rate). */
   run(args: string[]): Promise<BenchFigures>;
 }
 
@@ -29,6 +29,7 @@ function machine(): string {
 }
 
 function lowerIsBetter(key: string): boolean {
+  if (/_per_s$/.test(key)) return false; // a rate (tx_per_s, ops_per_s), not a duration in seconds
   return /_(ms|us|ns|mb|bytes|s)$/.test(key);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Helpers of bench/foundation.bench.ts: pre-signed MsgSend txs (native
+ * Helpers of bench/foundation.bench.ts (and bench/orders.bench.ts): pre-signed MsgSend txs (native
  * TestKey signer, so signing stays out of every measurement), Apps on
  * temporary sqlite files, and synthetic large states written straight
  * through the store layer (SqliteStore + MerkleIndex, the same code the App
@@ -32,14 +32,18 @@ export function now(): number {
   return performance.now();
 }
 
-/** Open an App on `dbPath` and InitChain it with the keys funded (and block 1 committed, so account numbers are fixed). */
-export function newApp(dbPath: string, keys: readonly TestKey[], verifyPool?: VerifyPool): App {
+/**
+ * Open an App on `dbPath` and InitChain it with the keys funded (and block 1
+ * committed, so account numbers are fixed); `appState` adds genesis sections
+ * (e.g. markets and prices).
+ */
+export function newApp(dbPath: string, keys: readonly TestKey[], verifyPool?: VerifyPool, appState: Record<string, unknown> = {}): App {
   const app = App.open({ dbPath, ...(verifyPool ? { verifyPool } : {}) });
   app.initChain({
     chainId: CHAIN_ID,
     timeNs: GENESIS_NS,
     initialHeight: 1n,
-    appStateBytes: Buffer.from(JSON.stringify(genesisFor(keys, FUNDS))),
+    appStateBytes: Buffer.from(JSON.stringify(genesisFor(keys, FUNDS, appState))),
     consensusParams: PARAMS,
   });
   app.finalizeBlock(blockReq(1n, []));
