@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { App } from '../app.js';
+import { App, InvariantBrokenError } from '../app.js';
 import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
@@ -111,7 +111,9 @@ export class DevnetNode {
       this.producing = this.produce()
         .then(() => undefined)
         .catch((e) => {
-          this.log(`FATAL: block production stopped: ${(e as Error).stack ?? e}`);
+          // A broken invariant is a finding, not a crash: its report is the message; anything else gets its stack.
+          const detail = e instanceof InvariantBrokenError ? `${e.message}\n  nothing of height ${e.height} was committed; the node stays at ${e.height - 1n} (inspect it with \`perpchain verify --home … --check-invariants\`)` : ((e as Error).stack ?? String(e));
+          this.log(`FATAL: block production stopped: ${detail}`);
           this.stopping = true;
           process.exitCode = 1;
         })
