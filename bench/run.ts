@@ -16,7 +16,7 @@ export type BenchFigures = Record<string, number>;
 export interface BenchModule {
   name: string;
   description: string;
-  /** Figures where larger is better unless the key ends in _ms, _us, _ns, _mb, _bytes or _s (seconds; but _per_s is a rate). */
+  /** Figures where larger is better unless the key ends in _ms, _us, _ns, _mb, _bytes, _pct (overheads) or _s (seconds; but _per_s is a rate). */
   run(args: string[]): Promise<BenchFigures>;
 }
 
@@ -30,7 +30,7 @@ function machine(): string {
 
 function lowerIsBetter(key: string): boolean {
   if (/_per_s$/.test(key)) return false; // a rate (tx_per_s, ops_per_s), not a duration in seconds
-  return /_(ms|us|ns|mb|bytes|s)$/.test(key);
+  return /_(ms|us|ns|mb|bytes|s|pct)$/.test(key); // _pct: overheads and shares
 }
 
 async function main(): Promise<void> {
