@@ -141,13 +141,7 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
     genesis_time: (o.genesisTime ?? new Date()).toISOString(),
     chain_id: o.chainId,
     initial_height: '1',
-    consensus_params: {
-      block: { max_bytes: DEFAULT_CONSENSUS_PARAMS.block.maxBytes.toString(), max_gas: DEFAULT_CONSENSUS_PARAMS.block.maxGas.toString() },
-      evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
-      validator: { pub_key_types: ['ed25519'] },
-      version: { app: '1' },
-      abci: { vote_extensions_enable_height: '0' },
-    },
+    consensus_params: defaultConsensusParamsJson(),
     validators: [],
     app_hash: '',
     app_state: {
@@ -175,6 +169,17 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
   );
   chmodSync(paths.devKeys, 0o600);
   return { paths, accounts };
+}
+
+/** The genesis file's consensus_params section for the defaults (CometBFT's JSON shape). */
+export function defaultConsensusParamsJson(): GenesisDoc['consensus_params'] {
+  return {
+    block: { max_bytes: DEFAULT_CONSENSUS_PARAMS.block.maxBytes.toString(), max_gas: DEFAULT_CONSENSUS_PARAMS.block.maxGas.toString() },
+    evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
+    validator: { pub_key_types: ['ed25519'] },
+    version: { app: '1' },
+    abci: { vote_extensions_enable_height: '0' },
+  };
 }
 
 export function readGenesis(paths: HomePaths): GenesisDoc {

@@ -7,9 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { App, DEFAULT_CONSENSUS_PARAMS, decodeBlockRecord, encodeBlockRecord } from '../../../chain/app.js';
+import { App, decodeBlockRecord, encodeBlockRecord } from '../../../chain/app.js';
 import { encodeInt, decodeInt } from '../../../chain/codec/amount.js';
-import { consensusParamsOf, rfc3339ToNs, type GenesisDoc } from '../../../chain/devnet/home.js';
+import { consensusParamsOf, defaultConsensusParamsJson, rfc3339ToNs, type GenesisDoc } from '../../../chain/devnet/home.js';
 import { MerkleIndex, leafHash } from '../../../chain/store/merkle.js';
 import { SqliteStore } from '../../../chain/store/sqlite.js';
 import type { FinalizeBlockRequest } from '../../../chain/types.js';
@@ -32,13 +32,7 @@ export function genesisDoc(t: Traffic, genesisTimeNs: bigint): GenesisDoc {
     genesis_time: new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${(genesisTimeNs % 1_000_000_000n).toString().padStart(9, '0')}Z`),
     chain_id: t.chainId,
     initial_height: '1',
-    consensus_params: {
-      block: { max_bytes: DEFAULT_CONSENSUS_PARAMS.block.maxBytes.toString(), max_gas: DEFAULT_CONSENSUS_PARAMS.block.maxGas.toString() },
-      evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
-      validator: { pub_key_types: ['ed25519'] },
-      version: { app: '1' },
-      abci: { vote_extensions_enable_height: '0' },
-    },
+    consensus_params: defaultConsensusParamsJson(),
     validators: [],
     app_hash: '',
     app_state: t.appState,
