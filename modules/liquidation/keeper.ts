@@ -166,7 +166,7 @@ export class LiquidationKeeper {
     const flagged = this.detect(ctx.store);
     // An attempt that could do nothing (no liquidity within its bounds, nothing to deleverage) does not use
     // up the per-block cap, so one stuck account cannot starve the others; attempts are bounded at 4 × cap.
-    const adl = { fills: 0 };
+    const adl: AdlBudget = { fills: 0, rankings: new Map() };
     const processed: string[] = [];
     let acted = 0;
     let i = 0;
@@ -184,7 +184,7 @@ export class LiquidationKeeper {
   }
 
   /** One account's liquidation step for this block. */
-  liquidateAccount(ctx: Ctx, id: SubaccountId, p: LiquidationParams, adl: { fills: number }): void {
+  liquidateAccount(ctx: Ctx, id: SubaccountId, p: LiquidationParams, adl: AdlBudget): void {
     const { subaccounts, clob } = this.d;
     clob.cancelAllOrders(ctx, id.owner, id.number, 'liquidation');
     let sub = subaccounts.settleFunding(ctx, subaccounts.get(ctx.store, id));
@@ -312,7 +312,7 @@ export class LiquidationKeeper {
    * counterparty's solvency) and the account's shortfall becomes the
    * insurance fund's, then bad debt. At most max_adl_fills_per_block fills.
    */
-  private deleverage(ctx: Ctx, id: SubaccountId, marketId: number, remaining: bigint, p: LiquidationParams, adl: { fills: number }): void {
+  private deleverage(ctx: Ctx, id: SubaccountId, marketId: number, remaining: bigint, p: LiquidationParams, adl: AdlBudget): void {
     if (adl.fills >= p.maxAdlFillsPerBlock) return; // the block's ADL budget is spent: ranking would be wasted work
     const { subaccounts } = this.d;
     const selfKey = accountKey(id);
@@ -323,10 +323,20 @@ export class LiquidationKeeper {
     const side = pos.size > 0n ? 'sell' : 'buy';
     const plan = bankruptcy(risk, pi, remaining);
     const bp = roundToTick(plan.priceNum, 1n, side, plan.priceDen);
-    const ranked = this.rankCounterparties(ctx.store, marketId, pos.size > 0n ? -1n : 1n, selfKey).slice(0, p.maxAdlCandidates);
-    const fillAt = (cp: { owner: string; number: number; size: bigint }, price: bigint, checkSolvency: boolean, atOracle: boolean): boolean => {
+    // Ranked once per block and market side, at its first ADL (the ranking walks every holder); later ADL in the
+    // block reuses it, reading each counterparty's current position at its fill.
+    const sign = pos.size > 0n ? -1n : 1n;
+    const rankKey = `${marketId}/${sign}`;
+    let ranked = adl.rankings.get(rankKey);
+    if (!ranked) adl.rankings.set(rankKey, (ranked = this.rankCounterparties(ctx.store, marketId, sign)));
+    /** The counterparty's current size in the market, or 0n when it no longer holds the opposite side. */
+    const currentSize = (cp: RankedCounterparty): bigint => {
+      const now = subaccounts.get(ctx.store, cp).positions.find((x) => x.marketId === marketId);
+      return now && (now.size > 0n ? 1n : -1n) === sign ? now.size : 0n;
+    };
+    const fillAt = (cp: RankedCounterparty, size: bigint, price: bigint, checkSolvency: boolean, atOracle: boolean): boolean => {
       if (remaining <= 0n || adl.fills >= p.maxAdlFillsPerBlock) return false;
-      const q = remaining < abs(cp.size) ? remaining : abs(cp.size);
+      const q = remaining < abs(size) ? remaining : abs(size);
       if (q <= 0n) return true;
       const scratch = new Branch(ctx.store);
       const sctx: Ctx = { ...ctx, store: scratch, events: new EventSink(), journal: new Journal() };
@@ -345,7 +355,6 @@ export class LiquidationKeeper {
       ctx.events.append(sctx.events.events);
       adl.fills++;
       remaining -= q;
-      cp.size += side === 'sell' ? q : -q;
       ctx.events.emit(
         'liquidation.adl',
         { owner: id.owner, number: id.number, counterparty_owner: cp.owner, counterparty_number: cp.number, market_id: marketId, size: q, price, at_oracle: atOracle },
@@ -353,12 +362,22 @@ export class LiquidationKeeper {
       );
       return true;
     };
-    for (const cp of ranked) if (!fillAt(cp, bp, true, false)) break;
-    if (remaining > 0n && adl.fills < p.maxAdlFillsPerBlock) {
-      // ADL exhausted at the bankruptcy price: the rest at the oracle price
-      const oracle = pos.price;
-      for (const cp of ranked) if (cp.size !== 0n && !fillAt(cp, oracle, false, true)) break;
-    }
+    /** Walk the ranking: at most max_adl_candidates counterparties that still hold the opposite side, never the account itself. */
+    const walk = (price: bigint, checkSolvency: boolean, atOracle: boolean): void => {
+      let considered = 0;
+      for (const cp of ranked) {
+        if (considered >= p.maxAdlCandidates || remaining <= 0n || adl.fills >= p.maxAdlFillsPerBlock) return;
+        if (cp.key === selfKey) continue;
+        const size = currentSize(cp);
+        if (size === 0n) continue;
+        considered++;
+        if (subaccounts.risk(ctx.store, subaccounts.get(ctx.store, cp)).nc <= 0n) continue; // insolvent now: being liquidated itself
+        if (!fillAt(cp, size, price, checkSolvency, atOracle)) return;
+      }
+    };
+    walk(bp, true, false);
+    // ADL exhausted at the bankruptcy price: the rest at the oracle price
+    if (remaining > 0n && adl.fills < p.maxAdlFillsPerBlock) walk(pos.price, false, true);
   }
 
   /**
@@ -367,10 +386,9 @@ export class LiquidationKeeper {
    * ties by key. Accounts with NC ≤ 0 are not counterparties (they are being
    * liquidated themselves); losing positions rank after profitable ones.
    */
-  rankCounterparties(store: KVReader, marketId: number, sign: bigint, exclude: string): Array<{ key: string; owner: string; number: number; size: bigint; pnl: bigint; notional: bigint; nc: bigint }> {
-    const out: Array<{ key: string; owner: string; number: number; size: bigint; pnl: bigint; notional: bigint; nc: bigint }> = [];
+  rankCounterparties(store: KVReader, marketId: number, sign: bigint): RankedCounterparty[] {
+    const out: RankedCounterparty[] = [];
     for (const key of [...this.index.holdersOf(marketId)].sort()) {
-      if (key === exclude) continue;
       const [owner, number] = splitKey(key);
       const s = this.d.subaccounts.get(store, { owner, number });
       const p = s.positions.find((x) => x.marketId === marketId);
@@ -411,6 +429,23 @@ export class LiquidationKeeper {
     }
     subaccounts.save(ctx.store, sub, ctx.journal);
   }
+}
+
+/** One endBlock's ADL state: fills so far and the rankings computed in it (per market and side). */
+interface AdlBudget {
+  fills: number;
+  rankings: Map<string, RankedCounterparty[]>;
+}
+
+export interface RankedCounterparty {
+  key: string;
+  owner: string;
+  number: number;
+  /** Size when ranked; fills read the current size. */
+  size: bigint;
+  pnl: bigint;
+  notional: bigint;
+  nc: bigint;
 }
 
 function splitKey(key: string): [string, number] {

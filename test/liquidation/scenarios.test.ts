@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
 import { marketsAppState } from '../../chain/devnet/markets.js';
@@ -133,6 +133,33 @@ describe('liquidation scenarios (README)', () => {
     expect(sub(c, alice).positions).toEqual([]);
     expect(BigInt(sub(c, alice).collateral)).toBeGreaterThanOrEqual(0n);
     expect(fund(c)).toBe(10_000n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('4b. two accounts deleveraged in one block share one ranking; each fill reads the counterparty\'s current position', async () => {
+    const c = await setupFund(0n); // no fund, no bids: everything goes to ADL
+    await deposit(c, alice, 1_000);
+    await deposit(c, erin, 1_000);
+    await deposit(c, bob, 10_000); // lower leverage
+    await deposit(c, dave, 2_000); // higher leverage: ranked first
+    await trade(c, dave, alice, { price: usd(65_000), size: btc(0.1), makerSide: 'sell' }, 1); // alice long 0.1, dave short 0.1
+    await trade(c, bob, erin, { price: usd(65_000), size: btc(0.1), makerSide: 'sell' }, 2); // erin long 0.1, bob short 0.1
+    const rank = vi.spyOn(c.app.keepers.liquidation, 'rankCounterparties');
+    const r = await price(c, 0, usd(50_000));
+    expect(rank).toHaveBeenCalledTimes(1);
+    const adl = eventsOf(r, 'liquidation.adl').map((e) => [e.owner, e.counterparty_owner, e.size]);
+    // both longs are equally under water (ties by key); the first takes dave's whole short, the second finds dave
+    // exhausted in the shared ranking and fills against bob
+    const first = adl[0]![0];
+    const second = first === alice.address ? erin.address : alice.address;
+    expect(adl).toEqual([
+      [first, dave.address, btc(0.1).toString()],
+      [second, bob.address, btc(0.1).toString()],
+    ]);
+    expect(sub(c, alice).positions).toEqual([]);
+    expect(sub(c, erin).positions).toEqual([]);
+    expect(sub(c, dave).positions).toEqual([]);
+    expect(sub(c, bob).positions).toEqual([]);
     expect(c.app.runInvariants()).toEqual([]);
   });
 
