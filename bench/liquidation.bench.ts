@@ -43,6 +43,13 @@ function rng(seed: number) {
 export async function run(args: string[]): Promise<Record<string, number>> {
   const accountsArg = args.find((a) => a.startsWith('--accounts='));
   const N = accountsArg ? Number(accountsArg.split('=')[1]) : 1_000_000;
+  // Warm-up: the same flow on 20,000 accounts, untimed, so the timed blocks run optimised code as on a node that
+  // has been producing blocks (the quiet block alone never reaches the exact-check and sort paths).
+  await scenario(Math.min(N, 20_000), false);
+  return scenario(N, true);
+}
+
+async function scenario(N: number, report: boolean): Promise<Record<string, number>> {
   const keys = testKeys(2, 'liq-bench');
   const markets = Array.from({ length: MARKETS }, (_, i) => ({ ...DEVNET_MARKETS[0], id: i, ticker: `M${i}-USD` }));
   const prices = markets.map((m) => ({ market_id: m.id, price: '6500000000' }));
@@ -147,6 +154,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   gc();
   const rssMb = process.memoryUsage().rss / 2 ** 20;
 
+  if (!report) return {};
   console.log(`  built ${N.toLocaleString()} subaccounts in ${(tBuild / 1000).toFixed(1)} s; index built in ${(tLoad / 1000).toFixed(1)} s (${liq.index.entryCount.toLocaleString()} triggers)`);
   console.log(`  quiet block: ${quiet.length} flagged in ${quietMs.toFixed(2)} ms`);
   console.log(`  −5% move: ${flagged.length.toLocaleString()} liquidatable (${((100 * flagged.length) / N).toFixed(2)}%) found in ${detectMs.toFixed(1)} ms; next block (hot set) ${nextMs.toFixed(1)} ms (${again.length.toLocaleString()})`);

@@ -96,6 +96,11 @@ export class NumberLazyHeap<T = number> {
   }
 
   push(key: number, value: T): void {
+    this.pushSeq(key, this.nextSeq++, value);
+  }
+
+  /** Push with an explicit tie-break sequence number (SortedRunHeap shares one sequence between its parts). */
+  pushSeq(key: number, seq: number, value: T): void {
     if (2 * (this.n + 1) > this.ks.length) {
       const grown = new Float64Array(this.ks.length * 2);
       grown.set(this.ks);
@@ -103,7 +108,6 @@ export class NumberLazyHeap<T = number> {
     }
     const ks = this.ks;
     const vals = this.vals;
-    const seq = this.nextSeq++;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 2;
@@ -122,6 +126,11 @@ export class NumberLazyHeap<T = number> {
 
   peekKey(): number | undefined {
     return this.n === 0 ? undefined : this.ks[0];
+  }
+
+  /** Tie-break sequence number of the minimum (undefined when empty). */
+  peekSeq(): number | undefined {
+    return this.n === 0 ? undefined : this.ks[1];
   }
 
   /** Pop the minimum and return its value (undefined when empty). */
@@ -172,5 +181,100 @@ export class NumberLazyHeap<T = number> {
     this.ks = new Float64Array(64);
     this.vals = [];
     this.n = 0;
+  }
+}
+
+/**
+ * NumberLazyHeap's order — (key, insertion sequence) — from a sorted run
+ * plus a heap: entries pushed since the last seal() go to the heap; seal()
+ * merges them into the run. Popping from the run is a cursor step over
+ * contiguous arrays, where a pop from a heap of a million entries walks ~10
+ * levels of cache misses, so a large state whose entries were sealed after a
+ * bulk load (the liquidation index at start-up and after compaction) pays
+ * next to nothing per popped entry. The heap part seals itself when it
+ * outgrows what is left of the run, so pushes stay O(log n) amortised.
+ */
+export class SortedRunHeap<T> {
+  /** [key₀, seq₀, key₁, seq₁, …] of the run, sorted; entries before `head` are consumed. */
+  private runKs = new Float64Array(0);
+  private runVals: Array<T | undefined> = [];
+  private head = 0;
+  private heap = new NumberLazyHeap<T>();
+  private nextSeq = 0;
+
+  get size(): number {
+    return this.runVals.length - this.head + this.heap.size;
+  }
+
+  push(key: number, value: T): void {
+    this.heap.pushSeq(key, this.nextSeq++, value);
+    const h = this.heap.size;
+    if (h > 4096 && h > this.runVals.length - this.head) this.seal();
+  }
+
+  /** True when the run's head comes before the heap's minimum. */
+  private runFirst(): boolean {
+    if (this.head >= this.runVals.length) return false;
+    if (this.heap.size === 0) return true;
+    const rk = this.runKs[2 * this.head]!;
+    const hk = this.heap.peekKey()!;
+    return rk < hk || (rk === hk && this.runKs[2 * this.head + 1]! < this.heap.peekSeq()!);
+  }
+
+  peekKey(): number | undefined {
+    if (this.runFirst()) return this.runKs[2 * this.head]!;
+    return this.heap.peekKey();
+  }
+
+  popValue(): T | undefined {
+    if (!this.runFirst()) return this.heap.popValue();
+    const v = this.runVals[this.head]!;
+    this.runVals[this.head++] = undefined; // let the value be collected
+    if (this.head === this.runVals.length) this.resetRun();
+    return v;
+  }
+
+  /** Merge the heap part into the run (O(run + heap·log heap)). */
+  seal(): void {
+    const hn = this.heap.size;
+    if (hn === 0) return;
+    const rn = this.runVals.length - this.head;
+    const ks = new Float64Array(2 * (rn + hn));
+    const vals: Array<T | undefined> = new Array(rn + hn);
+    let i = this.head;
+    let o = 0;
+    const rEnd = this.runVals.length;
+    while (this.heap.size > 0) {
+      const hk = this.heap.peekKey()!;
+      const hs = this.heap.peekSeq()!;
+      while (i < rEnd && (this.runKs[2 * i]! < hk || (this.runKs[2 * i] === hk && this.runKs[2 * i + 1]! < hs))) {
+        ks[2 * o] = this.runKs[2 * i]!;
+        ks[2 * o + 1] = this.runKs[2 * i + 1]!;
+        vals[o++] = this.runVals[i++];
+      }
+      ks[2 * o] = hk;
+      ks[2 * o + 1] = hs;
+      vals[o++] = this.heap.popValue();
+    }
+    for (; i < rEnd; i++, o++) {
+      ks[2 * o] = this.runKs[2 * i]!;
+      ks[2 * o + 1] = this.runKs[2 * i + 1]!;
+      vals[o] = this.runVals[i];
+    }
+    this.runKs = ks;
+    this.runVals = vals;
+    this.head = 0;
+    this.heap.clear();
+  }
+
+  private resetRun(): void {
+    this.runKs = new Float64Array(0);
+    this.runVals = [];
+    this.head = 0;
+  }
+
+  clear(): void {
+    this.resetRun();
+    this.heap.clear();
   }
 }

@@ -97,6 +97,7 @@ export class LiquidationKeeper {
     const coords = this.coords(state);
     for (const [id, c] of coords) this.index.mmfSeen.set(id, c.mmf);
     for (const s of subs) if (s.positions.length) this.index.update(s, coords, undefined);
+    this.index.seal();
   }
 
   // ------------------------------------------------------------- detection
@@ -112,15 +113,13 @@ export class LiquidationKeeper {
       }
       this.index.mmfSeen.set(id, c.mmf);
     }
-    const flagged: FlaggedAccount[] = [];
-    for (const key of this.index.candidates(coords)) {
-      const a = this.index.get(key);
-      if (!a) continue;
+    const flagged: Array<{ f: FlaggedAccount; ratio: number }> = [];
+    for (const a of this.index.candidates(coords)) {
+      const key = a.key;
       const m = surplus(a, coords);
-      const n = BigInt(a.positions.length);
       let liquidatable: boolean;
       if (m < 0n) liquidatable = true;
-      else if (m >= 3n * n * E24) liquidatable = false;
+      else if (m >= 3n * BigInt(a.positions.length) * E24) liquidatable = false;
       else {
         const [owner, number] = splitKey(key);
         liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
@@ -129,25 +128,27 @@ export class LiquidationKeeper {
         this.index.refresh(key, coords);
         continue;
       }
-      this.index.markHot(key);
+      this.index.markHot(a);
       let mmr24 = 0n;
-      for (const p of a.positions) mmr24 += abs(p.size) * coords.get(p.marketId)!.mmf * coords.get(p.marketId)!.base;
+      for (const p of a.positions) {
+        const c = coords.get(p.marketId)!;
+        mmr24 += abs(p.size) * c.mmf * c.base;
+      }
       const [owner, number] = splitKey(key);
-      flagged.push({ key, owner, number, nc24: m + mmr24, mmr24 });
+      const nc24 = m + mmr24;
+      // ⌊NC/MMR · 10^12⌋ as a safe integer (clamped): sorts almost everything without bigint work in the comparator
+      flagged.push({ f: { key, owner, number, nc24, mmr24 }, ratio: Number(clamp(floorDiv(nc24 * RATIO_SCALE, mmr24), -RATIO_CLAMP, RATIO_CLAMP)) });
     }
-    // NC/MMR ascending: an integer ppm ratio sorts almost everything; exact cross-multiplication breaks its ties
-    const ratio = new Map<string, number>();
-    for (const f of flagged) ratio.set(f.key, Number(floorDiv(f.nc24 * PPM, f.mmr24)));
+    // NC/MMR ascending; exact cross-multiplication breaks ties of the ppm ratio, then the key (a total order:
+    // the candidates' order does not matter)
     flagged.sort((x, y) => {
-      const rx = ratio.get(x.key)!;
-      const ry = ratio.get(y.key)!;
-      if (rx !== ry) return rx - ry;
-      const l = x.nc24 * y.mmr24;
-      const r = y.nc24 * x.mmr24;
-      return l < r ? -1 : l > r ? 1 : x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
+      if (x.ratio !== y.ratio) return x.ratio - y.ratio;
+      const l = x.f.nc24 * y.f.mmr24;
+      const r = y.f.nc24 * x.f.mmr24;
+      return l < r ? -1 : l > r ? 1 : x.f.key < y.f.key ? -1 : x.f.key > y.f.key ? 1 : 0;
     });
     this.index.compactIfNeeded(coords);
-    return flagged;
+    return flagged.map((x) => x.f);
   }
 
   /** Full scan over every subaccount (tests and benchmarks compare detect() with it). */
@@ -447,6 +448,9 @@ export interface RankedCounterparty {
   notional: bigint;
   nc: bigint;
 }
+
+const RATIO_SCALE = 10n ** 12n;
+const RATIO_CLAMP = 2n ** 52n;
 
 function splitKey(key: string): [string, number] {
   const i = key.lastIndexOf('/');

@@ -29,7 +29,7 @@
  * points at the account's current evaluation object).
  */
 import type { Journal } from '../../chain/context.js';
-import { NumberLazyHeap } from '../../chain/collections/lazy-heap.js';
+import { SortedRunHeap } from '../../chain/collections/lazy-heap.js';
 import { ceilDiv, floorDiv, pow10 } from '../../chain/math/int.js';
 import { FUNDING_SCALE } from '../subaccounts/index.js';
 
@@ -62,6 +62,10 @@ export interface AccountState {
   positions: IndexedPosition[];
   /** Evaluated with no safe budget: checked every block. */
   hot: boolean;
+  /** True while this is the account's current evaluation: heap entries pointing at a superseded one are stale. */
+  current: boolean;
+  /** The candidates() pass that last returned it (dedupes an account triggered on several markets). */
+  seen: number;
 }
 
 export interface SubaccountLike {
@@ -96,13 +100,15 @@ export class RiskIndex {
   private readonly accounts = new Map<string, AccountState>();
   private readonly holders = new Map<number, Set<string>>();
   /** Trigger heaps per market; each entry points at the evaluation it belongs to (stale once superseded). */
-  private readonly longs = new Map<number, NumberLazyHeap<AccountState>>();
-  private readonly shorts = new Map<number, NumberLazyHeap<AccountState>>();
+  private readonly longs = new Map<number, SortedRunHeap<AccountState>>();
+  private readonly shorts = new Map<number, SortedRunHeap<AccountState>>();
   /** Per market: thresholds and coordinates are compared divided by this power of ten, as safe integers. */
   private readonly scales = new Map<number, bigint>();
   private readonly hot = new Set<string>();
   /** Heap entries pushed (live and stale), for memory figures and compaction. */
   private entriesHeld = 0;
+  /** Counter of candidates() passes (see AccountState.seen). */
+  private pass = 0;
   /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
   private live = 0;
   /** MMF each market's entries were computed with (a change re-evaluates its holders). */
@@ -111,6 +117,7 @@ export class RiskIndex {
   clear(): void {
     this.live = 0;
     this.scales.clear();
+    for (const a of this.accounts.values()) a.current = false;
     this.accounts.clear();
     this.holders.clear();
     this.longs.clear();
@@ -152,12 +159,19 @@ export class RiskIndex {
     const prevHolders = prev?.positions.map((p) => p.marketId) ?? [];
     this.live -= prev?.positions.length ?? 0;
     if (sub.positions.length === 0) {
-      this.accounts.delete(key);
+      this.setCurrent(key, undefined);
       this.hot.delete(key);
     } else {
-      const a: AccountState = { key, k: constantOf(sub), positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })), hot: false };
+      const a: AccountState = {
+        key,
+        k: constantOf(sub),
+        positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })),
+        hot: false,
+        current: false,
+        seen: 0,
+      };
       this.place(a, coords);
-      this.accounts.set(key, a);
+      this.setCurrent(key, a);
       this.live += a.positions.length;
     }
     const liveDelta = (prev?.positions.length ?? 0) - sub.positions.length;
@@ -170,8 +184,7 @@ export class RiskIndex {
     }
     journal?.onRevert(() => {
       this.live += liveDelta;
-      if (prev) this.accounts.set(key, prev);
-      else this.accounts.delete(key);
+      this.setCurrent(key, prev);
       if (wasHot) this.hot.add(key);
       else this.hot.delete(key);
       for (const m of nowHolders) this.holders.get(m)?.delete(key);
@@ -251,7 +264,17 @@ export class RiskIndex {
     if (!a) return;
     const fresh: AccountState = { ...a };
     this.place(fresh, coords);
-    this.accounts.set(key, fresh);
+    this.setCurrent(key, fresh);
+  }
+
+  /** Make `a` the account's current evaluation (or remove the account), marking the one it replaces stale. */
+  private setCurrent(key: string, a: AccountState | undefined): void {
+    const old = this.accounts.get(key);
+    if (old) old.current = false;
+    if (a) {
+      a.current = true;
+      this.accounts.set(key, a);
+    } else this.accounts.delete(key);
   }
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
@@ -261,49 +284,68 @@ export class RiskIndex {
     this.shorts.clear();
     this.entriesHeld = 0;
     for (const key of [...this.accounts.keys()].sort()) this.refresh(key, coords);
+    this.seal();
     return true;
+  }
+
+  /** Sort every market's pending triggers into its run (after a bulk load or a rebuild): later pops are cursor steps. */
+  seal(): void {
+    for (const h of this.longs.values()) h.seal();
+    for (const h of this.shorts.values()) h.seal();
   }
 
   /**
    * Accounts whose trigger fired at these coordinates, plus every hot
-   * account, in key order. Popped entries are consumed: the caller must
-   * update() every returned account that is not liquidatable.
+   * account, each once (current evaluations, in no particular order: the
+   * caller's decision per account does not depend on it). Popped entries are
+   * consumed: the caller must refresh() every returned account that is not
+   * liquidatable.
    */
-  candidates(coords: ReadonlyMap<number, MarketCoords>): string[] {
+  candidates(coords: ReadonlyMap<number, MarketCoords>): AccountState[] {
     this.rescaleIfNeeded(coords);
-    const out = new Set<string>(this.hot);
+    const pass = ++this.pass;
+    const out: AccountState[] = [];
+    for (const key of this.hot) {
+      const a = this.accounts.get(key);
+      if (a && a.seen !== pass) {
+        a.seen = pass;
+        out.push(a);
+      }
+    }
     for (const [id, c] of coords) {
       const scale = this.scales.get(id);
       if (scale === undefined) continue;
       const g = Number(floorDiv(c.g, scale));
       const h = Number(ceilDiv(c.h, scale));
       const longs = this.longs.get(id);
-      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popValue()!, out);
+      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popValue()!, out, pass);
       const shorts = this.shorts.get(id);
-      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popValue()!, out);
+      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popValue()!, out, pass);
     }
-    return [...out].sort();
+    return out;
   }
 
-  /** An entry is live while its evaluation is still the account's current one (identity check). */
-  private take(e: AccountState, out: Set<string>): void {
+  /** An entry is live while its evaluation is still the account's current one. */
+  private take(e: AccountState, out: AccountState[], pass: number): void {
     this.entriesHeld--;
-    if (this.accounts.get(e.key) === e) out.add(e.key);
+    if (e.current && e.seen !== pass) {
+      e.seen = pass;
+      out.push(e);
+    }
   }
 
   /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
-  markHot(key: string): void {
-    this.hot.add(key);
-    const a = this.accounts.get(key);
-    if (a) a.hot = true;
+  markHot(a: AccountState): void {
+    this.hot.add(a.key);
+    a.hot = true;
   }
 }
 
 const SAFE_KEY = 2 ** 52;
 
-function heapOf(m: Map<number, NumberLazyHeap<AccountState>>, id: number): NumberLazyHeap<AccountState> {
+function heapOf(m: Map<number, SortedRunHeap<AccountState>>, id: number): SortedRunHeap<AccountState> {
   let h = m.get(id);
-  if (!h) m.set(id, (h = new NumberLazyHeap<AccountState>()));
+  if (!h) m.set(id, (h = new SortedRunHeap<AccountState>()));
   return h;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LazyHeap, NumberLazyHeap } from '../../chain/collections/lazy-heap.js';
+import { LazyHeap, NumberLazyHeap, SortedRunHeap } from '../../chain/collections/lazy-heap.js';
 
 describe('heaps', () => {
   it('NumberLazyHeap pops in (key, insertion) order for any interleaving of pushes and pops', () => {
@@ -21,6 +21,49 @@ describe('heaps', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+  it('SortedRunHeap pops in the same (key, insertion) order for any interleaving of pushes, pops and seals', () => {
+    const op = fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: -50, max: 50 }).map((k) => ({ push: k })) },
+      { weight: 3, arbitrary: fc.constant({ pop: true as const }) },
+      { weight: 1, arbitrary: fc.constant({ seal: true as const }) },
+      // a burst big enough to cross the heap part's self-sealing threshold
+      { weight: 1, arbitrary: fc.integer({ min: 4_000, max: 9_000 }).map((n) => ({ burst: n })) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.integer(), (ops, seed) => {
+        const h = new SortedRunHeap<number>();
+        const model: Array<{ k: number; v: number }> = [];
+        let v = 0;
+        let x = seed | 1;
+        const push = (k: number) => {
+          h.push(k, v);
+          model.push({ k, v: v++ });
+        };
+        for (const o of ops) {
+          if ('push' in o) push(o.push);
+          else if ('burst' in o) {
+            for (let i = 0; i < o.burst; i++) {
+              x ^= x << 13;
+              x ^= x >>> 17;
+              x ^= x << 5;
+              push(x % 1000);
+            }
+          } else if ('seal' in o) h.seal();
+          else {
+            model.sort((a, b) => a.k - b.k || a.v - b.v);
+            const m = model.shift();
+            expect(h.peekKey()).toBe(m?.k);
+            expect(h.popValue()).toBe(m?.v);
+          }
+          expect(h.size).toBe(model.length);
+        }
+        model.sort((a, b) => a.k - b.k || a.v - b.v);
+        for (const m of model) expect(h.popValue()).toBe(m.v);
+        expect(h.popValue()).toBeUndefined();
+      }),
+      { numRuns: 40 },
     );
   });
   it('LazyHeap pops in (key, id) order', () => {
