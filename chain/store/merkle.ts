@@ -28,6 +28,10 @@ const FANOUT = 16;
 const LEVELS = 4; // 16^4 = 65,536
 const ZERO = Buffer.alloc(32);
 const ZERO_CHILDREN = Buffer.alloc(32 * FANOUT);
+/** An empty bucket's buffer: the tag and room for the keys digest (shared; copied before the first write). */
+const BUCKET_HEAD = Buffer.from([1, ...new Array<number>(32).fill(0)]);
+/** Bytes of one group of 16 sibling hashes in a level buffer: the inner-node tag, then the 16 hashes. */
+const GROUP = 1 + 32 * FANOUT;
 
 export function sha256(data: Uint8Array): Buffer {
   return nodeHash('sha256', data, 'buffer') as Buffer;
@@ -67,11 +71,22 @@ export function keysDigest(keys: readonly string[]): Buffer {
   return sha256(buf);
 }
 
+/**
+ * A bucket's keys and leaf hashes. The leaves live in one buffer laid out as
+ * the bucket hash's input, [0x01 | keys digest | leaf₁ | … | leafₙ], so
+ * hashing a bucket copies nothing.
+ */
 class Bucket {
   keys: string[] = [];
-  leaves: Buffer = Buffer.alloc(0);
-  /** keysDigest(keys), or undefined when the key list changed since it was computed. */
-  private digest: Buffer | undefined;
+  private buf: Buffer = BUCKET_HEAD;
+  /** Whether buf[1..33] holds keysDigest(keys) (false once the key list changed). */
+  private digestOk = false;
+
+  /** The leaf hashes, in key order (a view). */
+  get leaves(): Buffer {
+    this.flush();
+    return this.buf.subarray(33);
+  }
 
   indexOf(key: string): { found: boolean; at: number } {
     let lo = 0;
@@ -89,29 +104,31 @@ class Bucket {
   put(key: string, leaf: Uint8Array): void {
     this.flush();
     const { found, at } = this.indexOf(key);
+    const o = 33 + at * 32;
     if (found) {
-      this.leaves.set(leaf, at * 32);
+      this.buf.set(leaf, o);
       return;
     }
     this.keys.splice(at, 0, key);
-    this.digest = undefined;
-    const next = Buffer.allocUnsafe(this.leaves.length + 32);
-    this.leaves.copy(next, 0, 0, at * 32);
-    next.set(leaf, at * 32);
-    this.leaves.copy(next, at * 32 + 32, at * 32);
-    this.leaves = next;
+    this.digestOk = false;
+    const next = Buffer.allocUnsafe(this.buf.length + 32);
+    this.buf.copy(next, 0, 0, o);
+    next.set(leaf, o);
+    this.buf.copy(next, o + 32, o);
+    this.buf = next;
   }
 
   remove(key: string): void {
     this.flush();
     const { found, at } = this.indexOf(key);
     if (!found) return;
+    const o = 33 + at * 32;
     this.keys.splice(at, 1);
-    this.digest = undefined;
-    const next = Buffer.allocUnsafe(this.leaves.length - 32);
-    this.leaves.copy(next, 0, 0, at * 32);
-    this.leaves.copy(next, at * 32, at * 32 + 32);
-    this.leaves = next;
+    this.digestOk = false;
+    const next = Buffer.allocUnsafe(this.buf.length - 32);
+    this.buf.copy(next, 0, 0, o);
+    this.buf.copy(next, o, o + 32);
+    this.buf = next;
   }
 
   /** Leaves appended by a bulk load and not yet joined into `leaves` (see flush). */
@@ -120,26 +137,26 @@ class Bucket {
   /** Append a key known to sort after every key already here (bulk load in key order); flush() before use. */
   append(key: string, leaf: Uint8Array): void {
     this.keys.push(key);
-    this.digest = undefined;
+    this.digestOk = false;
     (this.loading ??= []).push(leaf);
   }
 
   /** Join the leaves of a bulk load into one buffer (one allocation per bucket, not one per key). */
   flush(): void {
     if (!this.loading) return;
-    this.leaves = Buffer.concat([this.leaves, ...this.loading]);
+    this.buf = Buffer.concat([this.buf, ...this.loading]);
     this.loading = undefined;
   }
 
   hash(): Buffer {
     if (this.keys.length === 0) return ZERO;
     this.flush();
-    this.digest ??= keysDigest(this.keys);
-    const buf = Buffer.allocUnsafe(33 + this.leaves.length);
-    buf[0] = 1;
-    this.digest.copy(buf, 1);
-    this.leaves.copy(buf, 33);
-    return sha256(buf);
+    if (!this.digestOk) {
+      if (this.buf === BUCKET_HEAD) this.buf = Buffer.from(BUCKET_HEAD); // never write into the shared empty head
+      keysDigest(this.keys).copy(this.buf, 1);
+      this.digestOk = true;
+    }
+    return sha256(this.buf);
   }
 }
 
@@ -155,11 +172,26 @@ export interface MerkleProof {
 
 export class MerkleIndex {
   private readonly buckets: Array<Bucket | undefined> = new Array(NB);
-  /** levelHashes[LEVELS] = bucket hashes; levelHashes[0] = root (one entry). */
+  /**
+   * levelHashes[LEVELS] = bucket hashes … levelHashes[1] = the root's 16 children; each level stored as groups
+   * of 16 siblings, [0x02 | h₀ | … | h₁₅] per group, which is exactly their parent's hash input (no copying).
+   */
   private readonly levelHashes: Buffer[] = [];
+  private rootHash: Buffer = ZERO;
 
   constructor() {
-    for (let l = 0; l <= LEVELS; l++) this.levelHashes.push(Buffer.alloc(FANOUT ** l * 32));
+    this.levelHashes.push(Buffer.alloc(0)); // level 0 is rootHash
+    for (let l = 1; l <= LEVELS; l++) {
+      const groups = FANOUT ** (l - 1);
+      const b = Buffer.alloc(groups * GROUP);
+      for (let g = 0; g < groups; g++) b[g * GROUP] = 2;
+      this.levelHashes.push(b);
+    }
+  }
+
+  /** Offset of hash i in a level buffer. */
+  private static at(i: number): number {
+    return (i >>> 4) * GROUP + 1 + (i & 15) * 32;
   }
 
   /** Set (value) or delete (null) the leaves of a change set, then rehash what they touched. */
@@ -212,24 +244,18 @@ export class MerkleIndex {
     for (const b of dirtyBuckets) {
       const bucket = this.buckets[b];
       const h = bucket ? bucket.hash() : ZERO;
-      h.copy(bottom, b * 32);
+      h.copy(bottom, MerkleIndex.at(b));
       if (bucket && bucket.keys.length === 0) this.buckets[b] = undefined;
       dirty.add(b >>> 4);
     }
     for (let l = LEVELS - 1; l >= 0; l--) {
       const child = this.levelHashes[l + 1]!;
-      const here = this.levelHashes[l]!;
       const next = new Set<number>();
       for (const n of dirty) {
-        const start = n * FANOUT * 32;
-        const kids = child.subarray(start, start + FANOUT * 32);
-        if (kids.equals(ZERO_CHILDREN)) ZERO.copy(here, n * 32);
-        else {
-          const buf = Buffer.allocUnsafe(1 + kids.length);
-          buf[0] = 2;
-          kids.copy(buf, 1);
-          sha256(buf).copy(here, n * 32);
-        }
+        const start = n * GROUP;
+        const h = child.compare(ZERO_CHILDREN, 0, ZERO_CHILDREN.length, start + 1, start + GROUP) === 0 ? ZERO : sha256(child.subarray(start, start + GROUP));
+        if (l === 0) this.rootHash = h;
+        else h.copy(this.levelHashes[l]!, MerkleIndex.at(n));
         next.add(n >>> 4);
       }
       dirty = next;
@@ -237,21 +263,25 @@ export class MerkleIndex {
   }
 
   root(): Buffer {
-    return Buffer.from(this.levelHashes[0]!.subarray(0, 32));
+    return Buffer.from(this.rootHash);
   }
 
   prove(key: string): MerkleProof {
     const b = bucketOf(key);
     const bucket = this.buckets[b];
     bucket?.flush();
-    const entries = bucket ? bucket.keys.map((k, i) => ({ key: k, leaf: bucket.leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
+    const leaves = bucket?.leaves;
+    const entries = bucket && leaves ? bucket.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
     const levels: string[][] = [];
     let idx = b;
     for (let l = LEVELS; l >= 1; l--) {
       const parent = idx >>> 4;
       const kids = this.levelHashes[l]!;
       const row: string[] = [];
-      for (let i = 0; i < FANOUT; i++) row.push(kids.subarray((parent * FANOUT + i) * 32, (parent * FANOUT + i + 1) * 32).toString('hex'));
+      for (let i = 0; i < FANOUT; i++) {
+        const o = MerkleIndex.at(parent * FANOUT + i);
+        row.push(kids.subarray(o, o + 32).toString('hex'));
+      }
       levels.push(row);
       idx = parent;
     }
