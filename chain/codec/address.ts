@@ -19,6 +19,21 @@ export function moduleAddress(name: string): string {
 
 /** Returns a reason string when `s` is not a canonical perp address, undefined when it is. */
 export function addressProblem(s: unknown): string | undefined {
+  if (typeof s === 'string' && knownGood.has(s)) return undefined;
+  const problem = checkAddress(s);
+  if (problem === undefined) {
+    // A pure function's memo (every tx re-validates its addresses; a bech32 decode costs a few µs):
+    // bounded, and cleared wholesale when full, so it can only save work, never change an answer.
+    if (knownGood.size >= KNOWN_GOOD_MAX) knownGood.clear();
+    knownGood.add(s as string);
+  }
+  return problem;
+}
+
+const KNOWN_GOOD_MAX = 100_000;
+const knownGood = new Set<string>();
+
+function checkAddress(s: unknown): string | undefined {
   if (typeof s !== 'string' || s.length === 0) return 'address is empty';
   if (s.length > 90) return 'address is too long';
   if (s !== s.toLowerCase()) return `address "${s}" must be lower case`;
