@@ -27,5 +27,15 @@ export function toBigInt(v: { toString(): string } | number | bigint | string | 
   if (v === null || v === undefined) return 0n;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return BigInt(v);
+  if (typeof v === 'object' && isLongLike(v)) {
+    // from the two 32-bit halves: exact, and without Long's decimal toString
+    const u = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+    return v.unsigned ? u : BigInt.asIntN(64, u);
+  }
   return BigInt(v.toString());
+}
+
+function isLongLike(v: object): v is { high: number; low: number; unsigned: boolean } {
+  const o = v as { high?: unknown; low?: unknown; unsigned?: unknown };
+  return typeof o.high === 'number' && typeof o.low === 'number' && typeof o.unsigned === 'boolean';
 }
