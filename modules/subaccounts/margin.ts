@@ -108,10 +108,14 @@ export function accountRisk(collateral: bigint, positions: readonly PositionRisk
   let total = 0n;
   const out: PositionRisk[] = [];
   for (const p of positions) {
-    const value = positionValue(p.size, p.price, p.e);
-    const n = notional(p.size, p.price, p.e);
-    const i = marginRequirement(p.size, p.price, p.e, p.imfPpm);
-    const m = marginRequirement(p.size, p.price, p.e, p.mmfPpm);
+    // positionValue, notional and marginRequirement over one shared exact product |size|·price·10^e = num/den
+    const mag = p.size < 0n ? -p.size : p.size;
+    const num = p.e >= 0 ? mag * p.price * pow10(p.e) : mag * p.price;
+    const den = p.e >= 0 ? 1n : pow10(-p.e);
+    const value = p.size < 0n ? -ceilDiv(num, den) : floorDiv(num, den); // ⌊size·price·k⌋
+    const n = ceilDiv(num, den);
+    const i = ceilDiv(num * p.imfPpm, den * PPM);
+    const m = ceilDiv(num * p.mmfPpm, den * PPM);
     nc += value + p.unsettledFunding;
     imr += i;
     mmr += m;

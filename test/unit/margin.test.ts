@@ -183,3 +183,33 @@ describe('properties', () => {
     );
   });
 });
+
+describe('accountRisk shares one product per position', () => {
+  it('equals the per-figure definitions (positionValue, notional, marginRequirement) for any sizes, prices and exponents', () => {
+    const pos = fc.record({
+      marketId: fc.nat(10),
+      size: fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }).filter((x) => x !== 0n),
+      price: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+      e: fc.integer({ min: -18, max: 6 }),
+      imfPpm: fc.bigInt({ min: 0n, max: 1_000_000n }),
+      mmfPpm: fc.bigInt({ min: 0n, max: 1_000_000n }),
+      unsettledFunding: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+    });
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.array(pos, { maxLength: 4 }), (collateral, positions) => {
+        const r = accountRisk(collateral, positions);
+        let nc = collateral;
+        positions.forEach((p, i) => {
+          const got = r.positions[i]!;
+          expect(got.value).toBe(positionValue(p.size, p.price, p.e));
+          expect(got.notional).toBe(notional(p.size, p.price, p.e));
+          expect(got.imr).toBe(marginRequirement(p.size, p.price, p.e, p.imfPpm));
+          expect(got.mmr).toBe(marginRequirement(p.size, p.price, p.e, p.mmfPpm));
+          nc += got.value + p.unsettledFunding;
+        });
+        expect(r.nc).toBe(nc);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
