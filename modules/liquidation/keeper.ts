@@ -384,32 +384,45 @@ export class LiquidationKeeper {
   /**
    * Opposite-side holders of a market ranked by unrealised PnL × leverage
    * (PnL of that position; leverage = account notional / NC), highest first,
-   * ties by key. Accounts with NC ≤ 0 are not counterparties (they are being
-   * liquidated themselves); losing positions rank after profitable ones.
+   * ties by PnL then key. Accounts with NC ≤ 0 are not counterparties (they
+   * are being liquidated themselves); losing positions rank after profitable
+   * ones. Computed from the liquidation index's evaluations (no store reads),
+   * exactly, in 10^-24 uusdc: value = 10^6·size·base, NC = K + Σ size·(G + MMF·base)
+   * (see risk-index.ts), so the cost is a few bigint products per holder.
    */
   rankCounterparties(store: KVReader, marketId: number, sign: bigint): RankedCounterparty[] {
-    const out: RankedCounterparty[] = [];
-    for (const key of [...this.index.holdersOf(marketId)].sort()) {
+    const coords = this.coords(store);
+    const c = coords.get(marketId);
+    if (!c) return [];
+    const ranked: Array<{ cp: RankedCounterparty; q: bigint; num: bigint }> = [];
+    for (const key of this.index.holdersOf(marketId)) {
+      const a = this.index.get(key);
+      const p = a?.positions.find((x) => x.marketId === marketId);
+      if (!a || !p || (p.size > 0n ? 1n : -1n) !== sign) continue;
+      let nc = a.k;
+      let notional = 0n;
+      for (const x of a.positions) {
+        const cx = coords.get(x.marketId)!;
+        nc += x.size * (cx.g + cx.mmf * cx.base);
+        notional += abs(x.size) * cx.base;
+      }
+      if (nc <= 0n) continue;
+      notional *= M6;
+      const pnl = M6 * p.size * c.base - E24 * p.costBasis;
+      const num = (pnl > 0n ? pnl : 0n) * notional;
       const [owner, number] = splitKey(key);
-      const s = this.d.subaccounts.get(store, { owner, number });
-      const p = s.positions.find((x) => x.marketId === marketId);
-      if (!p || (p.size > 0n ? 1n : -1n) !== sign) continue;
-      const r = this.d.subaccounts.risk(store, s);
-      if (r.nc <= 0n) continue;
-      const pr = r.positions.find((x) => x.marketId === marketId)!;
-      out.push({ key, owner, number, size: p.size, pnl: pr.value - p.costBasis, notional: r.notional, nc: r.nc });
+      // ⌊score · 2^32⌋ orders almost every pair with one bigint comparison; equal ones are compared exactly
+      ranked.push({ cp: { key, owner, number, size: p.size, pnl, notional, nc }, q: (num << 32n) / nc, num });
     }
-    const score = (x: (typeof out)[number]) => ({ num: (x.pnl > 0n ? x.pnl : 0n) * x.notional, den: x.nc });
-    out.sort((a, b) => {
-      const sa = score(a);
-      const sb = score(b);
-      const l = sa.num * sb.den;
-      const r = sb.num * sa.den;
+    ranked.sort((a, b) => {
+      if (a.q !== b.q) return a.q > b.q ? -1 : 1;
+      const l = a.num * b.cp.nc;
+      const r = b.num * a.cp.nc;
       if (l !== r) return l > r ? -1 : 1;
-      if (a.pnl !== b.pnl) return a.pnl > b.pnl ? -1 : 1;
-      return a.key < b.key ? -1 : 1;
+      if (a.cp.pnl !== b.cp.pnl) return a.cp.pnl > b.cp.pnl ? -1 : 1;
+      return a.cp.key < b.cp.key ? -1 : 1;
     });
-    return out;
+    return ranked.map((x) => x.cp);
   }
 
   /** An account left with no positions and negative collateral: the insurance fund covers what it can, the rest is bad debt. */
@@ -444,10 +457,13 @@ export interface RankedCounterparty {
   number: number;
   /** Size when ranked; fills read the current size. */
   size: bigint;
+  /** PnL of the position, the account's notional and NC when ranked, exact, in 10^-24 uusdc. */
   pnl: bigint;
   notional: bigint;
   nc: bigint;
 }
+
+const M6 = 1_000_000n;
 
 const RATIO_SCALE = 10n ** 12n;
 const RATIO_CLAMP = 2n ** 52n;

@@ -54,6 +54,8 @@ export function marketCoords(id: number, e: number, mmf: bigint, price: bigint, 
 export interface IndexedPosition {
   marketId: number;
   size: bigint;
+  /** Signed cost basis in uusdc (ADL ranks by PnL = value − cost basis). */
+  costBasis: bigint;
 }
 
 export interface AccountState {
@@ -72,7 +74,7 @@ export interface SubaccountLike {
   owner: string;
   number: number;
   collateral: bigint;
-  positions: ReadonlyArray<{ marketId: number; size: bigint; fundingIndex: bigint; fundingCarry: bigint }>;
+  positions: ReadonlyArray<{ marketId: number; size: bigint; costBasis: bigint; fundingIndex: bigint; fundingCarry: bigint }>;
 }
 
 export function accountKey(s: { owner: string; number: number }): string {
@@ -165,7 +167,7 @@ export class RiskIndex {
       const a: AccountState = {
         key,
         k: constantOf(sub),
-        positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size })),
+        positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size, costBasis: p.costBasis })),
         hot: false,
         current: false,
         seen: 0,

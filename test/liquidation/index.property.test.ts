@@ -5,6 +5,7 @@ import { testKeys } from '../helpers/keys.js';
 import { marketsAppState, DEVNET_MARKETS } from '../../chain/devnet/markets.js';
 import { moduleAddress } from '../../chain/codec/address.js';
 import { decodeSubaccount, SUBACCOUNT_TABLE, type Subaccount } from '../../modules/subaccounts/index.js';
+import { quoteExponent } from '../../modules/subaccounts/margin.js';
 
 /**
  * Random traders, price paths and funding ticks. The liquidation index must
@@ -109,6 +110,64 @@ describe('liquidation index', () => {
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+/**
+ * ADL ranking straight from stored subaccounts, exactly, in 10^-24 uusdc: PnL = size·price·10^e − cost basis,
+ * NC = collateral + Σ value + Σ unsettled funding (unrounded), score = PnL⁺ · notional / NC.
+ */
+function referenceRanking(h: ModuleHarness, marketId: number, sign: bigint): string[] {
+  const k = h.keepers;
+  const E24 = 10n ** 24n;
+  const rows: Array<{ key: string; pnl: bigint; num: bigint; nc: bigint }> = [];
+  for (const s of subs(h)) {
+    const p = s.positions.find((x) => x.marketId === marketId);
+    if (!p || (p.size > 0n ? 1n : -1n) !== sign) continue;
+    let nc = s.collateral * E24;
+    let notional = 0n;
+    let value = 0n;
+    for (const x of s.positions) {
+      const m = k.perpetuals.market(h.state, x.marketId);
+      const v = x.size * k.prices.price(h.state, x.marketId) * 10n ** BigInt(quoteExponent(m) + 24);
+      const funding = 1_000_000n * (-x.size * (k.perpetuals.fundingIndex(h.state, x.marketId) - x.fundingIndex) + x.fundingCarry);
+      nc += v + funding;
+      notional += v < 0n ? -v : v;
+      if (x.marketId === marketId) value = v;
+    }
+    if (nc <= 0n) continue;
+    const pnl = value - p.costBasis * E24;
+    rows.push({ key: `${s.owner}/${s.number}`, pnl, num: (pnl > 0n ? pnl : 0n) * notional, nc });
+  }
+  rows.sort((a, b) => {
+    const l = a.num * b.nc;
+    const r = b.num * a.nc;
+    if (l !== r) return l > r ? -1 : 1;
+    if (a.pnl !== b.pnl) return a.pnl > b.pnl ? -1 : 1;
+    return a.key < b.key ? -1 : 1;
+  });
+  return rows.map((r) => r.key);
+}
+
+describe('ADL ranking', () => {
+  it('ranks from the index exactly as an exact ranking computed from stored subaccounts, on random states and price paths', () => {
+    let ranked = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 5, maxLength: 40 }), (steps) => {
+        const h = harness();
+        fund(h);
+        for (const s of steps) apply(h, s);
+        for (const market of [0, 1]) {
+          for (const sign of [1n, -1n]) {
+            const got = h.keepers.liquidation.rankCounterparties(h.state, market, sign).map((c) => c.key);
+            expect(got).toEqual(referenceRanking(h, market, sign));
+            ranked += got.length;
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+    expect(ranked).toBeGreaterThan(0);
   });
 });
 
