@@ -9,12 +9,13 @@
  */
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig, parseValue } from './config.js';
 import { writeRun } from './output.js';
 import { ProgressBar } from './progress.js';
 import { runReport } from './report.js';
 import { Simulation } from './runner.js';
-import { runSweep } from './sweep.js';
+import { runSweepParallel } from './sweep.js';
 
 interface SimCliOptions {
   config: string;
@@ -33,6 +34,7 @@ interface SimCliOptions {
   set: string[];
   axis: string[];
   sweep?: boolean;
+  jobs?: number;
   checkInvariants?: string;
   db?: string;
   progress: boolean;
@@ -77,11 +79,12 @@ export function registerSimCommand(program: Command): void {
     .option('--set <path=value>', 'override any config value (JSON value), e.g. agents.marketMakers.levels=6 (repeatable)', collect, [])
     .option('--axis <path=v1,v2,…>', 'a sweep axis (repeatable; implies --sweep and replaces the config\'s sweep)', collect, [])
     .option('--sweep', "run the config's parameter grid instead of one run")
+    .addOption(new Option('--jobs <n>', 'sweep runs at once, each on its own worker thread (default: the number of cores)').argParser(int))
     .option('--check-invariants <when>', 'every | end | never | N (every N blocks)')
     .option('--db <file>', 'keep the chain state in this sqlite file (default: in memory)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the full summary JSON on stdout')
-    .action((o: SimCliOptions) => {
+    .action(async (o: SimCliOptions) => {
       const overrides: Record<string, unknown> = {};
       const flag = <T>(path: string, v: T | undefined) => {
         if (v !== undefined) overrides[path] = v;
@@ -120,7 +123,10 @@ export function registerSimCommand(program: Command): void {
 
       if (axes) {
         const t0 = performance.now();
-        const r = runSweep(config, axes, {
+        const jobs = o.jobs ?? availableParallelism();
+        if (jobs < 1) throw new ConfigError('--jobs must be at least 1');
+        const r = await runSweepParallel(config, axes, {
+          jobs,
           outDir: out,
           baseDir,
           onProgress: (p, label) => bar.update(p, label),

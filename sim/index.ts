@@ -31,7 +31,7 @@ export { Simulation, InvariantViolation, type Progress, type SimOptions } from '
 export { Metrics, buildSummary, usdString, type Summary, type MarginSample, type BlockColumns } from './metrics.js';
 export { blocksCsv, marginCsv, writeRun, type RunFiles } from './output.js';
 export { runReport, sweepReport, type SweepRow } from './report.js';
-export { runSweep, type SweepOptions, type SweepResult } from './sweep.js';
+export { runSweep, runSweepParallel, type SweepOptions, type SweepResult } from './sweep.js';
 export { ProgressBar, formatProgress } from './progress.js';
 export { Rng } from './rng.js';
 export { SimKey, signTx, gasFor } from './tx.js';

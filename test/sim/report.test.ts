@@ -6,7 +6,7 @@ import { blocksCsv, marginCsv } from '../../sim/output.js';
 import { formatProgress, ProgressBar } from '../../sim/progress.js';
 import { runReport } from '../../sim/report.js';
 import { Simulation } from '../../sim/runner.js';
-import { runSweep } from '../../sim/sweep.js';
+import { runSweep, runSweepParallel } from '../../sim/sweep.js';
 import { checkWellFormedXml } from '../sim-data/xml.js';
 import { smallConfig } from './small.js';
 
@@ -90,6 +90,40 @@ describe('risk simulator: outputs', () => {
     expect(html).toContain('Bad debt and insurance-fund drawdown per grid point');
     expect((html.match(/<svg[\s>]/g) ?? []).length).toBeGreaterThanOrEqual(3);
     for (const row of r.rows) expectSelfContained(readFileSync(join(row.dir, 'report.html'), 'utf8'));
+  });
+});
+
+describe('risk simulator: parallel sweep', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'perpchain-sim-sweep-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  it('on two worker threads gives the same rows, in grid order, as the sequential sweep, and reports whole-sweep progress', async () => {
+    const base = smallConfig({ blocks: 20, agents: { traders: 20, marketMakers: { perMarket: 1 } } });
+    const axes = { 'params.mmfPpm': [30_000, 50_000, 70_000] };
+    const seq = runSweep(base, axes, { outDir: join(tmp, 'sweep-seq') });
+    const seen: Array<{ block: number; total: number; label: string }> = [];
+    const done: number[] = [];
+    const par = await runSweepParallel(base, axes, {
+      jobs: 2,
+      outDir: join(tmp, 'sweep-par'),
+      onProgress: (p, label) => seen.push({ block: p.block, total: p.total, label }),
+      onRunDone: (i) => done.push(i),
+    });
+    expect(par.rows.map((r) => r.label)).toEqual(seq.rows.map((r) => r.label));
+    expect(par.rows.map((r) => r.summary)).toEqual(seq.rows.map((r) => r.summary));
+    expect(par.rows.map((r) => r.insurance)).toEqual(seq.rows.map((r) => r.insurance));
+    expect(new Set(par.rows.map((r) => r.summary.final.app_hash)).size).toBe(3);
+    expect([...done].sort()).toEqual([0, 1, 2]);
+    expect(readFileSync(par.files.csv, 'utf8')).toBe(readFileSync(seq.files.csv, 'utf8').replaceAll('sweep-seq', 'sweep-par'));
+    expect(seen.length).toBeGreaterThan(0);
+    // the progress covers the whole grid (3 runs' blocks), not one run
+    expect(seen.at(-1)!.total).toBe(3 * seq.rows[0]!.summary.final.height);
+    expect(seen.some((x) => /running/.test(x.label))).toBe(true);
+  });
+
+  it('a grid point that fails in its worker rejects the sweep with the point named', async () => {
+    const base = smallConfig({ blocks: 10, agents: { traders: 10, marketMakers: { perMarket: 1 } } });
+    // the config validates (a dataset is a name) but the run finds no such dataset
+    await expect(runSweepParallel(base, { 'markets.0.dataset': ['btc-2021-05-19', 'no-such-dataset'] }, { jobs: 2, outDir: join(tmp, 'sweep-bad') })).rejects.toThrow(/sweep point 2 .*no-such-dataset/);
   });
 });
 
