@@ -139,7 +139,7 @@ export class LiquidationKeeper {
       // ⌊NC/MMR · 10^12⌋ as a safe integer (clamped): sorts almost everything without bigint work in the comparator
       flagged.push({ f: { key, owner, number, nc24, mmr24 }, ratio: Number(clamp(floorDiv(nc24 * RATIO_SCALE, mmr24), -RATIO_CLAMP, RATIO_CLAMP)) });
     }
-    // NC/MMR ascending; exact cross-multiplication breaks ties of the ppm ratio, then the key (a total order:
+    // NC/MMR ascending; exact cross-multiplication breaks ties of the scaled ratio, then the key (a total order:
     // the candidates' order does not matter)
     flagged.sort((x, y) => {
       if (x.ratio !== y.ratio) return x.ratio - y.ratio;
