@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Response } from 'cosmjs-types/tendermint/abci/types';
 import { tendermint } from '../../proto/gen/tendermint.js';
-import { encodeCheckTxFrame, encodeFinalizeBlockFrame, encodeResponseFrame, utf8Length } from '../../chain/abci/encode.js';
+import { encodeCheckTxFrame, encodeFinalizeBlockFrame, encodeResponseFrame } from '../../chain/abci/encode.js';
 import { readUvarint } from '../../chain/abci/framing.js';
 import { toBigInt } from '../../chain/abci/codec.js';
 import type { AbciEvent, ExecTxResult, FinalizeBlockResult } from '../../chain/types.js';
@@ -42,16 +42,6 @@ function cosmjsResult(r: ExecTxResult) {
 }
 
 describe('direct response encoders', () => {
-  it('utf8Length is Buffer.byteLength (surrogate pairs 4 bytes, lone surrogates 3)', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (s) => {
-        expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
-      }),
-      { numRuns: 2000 },
-    );
-    for (const s of ['', 'a', 'é', '€', '😀', '\ud800', '\udc00', 'x\ud800y', '\ud83d\ude00\ud800']) expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
-  });
-
   it('ResponseCheckTx: same bytes as cosmjs-types, same values through protobufjs', () => {
     fc.assert(
       fc.property(result, (r) => {
