@@ -116,7 +116,10 @@ export class CrashHarness {
     const last = this.ref.blocks.length;
     if (this.committed + 2 > last) throw new Error(`the block file (${last} blocks) is too short for another cycle at height ${this.committed}`);
     const target = Math.min(last, this.committed + 2 + this.rng.int(maxAhead));
-    const p = point === 'random' ? this.start() : this.start(['--pause', point, String(target)]);
+    // A random kill lands wherever the process is after a random while, but never past a bound: the process
+    // pauses after committing block `bound` (a faster App would otherwise run off the end of the block file).
+    const bound = Math.min(last, this.committed + 2 + this.rng.int(4 * maxAhead));
+    const p = point === 'random' ? this.start(['--pause', 'after', String(bound)]) : this.start(['--pause', point, String(target)]);
     await this.checkStart(p, problems);
     let atHeight = target;
     if (point === 'random') {
