@@ -9,7 +9,7 @@
  */
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { ConfigError, loadConfig, parseValue } from './config.js';
 import { writeRun } from './output.js';
 import { ProgressBar } from './progress.js';
@@ -79,7 +79,7 @@ export function registerSimCommand(program: Command): void {
     .option('--set <path=value>', 'override any config value (JSON value), e.g. agents.marketMakers.levels=6 (repeatable)', collect, [])
     .option('--axis <path=v1,v2,…>', 'a sweep axis (repeatable; implies --sweep and replaces the config\'s sweep)', collect, [])
     .option('--sweep', "run the config's parameter grid instead of one run")
-    .addOption(new Option('--jobs <n>', 'sweep runs at once, each on its own worker thread (default: the number of cores)').argParser(int))
+    .addOption(new Option('--jobs <n>', 'sweep runs at once, each on its own worker thread (default: the number of cores, at most one per GiB of free memory)').argParser(int))
     .option('--check-invariants <when>', 'every | end | never | N (every N blocks)')
     .option('--db <file>', 'keep the chain state in this sqlite file (default: in memory)')
     .option('--no-progress', 'no progress bar on stderr')
@@ -123,7 +123,9 @@ export function registerSimCommand(program: Command): void {
 
       if (axes) {
         const t0 = performance.now();
-        const jobs = o.jobs ?? availableParallelism();
+        // default: one run per core, but no more runs than 1 GiB of free memory each (a 10,000-trader run
+        // holds a few hundred MB; many-core machines would otherwise start dozens at once)
+        const jobs = o.jobs ?? Math.max(1, Math.min(availableParallelism(), Math.floor(freemem() / 2 ** 30)));
         if (jobs < 1) throw new ConfigError('--jobs must be at least 1');
         const r = await runSweepParallel(config, axes, {
           jobs,
