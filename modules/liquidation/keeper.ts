@@ -330,11 +330,6 @@ export class LiquidationKeeper {
     const rankKey = `${marketId}/${sign}`;
     let ranked = adl.rankings.get(rankKey);
     if (!ranked) adl.rankings.set(rankKey, (ranked = this.rankCounterparties(ctx.store, marketId, sign)));
-    /** The counterparty's current size in the market, or 0n when it no longer holds the opposite side. */
-    const currentSize = (cp: RankedCounterparty): bigint => {
-      const now = subaccounts.get(ctx.store, cp).positions.find((x) => x.marketId === marketId);
-      return now && (now.size > 0n ? 1n : -1n) === sign ? now.size : 0n;
-    };
     const fillAt = (cp: RankedCounterparty, size: bigint, price: bigint, checkSolvency: boolean, atOracle: boolean): boolean => {
       if (remaining <= 0n || adl.fills >= p.maxAdlFillsPerBlock) return false;
       const q = remaining < abs(size) ? remaining : abs(size);
@@ -369,11 +364,13 @@ export class LiquidationKeeper {
       for (const cp of ranked) {
         if (considered >= p.maxAdlCandidates || remaining <= 0n || adl.fills >= p.maxAdlFillsPerBlock) return;
         if (cp.key === selfKey) continue;
-        const size = currentSize(cp);
-        if (size === 0n) continue;
+        // the counterparty as it is now: skipped once it no longer holds the opposite side
+        const now = subaccounts.get(ctx.store, cp);
+        const held = now.positions.find((x) => x.marketId === marketId);
+        if (!held || (held.size > 0n ? 1n : -1n) !== sign) continue;
         considered++;
-        if (subaccounts.risk(ctx.store, subaccounts.get(ctx.store, cp)).nc <= 0n) continue; // insolvent now: being liquidated itself
-        if (!fillAt(cp, size, price, checkSolvency, atOracle)) return;
+        if (subaccounts.risk(ctx.store, now).nc <= 0n) continue; // insolvent now: being liquidated itself
+        if (!fillAt(cp, held.size, price, checkSolvency, atOracle)) return;
       }
     };
     walk(bp, true, false);

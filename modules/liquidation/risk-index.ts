@@ -141,10 +141,6 @@ export class RiskIndex {
     return this.holders.get(marketId) ?? new Set();
   }
 
-  hotKeys(): string[] {
-    return [...this.hot];
-  }
-
   /** Heap entries held (including stale ones), for memory figures. */
   get entryCount(): number {
     return this.entriesHeld;
