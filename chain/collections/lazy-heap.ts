@@ -73,17 +73,16 @@ export class LazyHeap {
 }
 
 /**
- * The same heap with safe-integer keys and object payloads, built for the
+ * The same heap with safe-integer keys and number payloads, built for the
  * liquidation index's hot path: a 4-ary heap (half the depth of a binary
- * one) with keys and tie-break sequence numbers interleaved in one
- * Float64Array, so a sift touches few cache lines. Keys must be safe
- * integers; callers scale their bigints conservatively before pushing. Ties
- * on the key pop in insertion order, so pops are deterministic.
+ * one) with keys, tie-break sequence numbers and payloads interleaved in one
+ * Float64Array, so a sift touches few cache lines and nothing is boxed. Keys
+ * must be safe integers; callers scale their bigints conservatively before
+ * pushing. Ties on the key pop in insertion order, so pops are deterministic.
  */
-export class NumberLazyHeap<T = number> {
-  /** [key₀, seq₀, key₁, seq₁, …] */
-  private ks = new Float64Array(64);
-  private vals: T[] = [];
+export class NumberLazyHeap {
+  /** [key₀, seq₀, val₀, key₁, seq₁, val₁, …] */
+  private ks = new Float64Array(3 * 64);
   private n = 0;
   private nextSeq = 0;
 
@@ -95,33 +94,32 @@ export class NumberLazyHeap<T = number> {
     return ak < bk || (ak === bk && as < bs);
   }
 
-  push(key: number, value: T): void {
+  push(key: number, value: number): void {
     this.pushSeq(key, this.nextSeq++, value);
   }
 
   /** Push with an explicit tie-break sequence number (SortedRunHeap shares one sequence between its parts). */
-  pushSeq(key: number, seq: number, value: T): void {
-    if (2 * (this.n + 1) > this.ks.length) {
+  pushSeq(key: number, seq: number, value: number): void {
+    if (3 * (this.n + 1) > this.ks.length) {
       const grown = new Float64Array(this.ks.length * 2);
       grown.set(this.ks);
       this.ks = grown;
     }
     const ks = this.ks;
-    const vals = this.vals;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 2;
-      const pk = ks[2 * p]!;
-      const ps = ks[2 * p + 1]!;
+      const pk = ks[3 * p]!;
+      const ps = ks[3 * p + 1]!;
       if (!this.less(key, seq, pk, ps)) break;
-      ks[2 * i] = pk;
-      ks[2 * i + 1] = ps;
-      vals[i] = vals[p]!;
+      ks[3 * i] = pk;
+      ks[3 * i + 1] = ps;
+      ks[3 * i + 2] = ks[3 * p + 2]!;
       i = p;
     }
-    ks[2 * i] = key;
-    ks[2 * i + 1] = seq;
-    vals[i] = value;
+    ks[3 * i] = key;
+    ks[3 * i + 1] = seq;
+    ks[3 * i + 2] = value;
   }
 
   peekKey(): number | undefined {
@@ -134,30 +132,28 @@ export class NumberLazyHeap<T = number> {
   }
 
   /** Pop the minimum and return its value (undefined when empty). */
-  popValue(): T | undefined {
+  popValue(): number | undefined {
     const n = this.n;
     if (n === 0) return undefined;
     const ks = this.ks;
-    const vals = this.vals;
-    const out = vals[0]!;
+    const out = ks[2]!;
     const m = n - 1;
     this.n = m;
-    const lastK = ks[2 * m]!;
-    const lastS = ks[2 * m + 1]!;
-    const lastV = vals[m]!;
-    vals.length = m;
+    const lastK = ks[3 * m]!;
+    const lastS = ks[3 * m + 1]!;
+    const lastV = ks[3 * m + 2]!;
     if (m > 0) {
       let i = 0;
       for (;;) {
         const first = 4 * i + 1;
         if (first >= m) break;
         let c = first;
-        let ck = ks[2 * c]!;
-        let cs = ks[2 * c + 1]!;
+        let ck = ks[3 * c]!;
+        let cs = ks[3 * c + 1]!;
         const end = Math.min(first + 4, m);
         for (let j = first + 1; j < end; j++) {
-          const jk = ks[2 * j]!;
-          const js = ks[2 * j + 1]!;
+          const jk = ks[3 * j]!;
+          const js = ks[3 * j + 1]!;
           if (this.less(jk, js, ck, cs)) {
             c = j;
             ck = jk;
@@ -165,21 +161,20 @@ export class NumberLazyHeap<T = number> {
           }
         }
         if (!this.less(ck, cs, lastK, lastS)) break;
-        ks[2 * i] = ck;
-        ks[2 * i + 1] = cs;
-        vals[i] = vals[c]!;
+        ks[3 * i] = ck;
+        ks[3 * i + 1] = cs;
+        ks[3 * i + 2] = ks[3 * c + 2]!;
         i = c;
       }
-      ks[2 * i] = lastK;
-      ks[2 * i + 1] = lastS;
-      vals[i] = lastV;
+      ks[3 * i] = lastK;
+      ks[3 * i + 1] = lastS;
+      ks[3 * i + 2] = lastV;
     }
     return out;
   }
 
   clear(): void {
-    this.ks = new Float64Array(64);
-    this.vals = [];
+    this.ks = new Float64Array(3 * 64);
     this.n = 0;
   }
 }
@@ -187,50 +182,49 @@ export class NumberLazyHeap<T = number> {
 /**
  * NumberLazyHeap's order — (key, insertion sequence) — from a sorted run
  * plus a heap: entries pushed since the last seal() go to the heap; seal()
- * merges them into the run. Popping from the run is a cursor step over
- * contiguous arrays, where a pop from a heap of a million entries walks ~10
+ * merges them into the run. Popping from the run is a cursor step over one
+ * contiguous array, where a pop from a heap of a million entries walks ~10
  * levels of cache misses, so a large state whose entries were sealed after a
  * bulk load (the liquidation index at start-up and after compaction) pays
  * next to nothing per popped entry. The heap part seals itself when it
  * outgrows what is left of the run, so pushes stay O(log n) amortised.
  */
-export class SortedRunHeap<T> {
-  /** [key₀, seq₀, key₁, seq₁, …] of the run, sorted; entries before `head` are consumed. */
-  private runKs = new Float64Array(0);
-  private runVals: Array<T | undefined> = [];
+export class SortedRunHeap {
+  /** [key₀, seq₀, val₀, key₁, seq₁, val₁, …] of the run, sorted; entries before `head` are consumed. */
+  private run = new Float64Array(0);
+  private runLen = 0;
   private head = 0;
-  private heap = new NumberLazyHeap<T>();
+  private heap = new NumberLazyHeap();
   private nextSeq = 0;
 
   get size(): number {
-    return this.runVals.length - this.head + this.heap.size;
+    return this.runLen - this.head + this.heap.size;
   }
 
-  push(key: number, value: T): void {
+  push(key: number, value: number): void {
     this.heap.pushSeq(key, this.nextSeq++, value);
     const h = this.heap.size;
-    if (h > 4096 && h > this.runVals.length - this.head) this.seal();
+    if (h > 4096 && h > this.runLen - this.head) this.seal();
   }
 
   /** True when the run's head comes before the heap's minimum. */
   private runFirst(): boolean {
-    if (this.head >= this.runVals.length) return false;
+    if (this.head >= this.runLen) return false;
     if (this.heap.size === 0) return true;
-    const rk = this.runKs[2 * this.head]!;
+    const rk = this.run[3 * this.head]!;
     const hk = this.heap.peekKey()!;
-    return rk < hk || (rk === hk && this.runKs[2 * this.head + 1]! < this.heap.peekSeq()!);
+    return rk < hk || (rk === hk && this.run[3 * this.head + 1]! < this.heap.peekSeq()!);
   }
 
   peekKey(): number | undefined {
-    if (this.runFirst()) return this.runKs[2 * this.head]!;
+    if (this.runFirst()) return this.run[3 * this.head]!;
     return this.heap.peekKey();
   }
 
-  popValue(): T | undefined {
+  popValue(): number | undefined {
     if (!this.runFirst()) return this.heap.popValue();
-    const v = this.runVals[this.head]!;
-    this.runVals[this.head++] = undefined; // let the value be collected
-    if (this.head === this.runVals.length) this.resetRun();
+    const v = this.run[3 * this.head + 2]!;
+    if (++this.head === this.runLen) this.resetRun();
     return v;
   }
 
@@ -238,38 +232,34 @@ export class SortedRunHeap<T> {
   seal(): void {
     const hn = this.heap.size;
     if (hn === 0) return;
-    const rn = this.runVals.length - this.head;
-    const ks = new Float64Array(2 * (rn + hn));
-    const vals: Array<T | undefined> = new Array(rn + hn);
+    const rn = this.runLen - this.head;
+    const out = new Float64Array(3 * (rn + hn));
+    const run = this.run;
     let i = this.head;
     let o = 0;
-    const rEnd = this.runVals.length;
+    const rEnd = this.runLen;
     while (this.heap.size > 0) {
       const hk = this.heap.peekKey()!;
       const hs = this.heap.peekSeq()!;
-      while (i < rEnd && (this.runKs[2 * i]! < hk || (this.runKs[2 * i] === hk && this.runKs[2 * i + 1]! < hs))) {
-        ks[2 * o] = this.runKs[2 * i]!;
-        ks[2 * o + 1] = this.runKs[2 * i + 1]!;
-        vals[o++] = this.runVals[i++];
+      while (i < rEnd && (run[3 * i]! < hk || (run[3 * i] === hk && run[3 * i + 1]! < hs))) {
+        out[3 * o] = run[3 * i]!;
+        out[3 * o + 1] = run[3 * i + 1]!;
+        out[3 * o++ + 2] = run[3 * i++ + 2]!;
       }
-      ks[2 * o] = hk;
-      ks[2 * o + 1] = hs;
-      vals[o++] = this.heap.popValue();
+      out[3 * o] = hk;
+      out[3 * o + 1] = hs;
+      out[3 * o++ + 2] = this.heap.popValue()!;
     }
-    for (; i < rEnd; i++, o++) {
-      ks[2 * o] = this.runKs[2 * i]!;
-      ks[2 * o + 1] = this.runKs[2 * i + 1]!;
-      vals[o] = this.runVals[i];
-    }
-    this.runKs = ks;
-    this.runVals = vals;
+    out.set(run.subarray(3 * i, 3 * rEnd), 3 * o);
+    this.run = out;
+    this.runLen = rn + hn;
     this.head = 0;
     this.heap.clear();
   }
 
   private resetRun(): void {
-    this.runKs = new Float64Array(0);
-    this.runVals = [];
+    this.run = new Float64Array(0);
+    this.runLen = 0;
     this.head = 0;
   }
 

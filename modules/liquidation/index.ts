@@ -130,7 +130,7 @@ export function createLiquidationModule(deps: {
       liquidatable() {
         return {
           height: keeper.last.height.toString(),
-          accounts: keeper.last.flagged.map((f) => ({ owner: f.owner, number: f.number, margin_ratio_ppm: f.mmr24 === 0n ? null : ((f.nc24 * 1_000_000n) / f.mmr24).toString() })),
+          accounts: keeper.last.flagged.map((f) => ({ owner: f.owner, number: f.number, margin_ratio_ppm: f.ratioPpm.toString() })),
           processed: keeper.last.processed,
           carried: keeper.last.carried,
         };

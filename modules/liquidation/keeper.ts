@@ -13,7 +13,9 @@ import {
 } from '../subaccounts/index.js';
 import type { BankKeeper, ClobKeeper, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
 import { decodeLiquidationParams, DEFAULT_LIQUIDATION_PARAMS, encodeLiquidationParams, type LiquidationParams } from './params.js';
-import { accountKey, marketCoords, RiskIndex, surplus, type MarketCoords } from './risk-index.js';
+import { accountKey, keyPrefix, maintenance, marketCoords, RiskIndex, surplus, type AccountState, type MarketCoords } from './risk-index.js';
+
+export { keyPrefix };
 
 export const PARAMS_KEY = 'liq/params/';
 const E24 = 10n ** 24n;
@@ -22,7 +24,9 @@ export interface FlaggedAccount {
   key: string;
   owner: string;
   number: number;
-  /** Exact NC and MMR in 10^-24 uusdc (for ordering: most under-collateralised first). */
+  /** ⌊NC/MMR · 10^6⌋ from the exact (unrounded) NC and MMR, clamped to ±2^52: the liquidation order, ascending, ties by key. */
+  ratioPpm: number;
+  /** Exact NC and MMR in 10^-24 uusdc (unrounded), computed on first use. */
   nc24: bigint;
   mmr24: bigint;
 }
@@ -31,7 +35,7 @@ export interface LiquidationSummary {
   height: bigint;
   flagged: FlaggedAccount[];
   processed: string[];
-  carried: string[];
+  readonly carried: string[];
 }
 
 /**
@@ -113,43 +117,40 @@ export class LiquidationKeeper {
       }
       this.index.mmfSeen.set(id, c.mmf);
     }
-    const flagged: Array<{ f: FlaggedAccount; ratio: number }> = [];
-    for (const a of this.index.candidates(coords)) {
-      const key = a.key;
-      const m = surplus(a, coords);
-      let liquidatable: boolean;
-      if (m < 0n) liquidatable = true;
-      else if (m >= 3n * BigInt(a.positions.length) * E24) liquidatable = false;
-      else {
-        const [owner, number] = splitKey(key);
-        liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
+    // Screen every candidate in floating point (exact where the error bound cannot decide); a liquidatable one
+    // carries NC/MMR as a float with an error bound, and exact bigint NC and MMR only when ordering needs them.
+    const index = this.index;
+    const fc = index.floatCoords(coords);
+    const flagged: Flagged[] = [];
+    for (const slot of index.candidates(coords)) {
+      const a = index.evalAt(slot)!;
+      const quick = index.screen(slot, fc);
+      let liquidatable = quick === 1;
+      if (quick < 0) {
+        const m = surplus(a, coords);
+        if (m < 0n) liquidatable = true;
+        else if (m >= 3n * BigInt(a.positions.length) * E24) liquidatable = false;
+        else {
+          const [owner, number] = splitKey(a.key);
+          liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
+        }
       }
       if (!liquidatable) {
-        this.index.refresh(key, coords);
+        index.refreshSlot(slot, coords);
         continue;
       }
-      this.index.markHot(a);
-      let mmr24 = 0n;
-      for (const p of a.positions) {
-        const c = coords.get(p.marketId)!;
-        mmr24 += abs(p.size) * c.mmf * c.base;
-      }
-      const [owner, number] = splitKey(key);
-      const nc24 = m + mmr24;
-      // ⌊NC/MMR · 10^12⌋ as a safe integer (clamped): sorts almost everything without bigint work in the comparator
-      flagged.push({ f: { key, owner, number, nc24, mmr24 }, ratio: Number(clamp(floorDiv(nc24 * RATIO_SCALE, mmr24), -RATIO_CLAMP, RATIO_CLAMP)) });
+      index.markHot(slot);
+      const f = new Flagged(a, coords, index.tieAt(slot));
+      // ⌊NC/MMR · 10^6⌋ from the float screen when its error bound cannot straddle an integer, else in bigint
+      const ppm = quick === 1 ? ppmFloor(index.ratio, index.ratioErr) : undefined;
+      f.ratioPpm = ppm ?? Number(clamp(floorDiv(f.nc24 * PPM, f.mmr24), -RATIO_CLAMP, RATIO_CLAMP));
+      flagged.push(f);
     }
-    // NC/MMR ascending; exact cross-multiplication breaks ties of the scaled ratio, then the key (a total order:
-    // the candidates' order does not matter)
-    flagged.sort((x, y) => {
-      if (x.ratio !== y.ratio) return x.ratio - y.ratio;
-      const l = x.f.nc24 * y.f.mmr24;
-      const r = y.f.nc24 * x.f.mmr24;
-      return l < r ? -1 : l > r ? 1 : x.f.key < y.f.key ? -1 : x.f.key > y.f.key ? 1 : 0;
-    });
-    this.index.compactIfNeeded(coords);
-    return flagged.map((x) => x.f);
+    index.compactIfNeeded(coords);
+    // The order is a total order on (ratioPpm, key), so the candidates' order does not matter
+    return liquidationOrder(flagged);
   }
+
 
   /** Full scan over every subaccount (tests and benchmarks compare detect() with it). */
   fullScan(store: KVReader, subs: Iterable<Subaccount>): string[] {
@@ -178,9 +179,18 @@ export class LiquidationKeeper {
       processed.push(f.key);
       if (ctx.events.events.slice(before).some((e) => e.type === 'liquidation.liquidated' || e.type === 'liquidation.adl' || e.type === 'liquidation.bad_debt')) acted++;
     }
-    this.last = { height: ctx.height, flagged, processed, carried: flagged.slice(i).map((f) => f.key) };
-    if (this.last.carried.length) {
-      ctx.events.emit('liquidation.carried', { count: this.last.carried.length, cap: p.maxLiquidationsPerBlock });
+    const carriedFrom = i;
+    // the carried keys are listed on demand (a query): reading thousands of cold keys every block of a crash is waste
+    this.last = {
+      height: ctx.height,
+      flagged,
+      processed,
+      get carried() {
+        return flagged.slice(carriedFrom).map((f) => f.key);
+      },
+    };
+    if (flagged.length > carriedFrom) {
+      ctx.events.emit('liquidation.carried', { count: flagged.length - carriedFrom, cap: p.maxLiquidationsPerBlock });
     }
   }
 
@@ -462,8 +472,91 @@ export interface RankedCounterparty {
 
 const M6 = 1_000_000n;
 
-const RATIO_SCALE = 10n ** 12n;
 const RATIO_CLAMP = 2n ** 52n;
+const RATIO_CLAMP_N = 2 ** 52;
+
+/**
+ * A liquidatable account as detect() found it. Owner, number and the exact
+ * NC and MMR are computed on first use from the evaluation detect() saw: a
+ * block processes at most 4 × the per-block cap of them, so the rest of a
+ * crash's thousands never pay for it.
+ */
+class Flagged implements FlaggedAccount {
+  ratioPpm = 0;
+  private nc?: bigint;
+  private mmr?: bigint;
+  constructor(
+    private readonly a: AccountState,
+    private readonly coords: ReadonlyMap<number, MarketCoords>,
+    /** keyPrefix(key): sorting by it first orders most ties without reading the key. */
+    readonly tie: number,
+  ) {}
+  /** Read on demand: the evaluation object and its key string are cold memory at a million accounts. */
+  get key(): string {
+    return this.a.key;
+  }
+  get owner(): string {
+    return splitKey(this.key)[0];
+  }
+  get number(): number {
+    return splitKey(this.key)[1];
+  }
+  get mmr24(): bigint {
+    return (this.mmr ??= maintenance(this.a, this.coords));
+  }
+  get nc24(): bigint {
+    return (this.nc ??= surplus(this.a, this.coords) + this.mmr24);
+  }
+}
+
+interface Orderable {
+  ratioPpm: number;
+  tie: number;
+  key: string;
+}
+
+const byTieThenKey = (x: Orderable, y: Orderable): number => x.tie - y.tie || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
+
+/**
+ * Sort by (ratioPpm, key). The ratios are sorted natively as packed numbers
+ * ((ratioPpm + 2^31) · 2^20 + position, exact below 2^52) and only runs of
+ * equal ratios go through a comparator; when the packing does not fit, one
+ * comparator sort does it all. Same result either way.
+ */
+export function liquidationOrder<T extends Orderable>(flagged: T[]): T[] {
+  const n = flagged.length;
+  const fits = n < 2 ** 20 && flagged.every((f) => f.ratioPpm >= -(2 ** 31) && f.ratioPpm < 2 ** 31);
+  if (!fits) return flagged.sort((x, y) => x.ratioPpm - y.ratioPpm || byTieThenKey(x, y));
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = (flagged[i]!.ratioPpm + 2 ** 31) * 2 ** 20 + i;
+  packed.sort();
+  const out: T[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = flagged[packed[i]! % 2 ** 20]!;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && out[j]!.ratioPpm === out[i]!.ratioPpm) j++;
+    if (j - i > 1) {
+      const run = out.slice(i, j).sort(byTieThenKey);
+      for (let q = 0; q < run.length; q++) out[i + q] = run[q]!;
+    }
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * ⌊x · 10^6⌋ for every x within `err` of `ratio`, when they all agree (and
+ * the result is a safe integer); undefined otherwise, and the caller
+ * computes it exactly. The 10^-9 relative widening covers the rounding of
+ * the products and sums here, which is below 10^-15.
+ */
+export function ppmFloor(ratio: number, err: number): number | undefined {
+  const x = ratio * 1e6;
+  const w = err * 1e6 + 1e-9 * Math.abs(x) + 1e-9;
+  const lo = Math.floor(x - w);
+  if (!(Math.abs(lo) < RATIO_CLAMP_N) || Math.floor(x + w) !== lo) return undefined;
+  return lo;
+}
 
 function splitKey(key: string): [string, number] {
   const i = key.lastIndexOf('/');

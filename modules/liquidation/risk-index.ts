@@ -24,9 +24,20 @@
  * accounts get the exact check; the others cost nothing. The per-block work
  * grows with accounts near or past the line, and the decision is exact.
  *
+ * The hot path is flat. Each indexed account has a slot; per slot, typed
+ * arrays hold its evaluation generation, its last candidates() pass, its
+ * place in the hot list, and one cache line with a floating-point copy of
+ * its linear form (K and up to 3 positions). Heap entries are numbers
+ * (slot, generation). detect() screens a candidate with that line: the
+ * float surplus and a rigorous bound on its rounding error decide M < 0 or
+ * M ≥ 3n·10^24 for almost every account, and only an undecided one (inside
+ * the error bound, or with more positions than the line holds) is computed
+ * in bigint. Floats never decide anything on their own: every answer is the
+ * one the exact integers give.
+ *
  * In-memory and derived: rebuilt from state on start; tx rollbacks are undone
- * through the journal; heap entries are lazy (an entry is live while it
- * points at the account's current evaluation object).
+ * through the journal; heap entries are lazy (an entry is live while its
+ * generation is the slot's current one).
  */
 import type { Journal } from '../../chain/context.js';
 import { SortedRunHeap } from '../../chain/collections/lazy-heap.js';
@@ -58,16 +69,13 @@ export interface IndexedPosition {
   costBasis: bigint;
 }
 
+/** One evaluation of an account: its linear form at the time it was (re)placed. Immutable once made current. */
 export interface AccountState {
   key: string;
   k: bigint;
   positions: IndexedPosition[];
-  /** Evaluated with no safe budget: checked every block. */
-  hot: boolean;
-  /** True while this is the account's current evaluation: heap entries pointing at a superseded one are stale. */
-  current: boolean;
-  /** The candidates() pass that last returned it (dedupes an account triggered on several markets). */
-  seen: number;
+  /** Generation of this evaluation: heap entries carrying another one are stale. */
+  gen: number;
 }
 
 export interface SubaccountLike {
@@ -98,18 +106,75 @@ export function surplus(a: Pick<AccountState, 'k' | 'positions'>, coords: Readon
   return m;
 }
 
+/** Exact MMR (10^-24 uusdc) of an indexed account at the given coordinates. */
+export function maintenance(a: Pick<AccountState, 'positions'>, coords: ReadonlyMap<number, MarketCoords>): bigint {
+  let mmr = 0n;
+  for (const p of a.positions) {
+    const c = coords.get(p.marketId)!;
+    mmr += (p.size < 0n ? -p.size : p.size) * c.mmf * c.base;
+  }
+  return mmr;
+}
+
+/**
+ * Floating-point copies of the market coordinates for screen(), indexed by
+ * market id: G, H and MMF·base per quantum (10^-24 uusdc). `ok` is false when
+ * a market id is too large for the arrays (every account is then undecided).
+ */
+export interface FloatCoords {
+  g: Float64Array;
+  h: Float64Array;
+  mm: Float64Array;
+  ok: boolean;
+}
+
+/** Positions a slot's float line holds; an account with more is always computed in bigint. */
+const LINE_POSITIONS = 3;
+/**
+ * Doubles per slot, one 64-byte cache line holding all that detection reads:
+ * [K, n + 4·(market₀ + 2^16·(market₁ + 2^16·market₂)) or −1, size₀, size₁, size₂, keyPrefix(key), –, –].
+ */
+const LINE = 8;
+const MARKET_SPAN = 65_536;
+/** Heap payload = slot · GEN_SPAN + generation. */
+const GEN_SPAN = 2 ** 21;
+const NO_GEN = 0xffffffff;
+/**
+ * Relative bound on the rounding error of a float screen: every term is a
+ * correctly rounded conversion or product (relative error ≤ u = 2^-53 per
+ * operation: K and G converted, size converted and multiplied) and at most 4
+ * terms are summed (≤ u of the running magnitude per addition), so the error
+ * is below 7u ≈ 7.8·10^-16 of the sum of magnitudes; 10^-14 leaves a margin
+ * of more than 10×.
+ */
+const REL_ERR = 1e-14;
+const T24 = 3e24;
+/** Largest market id the float arrays index directly. */
+const MAX_FLOAT_MARKET = 1 << 16;
+
 export class RiskIndex {
-  private readonly accounts = new Map<string, AccountState>();
+  private readonly slotOf = new Map<string, number>();
+  private readonly keyOf: string[] = [];
+  /** The current evaluation per slot (undefined: no positions). */
+  private readonly evals: Array<AccountState | undefined> = [];
+  private capacity = 0;
+  /** Per slot [generation of the current evaluation, last candidates() pass]: one cache line for both checks. */
+  private meta = new Uint32Array(0);
+  /** Index in hotList, or −1. */
+  private hotAt = new Int32Array(0);
+  private line = new Float64Array(0);
+  private readonly hotList: number[] = [];
+  private count = 0;
+  private nextGen = 0;
   private readonly holders = new Map<number, Set<string>>();
-  /** Trigger heaps per market; each entry points at the evaluation it belongs to (stale once superseded). */
-  private readonly longs = new Map<number, SortedRunHeap<AccountState>>();
-  private readonly shorts = new Map<number, SortedRunHeap<AccountState>>();
+  /** Trigger heaps per market; each entry carries (slot, generation) of the evaluation it belongs to. */
+  private readonly longs = new Map<number, SortedRunHeap>();
+  private readonly shorts = new Map<number, SortedRunHeap>();
   /** Per market: thresholds and coordinates are compared divided by this power of ten, as safe integers. */
   private readonly scales = new Map<number, bigint>();
-  private readonly hot = new Set<string>();
   /** Heap entries pushed (live and stale), for memory figures and compaction. */
   private entriesHeld = 0;
-  /** Counter of candidates() passes (see AccountState.seen). */
+  /** Counter of candidates() passes (see meta). */
   private pass = 0;
   /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
   private live = 0;
@@ -119,22 +184,43 @@ export class RiskIndex {
   clear(): void {
     this.live = 0;
     this.scales.clear();
-    for (const a of this.accounts.values()) a.current = false;
-    this.accounts.clear();
+    this.slotOf.clear();
+    this.keyOf.length = 0;
+    this.evals.length = 0;
+    this.capacity = 0;
+    this.meta = new Uint32Array(0);
+    this.hotAt = new Int32Array(0);
+    this.line = new Float64Array(0);
+    this.hotList.length = 0;
+    this.count = 0;
     this.holders.clear();
     this.longs.clear();
     this.shorts.clear();
     this.entriesHeld = 0;
-    this.hot.clear();
     this.mmfSeen.clear();
   }
 
   get size(): number {
-    return this.accounts.size;
+    return this.count;
   }
 
   get(key: string): AccountState | undefined {
-    return this.accounts.get(key);
+    const slot = this.slotOf.get(key);
+    return slot === undefined ? undefined : this.evals[slot];
+  }
+
+  /** The slot of an account ever indexed (slots are stable for the life of the index). */
+  slot(key: string): number | undefined {
+    return this.slotOf.get(key);
+  }
+
+  /** The current evaluation in a slot (as returned by candidates()). */
+  evalAt(slot: number): AccountState | undefined {
+    return this.evals[slot];
+  }
+
+  keyAt(slot: number): string {
+    return this.keyOf[slot]!;
   }
 
   holdersOf(marketId: number): ReadonlySet<string> {
@@ -146,30 +232,58 @@ export class RiskIndex {
     return this.entriesHeld;
   }
 
+  /** Slots are never reused: a rolled-back removal may bring an account back into its slot. */
+  private slotFor(key: string): number {
+    let slot = this.slotOf.get(key);
+    if (slot !== undefined) return slot;
+    slot = this.keyOf.length;
+    if (slot >= this.capacity) this.grow(Math.max(1024, this.capacity * 2));
+    this.keyOf.push(key);
+    this.evals.push(undefined);
+    this.slotOf.set(key, slot);
+    this.line[slot * LINE + 5] = keyPrefix(key);
+    return slot;
+  }
+
+  private grow(cap: number): void {
+    // filled, not left to the zero pages of a fresh allocation: the first write to each page then happens here
+    // rather than as page faults inside a block's detection
+    const meta = new Uint32Array(2 * cap);
+    for (let i = 0; i < meta.length; i += 2) meta[i] = NO_GEN;
+    meta.set(this.meta);
+    const hotAt = new Int32Array(cap).fill(-1);
+    hotAt.set(this.hotAt);
+    const line = new Float64Array(cap * LINE).fill(0);
+    line.set(this.line);
+    this.meta = meta;
+    this.hotAt = hotAt;
+    this.line = line;
+    this.capacity = cap;
+  }
+
   /**
    * (Re)evaluate an account at the given coordinates. Journaled: a rollback
    * restores the previous evaluation (its heap entries are still there).
    */
   update(sub: SubaccountLike, coords: ReadonlyMap<number, MarketCoords>, journal: Journal | undefined): void {
     const key = accountKey(sub);
-    const prev = this.accounts.get(key);
-    const wasHot = this.hot.has(key);
+    const slot = this.slotFor(key);
+    const prev = this.evals[slot];
+    const wasHot = this.hotAt[slot]! >= 0;
     const prevHolders = prev?.positions.map((p) => p.marketId) ?? [];
     this.live -= prev?.positions.length ?? 0;
     if (sub.positions.length === 0) {
-      this.setCurrent(key, undefined);
-      this.hot.delete(key);
+      this.setCurrent(slot, undefined);
+      this.setHot(slot, false);
     } else {
       const a: AccountState = {
         key,
         k: constantOf(sub),
         positions: sub.positions.map((p) => ({ marketId: p.marketId, size: p.size, costBasis: p.costBasis })),
-        hot: false,
-        current: false,
-        seen: 0,
+        gen: this.newGen(),
       };
-      this.place(a, coords);
-      this.setCurrent(key, a);
+      this.place(slot, a, coords);
+      this.setCurrent(slot, a);
       this.live += a.positions.length;
     }
     const liveDelta = (prev?.positions.length ?? 0) - sub.positions.length;
@@ -182,25 +296,46 @@ export class RiskIndex {
     }
     journal?.onRevert(() => {
       this.live += liveDelta;
-      this.setCurrent(key, prev);
-      if (wasHot) this.hot.add(key);
-      else this.hot.delete(key);
+      this.setCurrent(slot, prev);
+      this.setHot(slot, wasHot);
       for (const m of nowHolders) this.holders.get(m)?.delete(key);
       for (const m of prevHolders) this.holders.get(m)?.add(key);
     });
   }
 
+  private newGen(): number {
+    const g = this.nextGen;
+    this.nextGen = (g + 1) % GEN_SPAN;
+    return g;
+  }
+
+  private setHot(slot: number, on: boolean): void {
+    const at = this.hotAt[slot]!;
+    if (on) {
+      if (at < 0) {
+        this.hotAt[slot] = this.hotList.length;
+        this.hotList.push(slot);
+      }
+    } else if (at >= 0) {
+      // swap-remove: the hot list has no order (candidates are sorted by the caller)
+      const last = this.hotList.pop()!;
+      if (last !== slot) {
+        this.hotList[at] = last;
+        this.hotAt[last] = at;
+      }
+      this.hotAt[slot] = -1;
+    }
+  }
+
   /** Push an account's triggers (or mark it hot when it has no safe budget). */
-  private place(a: AccountState, coords: ReadonlyMap<number, MarketCoords>): void {
+  private place(slot: number, a: AccountState, coords: ReadonlyMap<number, MarketCoords>): void {
     const n = BigInt(a.positions.length);
     const budget = surplus(a, coords) - 3n * n * E24;
     if (budget < 0n) {
-      a.hot = true;
-      this.hot.add(a.key);
+      this.setHot(slot, true);
       return;
     }
-    a.hot = false;
-    this.hot.delete(a.key);
+    this.setHot(slot, false);
     let weight = 0n;
     for (const p of a.positions) weight += abs(p.size) * coords.get(p.marketId)!.base;
     const ids: number[] = [];
@@ -213,16 +348,16 @@ export class RiskIndex {
       const key = p.size > 0n ? -Number(ceilDiv(c.g - d, scale)) : Number(floorDiv(c.h + d, scale));
       if (!(Math.abs(key) < SAFE_KEY)) {
         // out of the scaled range: keep it hot (checked every block) rather than risk a missed trigger
-        a.hot = true;
-        this.hot.add(a.key);
+        this.setHot(slot, true);
         return;
       }
       ids.push(p.marketId);
       keys.push(key);
     }
+    const payload = slot * GEN_SPAN + a.gen;
     a.positions.forEach((p, i) => {
       this.entriesHeld++;
-      heapOf(p.size > 0n ? this.longs : this.shorts, ids[i]!).push(keys[i]!, a);
+      heapOf(p.size > 0n ? this.longs : this.shorts, ids[i]!).push(keys[i]!, payload);
     });
   }
 
@@ -258,21 +393,45 @@ export class RiskIndex {
    * triggers) without touching the store: after an exact check found it safe.
    */
   refresh(key: string, coords: ReadonlyMap<number, MarketCoords>): void {
-    const a = this.accounts.get(key);
-    if (!a) return;
-    const fresh: AccountState = { ...a };
-    this.place(fresh, coords);
-    this.setCurrent(key, fresh);
+    const slot = this.slotOf.get(key);
+    if (slot !== undefined) this.refreshSlot(slot, coords);
   }
 
-  /** Make `a` the account's current evaluation (or remove the account), marking the one it replaces stale. */
-  private setCurrent(key: string, a: AccountState | undefined): void {
-    const old = this.accounts.get(key);
-    if (old) old.current = false;
-    if (a) {
-      a.current = true;
-      this.accounts.set(key, a);
-    } else this.accounts.delete(key);
+  refreshSlot(slot: number, coords: ReadonlyMap<number, MarketCoords>): void {
+    const a = this.evals[slot];
+    if (!a) return;
+    const fresh: AccountState = { ...a, gen: this.newGen() };
+    this.place(slot, fresh, coords);
+    this.setCurrent(slot, fresh);
+  }
+
+  /** Make `a` the slot's current evaluation (or empty the slot), which makes the heap entries of any other stale. */
+  private setCurrent(slot: number, a: AccountState | undefined): void {
+    const had = this.evals[slot] !== undefined;
+    this.evals[slot] = a;
+    this.count += (a ? 1 : 0) - (had ? 1 : 0);
+    if (!a) {
+      this.meta[2 * slot] = NO_GEN;
+      return;
+    }
+    this.meta[2 * slot] = a.gen;
+    const line = this.line;
+    const o = slot * LINE;
+    const n = a.positions.length;
+    line[o] = Number(a.k);
+    let ids = 0;
+    for (let j = Math.min(n, LINE_POSITIONS) - 1; j >= 0; j--) {
+      const p = a.positions[j]!;
+      ids = ids * MARKET_SPAN + p.marketId;
+      line[o + 2 + j] = Number(p.size);
+    }
+    const fits = n <= LINE_POSITIONS && a.positions.every((p) => p.marketId < MARKET_SPAN);
+    line[o + 1] = fits ? n + 4 * ids : -1;
+  }
+
+  /** keyPrefix() of the slot's key, from its line (no string read). */
+  tieAt(slot: number): number {
+    return this.line[slot * LINE + 5]!;
   }
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
@@ -281,7 +440,7 @@ export class RiskIndex {
     this.longs.clear();
     this.shorts.clear();
     this.entriesHeld = 0;
-    for (const key of [...this.accounts.keys()].sort()) this.refresh(key, coords);
+    for (const key of [...this.slotOf.keys()].sort()) this.refresh(key, coords);
     this.seal();
     return true;
   }
@@ -293,57 +452,136 @@ export class RiskIndex {
   }
 
   /**
-   * Accounts whose trigger fired at these coordinates, plus every hot
-   * account, each once (current evaluations, in no particular order: the
-   * caller's decision per account does not depend on it). Popped entries are
-   * consumed: the caller must refresh() every returned account that is not
-   * liquidatable.
+   * Slots of the accounts whose trigger fired at these coordinates, plus
+   * every hot account, each once (in no particular order: the caller's
+   * decision per account does not depend on it). Popped entries are
+   * consumed: the caller must refreshSlot() every returned account that is
+   * not liquidatable.
    */
-  candidates(coords: ReadonlyMap<number, MarketCoords>): AccountState[] {
+  candidates(coords: ReadonlyMap<number, MarketCoords>): Int32Array {
     this.rescaleIfNeeded(coords);
-    const pass = ++this.pass;
-    const out: AccountState[] = [];
-    for (const key of this.hot) {
-      const a = this.accounts.get(key);
-      if (a && a.seen !== pass) {
-        a.seen = pass;
-        out.push(a);
-      }
-    }
+    const pass = (this.pass = (this.pass + 1) >>> 0 || 1);
+    // Fired entries are collected first and visited in slot order: the per-slot arrays are then read front to
+    // back, where visiting them in trigger order would jump through memory once per entry (a cache and TLB
+    // miss each, which at a million accounts costs more than everything else here).
+    const fired: number[] = [];
     for (const [id, c] of coords) {
       const scale = this.scales.get(id);
       if (scale === undefined) continue;
       const g = Number(floorDiv(c.g, scale));
       const h = Number(ceilDiv(c.h, scale));
       const longs = this.longs.get(id);
-      while (longs?.size && -longs.peekKey()! > g) this.take(longs.popValue()!, out, pass);
+      while (longs?.size && -longs.peekKey()! > g) fired.push(longs.popValue()!);
       const shorts = this.shorts.get(id);
-      while (shorts?.size && shorts.peekKey()! < h) this.take(shorts.popValue()!, out, pass);
+      while (shorts?.size && shorts.peekKey()! < h) fired.push(shorts.popValue()!);
     }
-    return out;
-  }
-
-  /** An entry is live while its evaluation is still the account's current one. */
-  private take(e: AccountState, out: AccountState[], pass: number): void {
-    this.entriesHeld--;
-    if (e.current && e.seen !== pass) {
-      e.seen = pass;
-      out.push(e);
+    this.entriesHeld -= fired.length;
+    const payloads = Float64Array.from(fired).sort();
+    const meta = this.meta;
+    const out: number[] = [];
+    for (const slot of this.hotList) {
+      meta[2 * slot + 1] = pass;
+      out.push(slot);
     }
+    for (const v of payloads) {
+      const slot = Math.floor(v / GEN_SPAN);
+      if (meta[2 * slot] === v - slot * GEN_SPAN && meta[2 * slot + 1] !== pass) {
+        meta[2 * slot + 1] = pass;
+        out.push(slot);
+      }
+    }
+    return Int32Array.from(out).sort();
   }
 
   /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
-  markHot(a: AccountState): void {
-    this.hot.add(a.key);
-    a.hot = true;
+  markHot(slot: number): void {
+    this.setHot(slot, true);
   }
+
+  /** Float copies of the coordinates for screen(). */
+  floatCoords(coords: ReadonlyMap<number, MarketCoords>): FloatCoords {
+    let max = -1;
+    for (const id of coords.keys()) max = Math.max(max, id);
+    const ok = max < MAX_FLOAT_MARKET;
+    const n = ok ? max + 1 : 0;
+    const f: FloatCoords = { g: new Float64Array(n).fill(NaN), h: new Float64Array(n).fill(NaN), mm: new Float64Array(n).fill(NaN), ok };
+    if (ok) {
+      for (const [id, c] of coords) {
+        f.g[id] = Number(c.g);
+        f.h[id] = Number(c.h);
+        f.mm[id] = Number(c.mmf * c.base);
+      }
+    }
+    return f;
+  }
+
+  /**
+   * Screen a slot's current evaluation in floating point, with a bound on the
+   * rounding error: 1 when M < 0 for certain (liquidatable), 0 when
+   * M ≥ 3n·10^24 for certain (safe), −1 when undecided (compute it exactly).
+   * On 1, `ratio` holds NC/MMR and `ratioErr` a bound on its error.
+   */
+  screen(slot: number, f: FloatCoords): number {
+    const line = this.line;
+    const o = slot * LINE;
+    const packed = line[o + 1]!;
+    if (packed < 0 || !f.ok) return -1;
+    const n = packed % 4;
+    let ids = (packed - n) / 4;
+    let m = line[o]!;
+    let mag = Math.abs(m);
+    let mmr = 0;
+    for (let j = 0; j < n; j++) {
+      const id = ids % MARKET_SPAN;
+      ids = (ids - id) / MARKET_SPAN;
+      const s = line[o + 2 + j]!;
+      const t = s * (s > 0 ? f.g[id]! : f.h[id]!);
+      m += t;
+      mag += Math.abs(t);
+      mmr += Math.abs(s) * f.mm[id]!;
+    }
+    // NaN or ±∞ (an id outside the arrays, values beyond the float range) make every comparison false: undecided
+    const err = REL_ERR * (mag + T24 * n);
+    if (m - err >= T24 * n) return 0;
+    if (!(m + err < 0)) return -1;
+    const mmrErr = REL_ERR * mmr;
+    if (!(mmr - mmrErr > 0)) return -1;
+    const nc = m + mmr;
+    const ratio = nc / mmr;
+    if (!Number.isFinite(ratio)) return -1;
+    this.ratio = ratio;
+    // |NC − nc| ≤ err + mmrErr and |MMR − mmr| ≤ mmrErr, so |NC/MMR − ratio| ≤ (err + mmrErr + |ratio|·mmrErr) / (mmr − mmrErr); doubled for the division's own rounding
+    this.ratioErr = (2 * (err + mmrErr + Math.abs(ratio) * mmrErr)) / (mmr - mmrErr) + REL_ERR * Math.abs(ratio);
+    return 1;
+  }
+
+  /** Output of the last screen() that returned 1. */
+  ratio = 0;
+  ratioErr = 0;
 }
 
 const SAFE_KEY = 2 ** 52;
 
-function heapOf(m: Map<number, SortedRunHeap<AccountState>>, id: number): SortedRunHeap<AccountState> {
+/**
+ * Characters 5–11 of a key that starts with "perp1" (what follows the
+ * address prefix), 7 bits each, as one safe integer: a < b ⇒ prefix(a) ≤
+ * prefix(b), so comparing prefixes first and the strings only on equal ones
+ * is exactly string order. NaN (always compared as strings) for other keys.
+ */
+export function keyPrefix(key: string): number {
+  if (!key.startsWith('perp1')) return NaN;
+  let v = 0;
+  for (let i = 5; i < 12; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : 0;
+    if (c > 127) return NaN;
+    v = v * 128 + c;
+  }
+  return v;
+}
+
+function heapOf(m: Map<number, SortedRunHeap>, id: number): SortedRunHeap {
   let h = m.get(id);
-  if (!h) m.set(id, (h = new SortedRunHeap<AccountState>()));
+  if (!h) m.set(id, (h = new SortedRunHeap()));
   return h;
 }
 

@@ -9,7 +9,8 @@ import { quoteExponent } from '../../modules/subaccounts/margin.js';
 
 /**
  * Random traders, price paths and funding ticks. The liquidation index must
- * flag exactly the accounts a full scan flags, at every step; with the
+ * flag exactly the accounts a full scan flags, at every step, in the
+ * protocol's order (computed independently from stored subaccounts); with the
  * engine running, uusdc is conserved every block and no account ends a
  * block liquidatable without having been processed or carried by the cap.
  */
@@ -88,8 +89,10 @@ describe('liquidation index', () => {
         const liq = h.keepers.liquidation;
         for (const s of steps) {
           apply(h, s);
-          const detected = liq.detect(h.state).map((f) => f.key).sort();
+          const order = liq.detect(h.state).map((f) => f.key);
+          const detected = [...order].sort();
           expect(detected).toEqual(liq.fullScan(h.state, subs(h)));
+          expect(order).toEqual(referenceOrder(h, detected));
           flaggedSeen += detected.length;
         }
       }),
@@ -112,6 +115,31 @@ describe('liquidation index', () => {
     );
   });
 });
+
+/**
+ * The liquidation order straight from stored subaccounts, exactly: ascending
+ * ⌊NC/MMR · 10^6⌋ of the unrounded NC and MMR (10^-24 uusdc), ties by key.
+ */
+function referenceOrder(h: ModuleHarness, flagged: string[]): string[] {
+  const k = h.keepers;
+  const E24 = 10n ** 24n;
+  const rows = subs(h)
+    .filter((s) => flagged.includes(`${s.owner}/${s.number}`))
+    .map((s) => {
+      let nc = s.collateral * E24;
+      let mmr = 0n;
+      for (const x of s.positions) {
+        const m = k.perpetuals.market(h.state, x.marketId);
+        const v = x.size * k.prices.price(h.state, x.marketId) * 10n ** BigInt(quoteExponent(m) + 24);
+        nc += v + 1_000_000n * (-x.size * (k.perpetuals.fundingIndex(h.state, x.marketId) - x.fundingIndex) + x.fundingCarry);
+        mmr += ((v < 0n ? -v : v) * m.maintenanceMarginPpm) / 1_000_000n; // exact: v carries a factor 10^24
+      }
+      const q = nc * 1_000_000n;
+      return { key: `${s.owner}/${s.number}`, ppm: q / mmr - (q % mmr !== 0n && q < 0n ? 1n : 0n) };
+    });
+  rows.sort((a, b) => (a.ppm !== b.ppm ? (a.ppm < b.ppm ? -1 : 1) : a.key < b.key ? -1 : 1));
+  return rows.map((r) => r.key);
+}
 
 /**
  * ADL ranking straight from stored subaccounts, exactly, in 10^-24 uusdc: PnL = size·price·10^e − cost basis,

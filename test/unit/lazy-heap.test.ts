@@ -6,7 +6,7 @@ describe('heaps', () => {
   it('NumberLazyHeap pops in (key, insertion) order for any interleaving of pushes and pops', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }).map((k) => ({ push: k })), fc.constant({ pop: true as const })), { maxLength: 300 }), (ops) => {
-        const h = new NumberLazyHeap<number>();
+        const h = new NumberLazyHeap();
         const model: Array<{ k: number; v: number }> = [];
         let v = 0;
         for (const op of ops) {
@@ -33,7 +33,7 @@ describe('heaps', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), fc.integer(), (ops, seed) => {
-        const h = new SortedRunHeap<number>();
+        const h = new SortedRunHeap();
         const model: Array<{ k: number; v: number }> = [];
         let v = 0;
         let x = seed | 1;
