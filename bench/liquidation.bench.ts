@@ -11,6 +11,8 @@
  * rather than through 1,000,000 signed txs; detection and the scan then use
  * the real keepers on that state.
  */
+import { createHash } from 'node:crypto';
+import { toBech32 } from '@cosmjs/encoding';
 import { buildModules } from '../chain/app-modules.js';
 import { Branch } from '../chain/store/branch.js';
 import { CommittedState } from '../chain/store/committed.js';
@@ -102,8 +104,10 @@ async function scenario(N: number, report: boolean): Promise<Record<string, numb
     const lev = u > 0.98 ? 22 + Math.floor(rand() * 8) : 2 + Math.floor(rand() * 9);
     const equity = notional / BigInt(lev);
     const value = positions.reduce((s, p) => s + (p.size * price) / 1_000_000_000n, 0n);
-    // synthetic owners (never validated on this path): one subaccount each
-    const sub: Subaccount = { owner: `perp1bench${i.toString(36).padStart(8, '0')}`, number: 0, collateral: equity - value, positions };
+    // owners: real-looking addresses (20 bytes of sha256(i), bech32 "perp"), so keys differ from their first
+    // characters on as real ones do (the liquidation order breaks ratio ties by key); one subaccount each
+    const owner = toBech32('perp', createHash('sha256').update(`liq-bench/${i}`).digest().subarray(0, 20));
+    const sub: Subaccount = { owner, number: 0, collateral: equity - value, positions };
     const key = subaccountKey(sub.owner, sub.number);
     batch.push([key, encodeSubaccount(sub)]);
     if (batch.length >= 100_000) state.apply(batch.splice(0));

@@ -228,6 +228,27 @@ export class SortedRunHeap {
     return v;
   }
 
+  /**
+   * Pop every entry whose key is below `bound`, appending the values to
+   * `sink` in no particular order (the caller sorts them by what it needs).
+   * The run part is cut with a binary search and copied, so a big move costs
+   * a copy rather than one pop per entry.
+   */
+  drainBelow(bound: number, sink: number[]): void {
+    const run = this.run;
+    let lo = this.head;
+    let hi = this.runLen;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (run[3 * mid]! < bound) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = this.head; i < lo; i++) sink.push(run[3 * i + 2]!);
+    this.head = lo;
+    if (this.head === this.runLen) this.resetRun();
+    while (this.heap.size > 0 && this.heap.peekKey()! < bound) sink.push(this.heap.popValue()!);
+  }
+
   /** Merge the heap part into the run (O(run + heap·log heap)). */
   seal(): void {
     const hn = this.heap.size;

@@ -13,9 +13,9 @@ import {
 } from '../subaccounts/index.js';
 import type { BankKeeper, ClobKeeper, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
 import { decodeLiquidationParams, DEFAULT_LIQUIDATION_PARAMS, encodeLiquidationParams, type LiquidationParams } from './params.js';
-import { accountKey, keyPrefix, maintenance, marketCoords, RiskIndex, surplus, type AccountState, type MarketCoords } from './risk-index.js';
+import { accountKey, keyPrefix, maintenance, marketCoords, ppmFloor, RiskIndex, surplus, type MarketCoords } from './risk-index.js';
 
-export { keyPrefix };
+export { keyPrefix, ppmFloor };
 
 export const PARAMS_KEY = 'liq/params/';
 const E24 = 10n ** 24n;
@@ -26,9 +26,6 @@ export interface FlaggedAccount {
   number: number;
   /** ⌊NC/MMR · 10^6⌋ from the exact (unrounded) NC and MMR, clamped to ±2^52: the liquidation order, ascending, ties by key. */
   ratioPpm: number;
-  /** Exact NC and MMR in 10^-24 uusdc (unrounded), computed on first use. */
-  nc24: bigint;
-  mmr24: bigint;
 }
 
 export interface LiquidationSummary {
@@ -122,29 +119,34 @@ export class LiquidationKeeper {
     const index = this.index;
     const fc = index.floatCoords(coords);
     const flagged: Flagged[] = [];
-    for (const slot of index.candidates(coords)) {
+    const c = index.candidates(coords, fc);
+    for (let i = 0; i < c.n; i++) {
+      const slot = c.slot[i]!;
+      let ppm = c.ppm[i]!;
+      if (c.status[i] === 1 && ppm === ppm) {
+        flagged.push(new Flagged(index, slot, ppm, c.tie[i]!));
+        continue;
+      }
+      if (c.status[i] === 0) {
+        index.refreshSlot(slot, coords);
+        continue;
+      }
+      // the rare rest in bigint: undecided by the screen, or a ppm key within its error bound of an integer
       const a = index.evalAt(slot)!;
-      const quick = index.screen(slot, fc);
-      let liquidatable = quick === 1;
-      if (quick < 0) {
-        const m = surplus(a, coords);
-        if (m < 0n) liquidatable = true;
-        else if (m >= 3n * BigInt(a.positions.length) * E24) liquidatable = false;
-        else {
-          const [owner, number] = splitKey(a.key);
-          liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
-        }
+      const m = surplus(a, coords);
+      let liquidatable = c.status[i] === 1 || m < 0n;
+      if (!liquidatable && m < 3n * BigInt(a.positions.length) * E24) {
+        const [owner, number] = splitKey(a.key);
+        liquidatable = isLiquidatable(this.d.subaccounts.risk(store, this.d.subaccounts.get(store, { owner, number })));
       }
       if (!liquidatable) {
         index.refreshSlot(slot, coords);
         continue;
       }
       index.markHot(slot);
-      const f = new Flagged(a, coords, index.tieAt(slot));
-      // ⌊NC/MMR · 10^6⌋ from the float screen when its error bound cannot straddle an integer, else in bigint
-      const ppm = quick === 1 ? ppmFloor(index.ratio, index.ratioErr) : undefined;
-      f.ratioPpm = ppm ?? Number(clamp(floorDiv(f.nc24 * PPM, f.mmr24), -RATIO_CLAMP, RATIO_CLAMP));
-      flagged.push(f);
+      const mmr = maintenance(a, coords);
+      ppm = Number(clamp(floorDiv((m + mmr) * PPM, mmr), -RATIO_CLAMP, RATIO_CLAMP));
+      flagged.push(new Flagged(index, slot, ppm, c.tie[i]!));
     }
     index.compactIfNeeded(coords);
     // The order is a total order on (ratioPpm, key), so the candidates' order does not matter
@@ -473,39 +475,29 @@ export interface RankedCounterparty {
 const M6 = 1_000_000n;
 
 const RATIO_CLAMP = 2n ** 52n;
-const RATIO_CLAMP_N = 2 ** 52;
 
 /**
- * A liquidatable account as detect() found it. Owner, number and the exact
- * NC and MMR are computed on first use from the evaluation detect() saw: a
- * block processes at most 4 × the per-block cap of them, so the rest of a
- * crash's thousands never pay for it.
+ * A liquidatable account as detect() found it: a slot of the index (whose
+ * key never changes) and its order key. The key string is read on demand:
+ * a block processes at most 4 × the per-block cap of them, and at a million
+ * accounts each is cold memory.
  */
 class Flagged implements FlaggedAccount {
-  ratioPpm = 0;
-  private nc?: bigint;
-  private mmr?: bigint;
   constructor(
-    private readonly a: AccountState,
-    private readonly coords: ReadonlyMap<number, MarketCoords>,
+    private readonly index: RiskIndex,
+    private readonly slot: number,
+    readonly ratioPpm: number,
     /** keyPrefix(key): sorting by it first orders most ties without reading the key. */
     readonly tie: number,
   ) {}
-  /** Read on demand: the evaluation object and its key string are cold memory at a million accounts. */
   get key(): string {
-    return this.a.key;
+    return this.index.keyAt(this.slot);
   }
   get owner(): string {
     return splitKey(this.key)[0];
   }
   get number(): number {
     return splitKey(this.key)[1];
-  }
-  get mmr24(): bigint {
-    return (this.mmr ??= maintenance(this.a, this.coords));
-  }
-  get nc24(): bigint {
-    return (this.nc ??= surplus(this.a, this.coords) + this.mmr24);
   }
 }
 
@@ -542,20 +534,6 @@ export function liquidationOrder<T extends Orderable>(flagged: T[]): T[] {
     i = j;
   }
   return out;
-}
-
-/**
- * ⌊x · 10^6⌋ for every x within `err` of `ratio`, when they all agree (and
- * the result is a safe integer); undefined otherwise, and the caller
- * computes it exactly. The 10^-9 relative widening covers the rounding of
- * the products and sums here, which is below 10^-15.
- */
-export function ppmFloor(ratio: number, err: number): number | undefined {
-  const x = ratio * 1e6;
-  const w = err * 1e6 + 1e-9 * Math.abs(x) + 1e-9;
-  const lo = Math.floor(x - w);
-  if (!(Math.abs(lo) < RATIO_CLAMP_N) || Math.floor(x + w) !== lo) return undefined;
-  return lo;
 }
 
 function splitKey(key: string): [string, number] {

@@ -24,10 +24,10 @@
  * accounts get the exact check; the others cost nothing. The per-block work
  * grows with accounts near or past the line, and the decision is exact.
  *
- * The hot path is flat. Each indexed account has a slot; per slot, typed
- * arrays hold its evaluation generation, its last candidates() pass, its
- * place in the hot list, and one cache line with a floating-point copy of
- * its linear form (K and up to 3 positions). Heap entries are numbers
+ * The hot path is flat. Each indexed account has a slot and one 64-byte
+ * line in a typed array: a floating-point copy of its linear form (K and up
+ * to 3 positions), a numeric key prefix for ordering, its evaluation
+ * generation and its place in the hot list. Heap entries are numbers
  * (slot, generation). detect() screens a candidate with that line: the
  * float surplus and a rigorous bound on its rounding error decide M < 0 or
  * M ≥ 3n·10^24 for almost every account, and only an undecided one (inside
@@ -132,13 +132,19 @@ export interface FloatCoords {
 const LINE_POSITIONS = 3;
 /**
  * Doubles per slot, one 64-byte cache line holding all that detection reads:
- * [K, n + 4·(market₀ + 2^16·(market₁ + 2^16·market₂)) or −1, size₀, size₁, size₂, keyPrefix(key), –, –].
+ * [K, n + 4·(market₀ + 2^16·(market₁ + 2^16·market₂)) or −1, size₀, size₁, size₂, keyPrefix(key),
+ *  generation of the current evaluation (NO_GEN: none), index in the hot list (−1: not hot)].
  */
 const LINE = 8;
+const L_IDS = 1;
+const L_SIZE = 2;
+const L_TIE = 5;
+const L_GEN = 6;
+const L_HOT = 7;
 const MARKET_SPAN = 65_536;
 /** Heap payload = slot · GEN_SPAN + generation. */
 const GEN_SPAN = 2 ** 21;
-const NO_GEN = 0xffffffff;
+const NO_GEN = -1;
 /**
  * Relative bound on the rounding error of a float screen: every term is a
  * correctly rounded conversion or product (relative error ≤ u = 2^-53 per
@@ -158,10 +164,6 @@ export class RiskIndex {
   /** The current evaluation per slot (undefined: no positions). */
   private readonly evals: Array<AccountState | undefined> = [];
   private capacity = 0;
-  /** Per slot [generation of the current evaluation, last candidates() pass]: one cache line for both checks. */
-  private meta = new Uint32Array(0);
-  /** Index in hotList, or −1. */
-  private hotAt = new Int32Array(0);
   private line = new Float64Array(0);
   private readonly hotList: number[] = [];
   private count = 0;
@@ -174,8 +176,6 @@ export class RiskIndex {
   private readonly scales = new Map<number, bigint>();
   /** Heap entries pushed (live and stale), for memory figures and compaction. */
   private entriesHeld = 0;
-  /** Counter of candidates() passes (see meta). */
-  private pass = 0;
   /** Σ positions of indexed accounts (kept incrementally: compaction must not scan). */
   private live = 0;
   /** MMF each market's entries were computed with (a change re-evaluates its holders). */
@@ -188,8 +188,6 @@ export class RiskIndex {
     this.keyOf.length = 0;
     this.evals.length = 0;
     this.capacity = 0;
-    this.meta = new Uint32Array(0);
-    this.hotAt = new Int32Array(0);
     this.line = new Float64Array(0);
     this.hotList.length = 0;
     this.count = 0;
@@ -241,22 +239,18 @@ export class RiskIndex {
     this.keyOf.push(key);
     this.evals.push(undefined);
     this.slotOf.set(key, slot);
-    this.line[slot * LINE + 5] = keyPrefix(key);
+    this.line[slot * LINE + L_TIE] = keyPrefix(key);
     return slot;
   }
 
   private grow(cap: number): void {
-    // filled, not left to the zero pages of a fresh allocation: the first write to each page then happens here
-    // rather than as page faults inside a block's detection
-    const meta = new Uint32Array(2 * cap);
-    for (let i = 0; i < meta.length; i += 2) meta[i] = NO_GEN;
-    meta.set(this.meta);
-    const hotAt = new Int32Array(cap).fill(-1);
-    hotAt.set(this.hotAt);
-    const line = new Float64Array(cap * LINE).fill(0);
+    // every new line is written here, so the first touch of each page is not a page fault inside a block
+    const line = new Float64Array(cap * LINE);
     line.set(this.line);
-    this.meta = meta;
-    this.hotAt = hotAt;
+    for (let o = this.capacity * LINE; o < line.length; o += LINE) {
+      line[o + L_GEN] = NO_GEN;
+      line[o + L_HOT] = -1;
+    }
     this.line = line;
     this.capacity = cap;
   }
@@ -269,7 +263,7 @@ export class RiskIndex {
     const key = accountKey(sub);
     const slot = this.slotFor(key);
     const prev = this.evals[slot];
-    const wasHot = this.hotAt[slot]! >= 0;
+    const wasHot = this.line[slot * LINE + L_HOT]! >= 0;
     const prevHolders = prev?.positions.map((p) => p.marketId) ?? [];
     this.live -= prev?.positions.length ?? 0;
     if (sub.positions.length === 0) {
@@ -310,20 +304,21 @@ export class RiskIndex {
   }
 
   private setHot(slot: number, on: boolean): void {
-    const at = this.hotAt[slot]!;
+    const line = this.line;
+    const at = line[slot * LINE + L_HOT]!;
     if (on) {
       if (at < 0) {
-        this.hotAt[slot] = this.hotList.length;
+        line[slot * LINE + L_HOT] = this.hotList.length;
         this.hotList.push(slot);
       }
     } else if (at >= 0) {
-      // swap-remove: the hot list has no order (candidates are sorted by the caller)
+      // swap-remove: the hot list has no order (candidates() returns slots sorted)
       const last = this.hotList.pop()!;
       if (last !== slot) {
         this.hotList[at] = last;
-        this.hotAt[last] = at;
+        line[last * LINE + L_HOT] = at;
       }
-      this.hotAt[slot] = -1;
+      line[slot * LINE + L_HOT] = -1;
     }
   }
 
@@ -410,28 +405,33 @@ export class RiskIndex {
     const had = this.evals[slot] !== undefined;
     this.evals[slot] = a;
     this.count += (a ? 1 : 0) - (had ? 1 : 0);
-    if (!a) {
-      this.meta[2 * slot] = NO_GEN;
-      return;
-    }
-    this.meta[2 * slot] = a.gen;
     const line = this.line;
     const o = slot * LINE;
+    if (!a) {
+      line[o + L_GEN] = NO_GEN;
+      return;
+    }
+    line[o + L_GEN] = a.gen;
     const n = a.positions.length;
     line[o] = Number(a.k);
     let ids = 0;
     for (let j = Math.min(n, LINE_POSITIONS) - 1; j >= 0; j--) {
       const p = a.positions[j]!;
       ids = ids * MARKET_SPAN + p.marketId;
-      line[o + 2 + j] = Number(p.size);
+      line[o + L_SIZE + j] = Number(p.size);
     }
     const fits = n <= LINE_POSITIONS && a.positions.every((p) => p.marketId < MARKET_SPAN);
-    line[o + 1] = fits ? n + 4 * ids : -1;
+    line[o + L_IDS] = fits ? n + 4 * ids : -1;
   }
 
   /** keyPrefix() of the slot's key, from its line (no string read). */
   tieAt(slot: number): number {
-    return this.line[slot * LINE + 5]!;
+    return this.line[slot * LINE + L_TIE]!;
+  }
+
+  /** Whether the slot is in the hot list. */
+  isHot(slot: number): boolean {
+    return this.line[slot * LINE + L_HOT]! >= 0;
   }
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
@@ -452,45 +452,64 @@ export class RiskIndex {
   }
 
   /**
-   * Slots of the accounts whose trigger fired at these coordinates, plus
-   * every hot account, each once (in no particular order: the caller's
-   * decision per account does not depend on it). Popped entries are
+   * The accounts whose trigger fired at these coordinates, plus every hot
+   * account, each once and screened (see screen()), in slot order. Fired
+   * entries are collected first and visited in slot order, and each account
+   * is checked, screened and (when liquidatable for certain) marked hot in
+   * one visit to its line: at a million accounts every line is a TLB miss on
+   * these VMs, which costs more than everything else here. Popped entries are
    * consumed: the caller must refreshSlot() every returned account that is
-   * not liquidatable.
+   * not liquidatable and markHot() the undecided ones that are.
    */
-  candidates(coords: ReadonlyMap<number, MarketCoords>): Int32Array {
+  candidates(coords: ReadonlyMap<number, MarketCoords>, f: FloatCoords): Candidates {
     this.rescaleIfNeeded(coords);
-    const pass = (this.pass = (this.pass + 1) >>> 0 || 1);
-    // Fired entries are collected first and visited in slot order: the per-slot arrays are then read front to
-    // back, where visiting them in trigger order would jump through memory once per entry (a cache and TLB
-    // miss each, which at a million accounts costs more than everything else here).
     const fired: number[] = [];
     for (const [id, c] of coords) {
       const scale = this.scales.get(id);
       if (scale === undefined) continue;
       const g = Number(floorDiv(c.g, scale));
       const h = Number(ceilDiv(c.h, scale));
-      const longs = this.longs.get(id);
-      while (longs?.size && -longs.peekKey()! > g) fired.push(longs.popValue()!);
-      const shorts = this.shorts.get(id);
-      while (shorts?.size && shorts.peekKey()! < h) fired.push(shorts.popValue()!);
+      // a long fires when −key > g, i.e. key < −g; a short when key < h
+      this.longs.get(id)?.drainBelow(-g, fired);
+      this.shorts.get(id)?.drainBelow(h, fired);
     }
     this.entriesHeld -= fired.length;
     const payloads = Float64Array.from(fired).sort();
-    const meta = this.meta;
-    const out: number[] = [];
-    for (const slot of this.hotList) {
-      meta[2 * slot + 1] = pass;
-      out.push(slot);
-    }
-    for (const v of payloads) {
-      const slot = Math.floor(v / GEN_SPAN);
-      if (meta[2 * slot] === v - slot * GEN_SPAN && meta[2 * slot + 1] !== pass) {
-        meta[2 * slot + 1] = pass;
-        out.push(slot);
+    const hot = Int32Array.from(this.hotList).sort();
+    const cap = hot.length + payloads.length;
+    const out: Candidates = { n: 0, slot: new Int32Array(cap), status: new Int8Array(cap), ppm: new Float64Array(cap), tie: new Float64Array(cap) };
+    const line = this.line;
+    let i = 0;
+    let j = 0;
+    let last = -1;
+    // merge the two sorted lists: a hot slot comes before a fired entry of the same slot, which is then skipped
+    while (i < hot.length || j < payloads.length) {
+      const hs = i < hot.length ? hot[i]! : Infinity;
+      const ps = j < payloads.length ? Math.floor(payloads[j]! / GEN_SPAN) : Infinity;
+      let slot: number;
+      if (hs <= ps) {
+        slot = hs;
+        i++;
+      } else {
+        const v = payloads[j++]!;
+        slot = ps;
+        if (slot === last) continue;
+        const o = slot * LINE;
+        if (line[o + L_GEN] !== v - slot * GEN_SPAN || line[o + L_HOT]! >= 0) continue; // stale, or hot (already in)
+      }
+      last = slot;
+      const k = out.n++;
+      const status = this.screen(slot, f);
+      out.slot[k] = slot;
+      out.status[k] = status;
+      out.tie[k] = line[slot * LINE + L_TIE]!;
+      out.ppm[k] = NaN;
+      if (status === 1) {
+        out.ppm[k] = ppmFloor(this.ratio, this.ratioErr) ?? NaN;
+        this.setHot(slot, true);
       }
     }
-    return Int32Array.from(out).sort();
+    return out;
   }
 
   /** Mark an account hot (liquidatable, in progress): checked every block until it changes. */
@@ -524,7 +543,7 @@ export class RiskIndex {
   screen(slot: number, f: FloatCoords): number {
     const line = this.line;
     const o = slot * LINE;
-    const packed = line[o + 1]!;
+    const packed = line[o + L_IDS]!;
     if (packed < 0 || !f.ok) return -1;
     const n = packed % 4;
     let ids = (packed - n) / 4;
@@ -534,7 +553,7 @@ export class RiskIndex {
     for (let j = 0; j < n; j++) {
       const id = ids % MARKET_SPAN;
       ids = (ids - id) / MARKET_SPAN;
-      const s = line[o + 2 + j]!;
+      const s = line[o + L_SIZE + j]!;
       const t = s * (s > 0 ? f.g[id]! : f.h[id]!);
       m += t;
       mag += Math.abs(t);
@@ -561,6 +580,33 @@ export class RiskIndex {
 }
 
 const SAFE_KEY = 2 ** 52;
+const RATIO_CLAMP_N = 2 ** 52;
+
+/** Screened candidates of one detect() (the first n entries of each array are used). */
+export interface Candidates {
+  n: number;
+  slot: Int32Array;
+  /** screen(): 1 liquidatable, 0 safe, −1 undecided (compute it exactly). */
+  status: Int8Array;
+  /** ⌊NC/MMR · 10^6⌋ when status is 1 and the float bound pins it down, else NaN. */
+  ppm: Float64Array;
+  /** keyPrefix() of the slot's key. */
+  tie: Float64Array;
+}
+
+/**
+ * ⌊x · 10^6⌋ for every x within `err` of `ratio`, when they all agree (and
+ * the result is a safe integer); undefined otherwise, and the caller
+ * computes it exactly. The 10^-9 relative widening covers the rounding of
+ * the products and sums here, which is below 10^-15.
+ */
+export function ppmFloor(ratio: number, err: number): number | undefined {
+  const x = ratio * 1e6;
+  const w = err * 1e6 + 1e-9 * Math.abs(x) + 1e-9;
+  const lo = Math.floor(x - w);
+  if (!(Math.abs(lo) < RATIO_CLAMP_N) || Math.floor(x + w) !== lo) return undefined;
+  return lo;
+}
 
 /**
  * Characters 5–11 of a key that starts with "perp1" (what follows the

@@ -23,11 +23,12 @@ describe('heaps', () => {
       { numRuns: 300 },
     );
   });
-  it('SortedRunHeap pops in the same (key, insertion) order for any interleaving of pushes, pops and seals', () => {
+  it('SortedRunHeap pops in the same (key, insertion) order for any interleaving of pushes, pops, drains and seals', () => {
     const op = fc.oneof(
       { weight: 5, arbitrary: fc.integer({ min: -50, max: 50 }).map((k) => ({ push: k })) },
       { weight: 3, arbitrary: fc.constant({ pop: true as const }) },
       { weight: 1, arbitrary: fc.constant({ seal: true as const }) },
+      { weight: 1, arbitrary: fc.integer({ min: -60, max: 1_010 }).map((b) => ({ drain: b })) },
       // a burst big enough to cross the heap part's self-sealing threshold
       { weight: 1, arbitrary: fc.integer({ min: 4_000, max: 9_000 }).map((n) => ({ burst: n })) },
     );
@@ -51,7 +52,13 @@ describe('heaps', () => {
               push(x % 1000);
             }
           } else if ('seal' in o) h.seal();
-          else {
+          else if ('drain' in o) {
+            const got: number[] = [];
+            h.drainBelow(o.drain, got);
+            const want = model.filter((m) => m.k < o.drain).map((m) => m.v);
+            expect(got.sort((a, b) => a - b)).toEqual(want.sort((a, b) => a - b));
+            model.splice(0, model.length, ...model.filter((m) => m.k >= o.drain));
+          } else {
             model.sort((a, b) => a.k - b.k || a.v - b.v);
             const m = model.shift();
             expect(h.peekKey()).toBe(m?.k);
