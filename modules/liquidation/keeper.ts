@@ -114,12 +114,11 @@ export class LiquidationKeeper {
       }
       this.index.mmfSeen.set(id, c.mmf);
     }
-    // Screen every candidate in floating point (exact where the error bound cannot decide); a liquidatable one
-    // carries NC/MMR as a float with an error bound, and exact bigint NC and MMR only when ordering needs them.
+    // The index screens every candidate in floating point with an error bound (RiskIndex.screen); what the bound
+    // cannot decide, and order keys it cannot pin down, are computed here in bigint.
     const index = this.index;
-    const fc = index.floatCoords(coords);
     const flagged: Flagged[] = [];
-    const c = index.candidates(coords, fc);
+    const c = index.candidates(coords);
     for (let i = 0; i < c.n; i++) {
       const slot = c.slot[i]!;
       let ppm = c.ppm[i]!;

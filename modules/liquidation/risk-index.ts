@@ -461,7 +461,7 @@ export class RiskIndex {
    * consumed: the caller must refreshSlot() every returned account that is
    * not liquidatable and markHot() the undecided ones that are.
    */
-  candidates(coords: ReadonlyMap<number, MarketCoords>, f: FloatCoords): Candidates {
+  candidates(coords: ReadonlyMap<number, MarketCoords>): Candidates {
     this.rescaleIfNeeded(coords);
     const fired: number[] = [];
     for (const [id, c] of coords) {
@@ -474,9 +474,11 @@ export class RiskIndex {
       this.shorts.get(id)?.drainBelow(h, fired);
     }
     this.entriesHeld -= fired.length;
+    const cap = this.hotList.length + fired.length;
+    if (cap === 0) return NO_CANDIDATES; // a quiet block: nothing to screen
     const payloads = Float64Array.from(fired).sort();
     const hot = Int32Array.from(this.hotList).sort();
-    const cap = hot.length + payloads.length;
+    const f = this.floatCoords(coords);
     const out: Candidates = { n: 0, slot: new Int32Array(cap), status: new Int8Array(cap), ppm: new Float64Array(cap), tie: new Float64Array(cap) };
     const line = this.line;
     let i = 0;
@@ -581,6 +583,8 @@ export class RiskIndex {
 
 const SAFE_KEY = 2 ** 52;
 const RATIO_CLAMP_N = 2 ** 52;
+
+const NO_CANDIDATES: Candidates = { n: 0, slot: new Int32Array(0), status: new Int8Array(0), ppm: new Float64Array(0), tie: new Float64Array(0) };
 
 /** Screened candidates of one detect() (the first n entries of each array are used). */
 export interface Candidates {

@@ -73,6 +73,37 @@ describe('heaps', () => {
       { numRuns: 40 },
     );
   });
+  it('SortedRunHeap.drainBelow takes exactly the entries below the bound from a sealed run and the heap', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -20, max: 20 }), { maxLength: 200 }),
+        fc.array(fc.integer({ min: -20, max: 20 }), { maxLength: 20 }),
+        fc.array(fc.integer({ min: -22, max: 22 }), { minLength: 1, maxLength: 8 }),
+        (sealed, later, bounds) => {
+          const h = new SortedRunHeap();
+          let model: Array<{ k: number; v: number }> = [];
+          let v = 0;
+          for (const k of sealed) {
+            h.push(k, v);
+            model.push({ k, v: v++ });
+          }
+          h.seal();
+          for (const k of later) {
+            h.push(k, v);
+            model.push({ k, v: v++ });
+          }
+          for (const b of [...bounds].sort((x, y) => x - y)) {
+            const got: number[] = [];
+            h.drainBelow(b, got);
+            expect(got.sort((x, y) => x - y)).toEqual(model.filter((m) => m.k < b).map((m) => m.v).sort((x, y) => x - y));
+            model = model.filter((m) => m.k >= b);
+            expect(h.size).toBe(model.length);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
   it('LazyHeap pops in (key, id) order', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.bigInt({ min: -100n, max: 100n }), fc.nat(1000)), { maxLength: 200 }), (items) => {
