@@ -152,7 +152,6 @@ export class LiquidationKeeper {
     return liquidationOrder(flagged);
   }
 
-
   /** Full scan over every subaccount (tests and benchmarks compare detect() with it). */
   fullScan(store: KVReader, subs: Iterable<Subaccount>): string[] {
     const out: string[] = [];
@@ -482,15 +481,19 @@ const RATIO_CLAMP = 2n ** 52n;
  * accounts each is cold memory.
  */
 class Flagged implements FlaggedAccount {
+  private readonly keys: readonly string[];
   constructor(
-    private readonly index: RiskIndex,
+    index: RiskIndex,
     private readonly slot: number,
     readonly ratioPpm: number,
     /** keyPrefix(key): sorting by it first orders most ties without reading the key. */
     readonly tie: number,
-  ) {}
+  ) {
+    // the table, not the index: a reload (index.clear()) must not re-map this slot
+    this.keys = index.keys;
+  }
   get key(): string {
-    return this.index.keyAt(this.slot);
+    return this.keys[this.slot]!;
   }
   get owner(): string {
     return splitKey(this.key)[0];

@@ -160,7 +160,8 @@ const MAX_FLOAT_MARKET = 1 << 16;
 
 export class RiskIndex {
   private readonly slotOf = new Map<string, number>();
-  private readonly keyOf: string[] = [];
+  /** Slot → key; append-only for the life of the index (clear() starts a new array, so holders of the old one stay right). */
+  private keyOf: string[] = [];
   /** The current evaluation per slot (undefined: no positions). */
   private readonly evals: Array<AccountState | undefined> = [];
   private capacity = 0;
@@ -185,7 +186,7 @@ export class RiskIndex {
     this.live = 0;
     this.scales.clear();
     this.slotOf.clear();
-    this.keyOf.length = 0;
+    this.keyOf = [];
     this.evals.length = 0;
     this.capacity = 0;
     this.line = new Float64Array(0);
@@ -219,6 +220,11 @@ export class RiskIndex {
 
   keyAt(slot: number): string {
     return this.keyOf[slot]!;
+  }
+
+  /** The slot → key table as it is now (stays valid for these slots after a clear()). */
+  get keys(): readonly string[] {
+    return this.keyOf;
   }
 
   holdersOf(marketId: number): ReadonlySet<string> {
