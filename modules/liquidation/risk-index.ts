@@ -218,10 +218,6 @@ export class RiskIndex {
     return this.evals[slot];
   }
 
-  keyAt(slot: number): string {
-    return this.keyOf[slot]!;
-  }
-
   /** The slot → key table as it is now (stays valid for these slots after a clear()). */
   get keys(): readonly string[] {
     return this.keyOf;
@@ -428,16 +424,6 @@ export class RiskIndex {
     }
     const fits = n <= LINE_POSITIONS && a.positions.every((p) => p.marketId < MARKET_SPAN);
     line[o + L_IDS] = fits ? n + 4 * ids : -1;
-  }
-
-  /** keyPrefix() of the slot's key, from its line (no string read). */
-  tieAt(slot: number): number {
-    return this.line[slot * LINE + L_TIE]!;
-  }
-
-  /** Whether the slot is in the hot list. */
-  isHot(slot: number): boolean {
-    return this.line[slot * LINE + L_HOT]! >= 0;
   }
 
   /** Drop stale heap entries when they outnumber live positions 4 to 1 (bounded memory). */
