@@ -80,6 +80,9 @@ export class LazyHeap {
  * must be safe integers; callers scale their bigints conservatively before
  * pushing. Ties on the key pop in insertion order, so pops are deterministic.
  */
+/** Entries drainBelow() pops one by one before it switches to one pass over the whole heap. */
+const DRAIN_POPS = 32;
+
 export class NumberLazyHeap {
   /** [key₀, seq₀, val₀, key₁, seq₁, val₁, …] */
   private ks = new Float64Array(3 * 64);
@@ -139,38 +142,74 @@ export class NumberLazyHeap {
     const out = ks[2]!;
     const m = n - 1;
     this.n = m;
-    const lastK = ks[3 * m]!;
-    const lastS = ks[3 * m + 1]!;
-    const lastV = ks[3 * m + 2]!;
-    if (m > 0) {
-      let i = 0;
-      for (;;) {
-        const first = 4 * i + 1;
-        if (first >= m) break;
-        let c = first;
-        let ck = ks[3 * c]!;
-        let cs = ks[3 * c + 1]!;
-        const end = Math.min(first + 4, m);
-        for (let j = first + 1; j < end; j++) {
-          const jk = ks[3 * j]!;
-          const js = ks[3 * j + 1]!;
-          if (this.less(jk, js, ck, cs)) {
-            c = j;
-            ck = jk;
-            cs = js;
-          }
-        }
-        if (!this.less(ck, cs, lastK, lastS)) break;
-        ks[3 * i] = ck;
-        ks[3 * i + 1] = cs;
-        ks[3 * i + 2] = ks[3 * c + 2]!;
-        i = c;
-      }
-      ks[3 * i] = lastK;
-      ks[3 * i + 1] = lastS;
-      ks[3 * i + 2] = lastV;
-    }
+    if (m > 0) this.siftDown(0, ks[3 * m]!, ks[3 * m + 1]!, ks[3 * m + 2]!);
     return out;
+  }
+
+  /**
+   * Pop every entry whose key is below `bound`, appending the values to
+   * `sink` in no particular order. A few are popped one by one; when more
+   * remain, the rest go in one pass over the array (kept entries are
+   * compacted and re-heapified, O(n)), which beats n·log n pops with a cache
+   * miss per level once a price move fires thousands of entries. The heap
+   * order is a total order on (key, seq), so what later pops return does not
+   * depend on which way was taken.
+   */
+  drainBelow(bound: number, sink: number[]): void {
+    for (let i = 0; i < DRAIN_POPS; i++) {
+      if (this.n === 0 || !(this.ks[0]! < bound)) return;
+      sink.push(this.popValue()!);
+    }
+    if (this.n === 0 || !(this.ks[0]! < bound)) return;
+    const ks = this.ks;
+    let kept = 0;
+    for (let i = 0; i < this.n; i++) {
+      const k = ks[3 * i]!;
+      if (k < bound) {
+        sink.push(ks[3 * i + 2]!);
+        continue;
+      }
+      if (kept !== i) {
+        ks[3 * kept] = k;
+        ks[3 * kept + 1] = ks[3 * i + 1]!;
+        ks[3 * kept + 2] = ks[3 * i + 2]!;
+      }
+      kept++;
+    }
+    this.n = kept;
+    // bottom-up heapify: sift down every parent, last first
+    for (let i = (kept - 2) >> 2; i >= 0; i--) this.siftDown(i, ks[3 * i]!, ks[3 * i + 1]!, ks[3 * i + 2]!);
+  }
+
+  /** Place (k, s, v) at i or below it, moving smaller children up (heap size this.n). */
+  private siftDown(i: number, k: number, s: number, v: number): void {
+    const ks = this.ks;
+    const m = this.n;
+    for (;;) {
+      const first = 4 * i + 1;
+      if (first >= m) break;
+      let c = first;
+      let ck = ks[3 * c]!;
+      let cs = ks[3 * c + 1]!;
+      const end = Math.min(first + 4, m);
+      for (let j = first + 1; j < end; j++) {
+        const jk = ks[3 * j]!;
+        const js = ks[3 * j + 1]!;
+        if (this.less(jk, js, ck, cs)) {
+          c = j;
+          ck = jk;
+          cs = js;
+        }
+      }
+      if (!this.less(ck, cs, k, s)) break;
+      ks[3 * i] = ck;
+      ks[3 * i + 1] = cs;
+      ks[3 * i + 2] = ks[3 * c + 2]!;
+      i = c;
+    }
+    ks[3 * i] = k;
+    ks[3 * i + 1] = s;
+    ks[3 * i + 2] = v;
   }
 
   clear(): void {
@@ -261,7 +300,7 @@ export class SortedRunHeap {
     for (let i = this.head; i < lo; i++) sink.push(run[3 * i + 2]!);
     this.head = lo;
     if (this.head === this.runLen) this.resetRun();
-    while (this.heap.size > 0 && this.heap.peekKey()! < bound) sink.push(this.heap.popValue()!);
+    this.heap.drainBelow(bound, sink);
   }
 
   /** Merge the heap part into the run (O(run + heap·log heap)). */
