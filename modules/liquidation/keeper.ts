@@ -30,7 +30,8 @@ export interface FlaggedAccount {
 
 export interface LiquidationSummary {
   height: bigint;
-  flagged: FlaggedAccount[];
+  /** In liquidation order. */
+  readonly flagged: FlaggedAccount[];
   processed: string[];
   readonly carried: string[];
 }
@@ -103,8 +104,12 @@ export class LiquidationKeeper {
 
   // ------------------------------------------------------------- detection
 
-  /** Every liquidatable subaccount, most under-collateralised first (ties by key). */
-  detect(store: KVReader): FlaggedAccount[] {
+  /**
+   * Every liquidatable subaccount, most under-collateralised first (ties by
+   * key). With `head`, only the first `head` places are in that order and the
+   * rest follow in no particular order (see liquidationOrder).
+   */
+  detect(store: KVReader, head = Infinity): FlaggedAccount[] {
     const coords = this.coords(store);
     for (const [id, c] of coords) {
       const seen = this.index.mmfSeen.get(id);
@@ -123,7 +128,7 @@ export class LiquidationKeeper {
       const slot = c.slot[i]!;
       let ppm = c.ppm[i]!;
       if (c.status[i] === 1 && ppm === ppm) {
-        flagged.push(new Flagged(index, slot, ppm, c.tie[i]!));
+        flagged.push(new Flagged(index.keys, slot, ppm, c.tie[i]!));
         continue;
       }
       if (c.status[i] === 0) {
@@ -145,11 +150,11 @@ export class LiquidationKeeper {
       index.markHot(slot);
       const mmr = maintenance(a, coords);
       ppm = Number(clamp(floorDiv((m + mmr) * PPM, mmr), -RATIO_CLAMP, RATIO_CLAMP));
-      flagged.push(new Flagged(index, slot, ppm, c.tie[i]!));
+      flagged.push(new Flagged(index.keys, slot, ppm, c.tie[i]!));
     }
     index.compactIfNeeded(coords);
     // The order is a total order on (ratioPpm, key), so the candidates' order does not matter
-    return liquidationOrder(flagged);
+    return liquidationOrder(flagged, head);
   }
 
   /** Full scan over every subaccount (tests and benchmarks compare detect() with it). */
@@ -165,14 +170,16 @@ export class LiquidationKeeper {
 
   endBlock(ctx: Ctx): void {
     const p = this.getParams(ctx.store);
-    const flagged = this.detect(ctx.store);
+    // ordered as far as this block can go (see the loop's bound); the query orders the rest when asked
+    const cap = p.maxLiquidationsPerBlock;
+    const flagged = this.detect(ctx.store, 4 * cap);
     // An attempt that could do nothing (no liquidity within its bounds, nothing to deleverage) does not use
     // up the per-block cap, so one stuck account cannot starve the others; attempts are bounded at 4 × cap.
     const adl: AdlBudget = { fills: 0, rankings: new Map() };
     const processed: string[] = [];
     let acted = 0;
     let i = 0;
-    for (; i < flagged.length && acted < p.maxLiquidationsPerBlock && i < 4 * p.maxLiquidationsPerBlock; i++) {
+    for (; i < flagged.length && acted < cap && i < 4 * cap; i++) {
       const f = flagged[i]!;
       const before = ctx.events.events.length;
       this.liquidateAccount(ctx, { owner: f.owner, number: f.number }, p, adl);
@@ -180,17 +187,22 @@ export class LiquidationKeeper {
       if (ctx.events.events.slice(before).some((e) => e.type === 'liquidation.liquidated' || e.type === 'liquidation.adl' || e.type === 'liquidation.bad_debt')) acted++;
     }
     const carriedFrom = i;
-    // the carried keys are listed on demand (a query): reading thousands of cold keys every block of a crash is waste
+    // The full order and the carried keys are made on demand (a query): reading thousands of cold keys every
+    // block of a crash is waste. The first 4 × cap places are already final, so the carried ones stay the same.
+    let ordered: FlaggedAccount[] | undefined;
+    const all = () => (ordered ??= liquidationOrder(flagged as Flagged[]));
     this.last = {
       height: ctx.height,
-      flagged,
+      get flagged() {
+        return all();
+      },
       processed,
       get carried() {
-        return flagged.slice(carriedFrom).map((f) => f.key);
+        return all().slice(carriedFrom).map((f) => f.key);
       },
     };
     if (flagged.length > carriedFrom) {
-      ctx.events.emit('liquidation.carried', { count: flagged.length - carriedFrom, cap: p.maxLiquidationsPerBlock });
+      ctx.events.emit('liquidation.carried', { count: flagged.length - carriedFrom, cap });
     }
   }
 
@@ -481,17 +493,14 @@ const RATIO_CLAMP = 2n ** 52n;
  * accounts each is cold memory.
  */
 class Flagged implements FlaggedAccount {
-  private readonly keys: readonly string[];
   constructor(
-    index: RiskIndex,
+    /** The index's slot → key table when detected (not the index: a reload, index.clear(), must not re-map the slot). */
+    private readonly keys: readonly string[],
     private readonly slot: number,
     readonly ratioPpm: number,
     /** keyPrefix(key): sorting by it first orders most ties without reading the key. */
     readonly tie: number,
-  ) {
-    // the table, not the index: a reload (index.clear()) must not re-map this slot
-    this.keys = index.keys;
-  }
+  ) {}
   get key(): string {
     return this.keys[this.slot]!;
   }
@@ -503,6 +512,17 @@ class Flagged implements FlaggedAccount {
   }
 }
 
+/**
+ * One Flagged kept for the life of the process. V8 holds an object shape only
+ * weakly once no object has it, and drops the optimised code that checks it
+ * when the shape is collected: without this, the first garbage collection
+ * after a block that flagged no one would throw away the optimised detection
+ * path, and the next crash block would run it unoptimised (measured: about
+ * twice as slow). Non-integer numbers fix the fields' representation as
+ * doubles from the start, so later objects never move to a new shape.
+ */
+export const FLAGGED_SHAPE_ANCHOR: FlaggedAccount = new Flagged([], 0, 0.5, 0.5);
+
 interface Orderable {
   ratioPpm: number;
   tie: number;
@@ -510,32 +530,113 @@ interface Orderable {
 }
 
 const byTieThenKey = (x: Orderable, y: Orderable): number => x.tie - y.tie || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
+const byRatioTieThenKey = (x: Orderable, y: Orderable): number => x.ratioPpm - y.ratioPpm || byTieThenKey(x, y);
 
 /**
  * Sort by (ratioPpm, key). The ratios are sorted natively as packed numbers
  * ((ratioPpm + 2^31) · 2^20 + position, exact below 2^52) and only runs of
  * equal ratios go through a comparator; when the packing does not fit, one
  * comparator sort does it all. Same result either way.
+ *
+ * With `head` below the count, only the first `head` places are ordered and
+ * the rest follow in no particular order: the smallest packed keys are
+ * selected first (plus every other account with the same ratio as the last
+ * of them, which the key may put ahead of it) and only those are sorted. A
+ * block processes at most a few times its cap of accounts, so after a big
+ * move this skips sorting the thousands behind them.
  */
-export function liquidationOrder<T extends Orderable>(flagged: T[]): T[] {
+export function liquidationOrder<T extends Orderable>(flagged: T[], head = Infinity): T[] {
+  const packed = packRatios(flagged);
+  if (!packed) return flagged.sort(byRatioTieThenKey);
   const n = flagged.length;
-  const fits = n < 2 ** 20 && flagged.every((f) => f.ratioPpm >= -(2 ** 31) && f.ratioPpm < 2 ** 31);
-  if (!fits) return flagged.sort((x, y) => x.ratioPpm - y.ratioPpm || byTieThenKey(x, y));
+  const sorted = head < n ? selectHead(packed, head) : n;
+  packed.subarray(0, sorted).sort();
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(flagged[packed[i]! % 2 ** 20]!);
+  orderTies(out, sorted);
+  return out;
+}
+
+// The steps are small functions of one loop each: V8 optimises them as whole functions, where one function of
+// several long loops runs as on-stack-replaced code, which a garbage collection can throw away.
+
+/** (ratioPpm + 2^31) · 2^20 + position per account, or undefined when that does not fit 2^52. */
+function packRatios(flagged: readonly Orderable[]): Float64Array | undefined {
+  const n = flagged.length;
+  if (n >= 2 ** 20) return undefined;
   const packed = new Float64Array(n);
-  for (let i = 0; i < n; i++) packed[i] = (flagged[i]!.ratioPpm + 2 ** 31) * 2 ** 20 + i;
-  packed.sort();
-  const out: T[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = flagged[packed[i]! % 2 ** 20]!;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n; i++) {
+    const r = flagged[i]!.ratioPpm;
+    if (!(r >= -(2 ** 31) && r < 2 ** 31)) return undefined;
+    packed[i] = (r + 2 ** 31) * 2 ** 20 + i;
+  }
+  return packed;
+}
+
+/**
+ * Move the `head` smallest packed keys to the front, then every other key
+ * with the same ratio as the largest of them (the key may put one of those
+ * ahead of it); returns how many are in front.
+ */
+function selectHead(packed: Float64Array, head: number): number {
+  selectSmallest(packed, head);
+  let max = -Infinity;
+  for (let i = 0; i < head; i++) if (packed[i]! > max) max = packed[i]!;
+  const lastRatio = Math.floor(max / 2 ** 20);
+  let front = head;
+  for (let i = head; i < packed.length; i++) {
+    if (Math.floor(packed[i]! / 2 ** 20) === lastRatio) {
+      const v = packed[i]!;
+      packed[i] = packed[front]!;
+      packed[front++] = v;
+    }
+  }
+  return front;
+}
+
+/** Sort each run of equal ratios among the first `end` places by key. */
+function orderTies(out: Orderable[], end: number): void {
+  for (let i = 0; i < end; ) {
     let j = i + 1;
-    while (j < n && out[j]!.ratioPpm === out[i]!.ratioPpm) j++;
+    while (j < end && out[j]!.ratioPpm === out[i]!.ratioPpm) j++;
     if (j - i > 1) {
       const run = out.slice(i, j).sort(byTieThenKey);
       for (let q = 0; q < run.length; q++) out[i + q] = run[q]!;
     }
     i = j;
   }
-  return out;
+}
+
+/**
+ * Rearrange `a` (distinct values) so that its k smallest come first, in no
+ * particular order: quickselect with a median-of-three pivot, O(n) on
+ * average. Deterministic: the same input gives the same arrangement.
+ */
+function selectSmallest(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo && k > lo && k <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    // now a[lo..j] ≤ pivot ≤ a[i..hi] (and a[j+1..i-1] = pivot)
+    if (k <= j + 1) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 function splitKey(key: string): [string, number] {

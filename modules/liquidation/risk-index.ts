@@ -468,7 +468,7 @@ export class RiskIndex {
     this.entriesHeld -= fired.length;
     const cap = this.hotList.length + fired.length;
     if (cap === 0) return NO_CANDIDATES; // a quiet block: nothing to screen
-    const payloads = Float64Array.from(fired).sort();
+    const payloads = sortBySlot(fired);
     const hot = Int32Array.from(this.hotList).sort();
     const f = this.floatCoords(coords);
     const out: Candidates = { n: 0, slot: new Int32Array(cap), status: new Int8Array(cap), ppm: new Float64Array(cap), tie: new Float64Array(cap) };
@@ -620,6 +620,52 @@ export function keyPrefix(key: string): number {
   }
   return v;
 }
+
+/**
+ * Heap payloads (slot · GEN_SPAN + generation) ordered by slot, in a stable
+ * LSD radix sort of 11-bit digits: a few linear passes where a comparison
+ * sort of the ~20,000 entries a big move fires costs a millisecond or two.
+ * Entries of one slot keep their drained order; candidates() does not
+ * depend on it.
+ */
+export function sortBySlot(payloads: readonly number[]): Float64Array {
+  const n = payloads.length;
+  let a = new Float64Array(payloads);
+  if (n < 2) return a;
+  let maxSlot = 0;
+  const slots = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = Math.floor(a[i]! / GEN_SPAN);
+    slots[i] = s;
+    if (s > maxSlot) maxSlot = s;
+  }
+  let b = new Float64Array(n);
+  let sa = slots;
+  let sb = new Uint32Array(n);
+  const count = new Uint32Array(RADIX);
+  for (let shift = 0; shift === 0 || maxSlot >>> shift > 0; shift += RADIX_BITS) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(sa[i]! >>> shift) & (RADIX - 1)]!++;
+    let sum = 0;
+    for (let d = 0; d < RADIX; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = count[(sa[i]! >>> shift) & (RADIX - 1)]!++;
+      b[at] = a[i]!;
+      sb[at] = sa[i]!;
+    }
+    [a, b] = [b, a];
+    [sa, sb] = [sb, sa];
+    if (shift + RADIX_BITS >= 32) break;
+  }
+  return a;
+}
+
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
 
 function heapOf(m: Map<number, SortedRunHeap>, id: number): SortedRunHeap {
   let h = m.get(id);

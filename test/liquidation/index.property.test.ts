@@ -242,6 +242,13 @@ describe('liquidation engine over random paths', () => {
           const left = k.liquidation.fullScan(h.state, subs(h));
           const handled = new Set([...k.liquidation.last.processed, ...k.liquidation.last.carried]);
           for (const key of left) expect(handled.has(key), `${key} liquidatable but neither processed nor carried`).toBe(true);
+          // the query's list is in full liquidation order, and the block processed its head
+          const listed = k.liquidation.last.flagged;
+          for (let i = 1; i < listed.length; i++) {
+            const [a, b] = [listed[i - 1]!, listed[i]!];
+            expect(a.ratioPpm < b.ratioPpm || (a.ratioPpm === b.ratioPpm && a.key < b.key), `${a.key} listed before ${b.key}`).toBe(true);
+          }
+          expect(listed.slice(0, k.liquidation.last.processed.length).map((f) => f.key)).toEqual(k.liquidation.last.processed);
         }
       }),
       { numRuns: 25 },

@@ -215,6 +215,28 @@ describe('liquidation scenarios (README)', () => {
     expect(c.app.runInvariants()).toEqual([]);
   });
 
+  it('7c. behind the cap, the liquidatable list and the carried accounts are in full liquidation order', async () => {
+    const c = await setupFund(1_000_000_000n, { liquidation: { max_liquidations_per_block: 1 } });
+    // 18 longs of 0.2 BTC at $65,000 (six owners, subaccounts 0–2); at $61,000 each has NC = deposit − $800,
+    // from $20 to $343, against MMR $366. The block orders its first 4 × cap exactly; the query, all of them.
+    const longs = [alice, erin, dave, keys[7]!, keys[8]!, keys[9]!].flatMap((k, i) => [0, 1, 2].map((n) => ({ k, n, dollars: 820 + 19 * ((7 * (3 * i + n)) % 18) })));
+    for (const n of [0, 1, 2]) await deposit(c, bob, 100_000, n);
+    await deposit(c, carol, 100_000);
+    let cid = 1;
+    // in an order unrelated to their collateral, which is the order the index holds them in
+    for (const { k, n, dollars } of longs) {
+      await deposit(c, k, dollars, n);
+      await trade(c, bob, k, { number: n, price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, cid++);
+    }
+    c.block([await place(c, carol, { clientId: 999, side: 'buy', price: usd(60_900), size: btc(2) })]);
+    const r1 = await price(c, 0, usd(61_000));
+    const byNc = [...longs].sort((a, b) => a.dollars - b.dollars).map(({ k, n }) => `${k.address}/${n}`);
+    expect(eventsOf(r1, 'liquidation.liquidated').map((e) => `${e.owner}/${e.number}`)).toEqual(byNc.slice(0, 1));
+    const q = c.queryJson('liquidation/liquidatable') as { accounts: Array<{ owner: string; number: number }>; carried: string[] };
+    expect(q.accounts.map((a) => `${a.owner}/${a.number}`)).toEqual(byNc);
+    expect(q.carried).toEqual(byNc.slice(1));
+  });
+
   it('7b. an account the book cannot take (no bid within its bounds) does not starve the others under the cap', async () => {
     const c = await setupFund(1_000_000_000n, { liquidation: { max_liquidations_per_block: 1 } });
     await deposit(c, alice, 1_000);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { maintenance, marketCoords, RiskIndex, surplus, type MarketCoords } from '../../modules/liquidation/risk-index.js';
 import { keyPrefix, liquidationOrder, ppmFloor } from '../../modules/liquidation/keeper.js';
+import { sortBySlot } from '../../modules/liquidation/risk-index.js';
 import { floorDiv } from '../../chain/math/int.js';
 
 /**
@@ -111,6 +112,34 @@ describe('liquidation order', () => {
         expect(liquidationOrder([...items]).map((x) => [x.ratioPpm, x.key])).toEqual(expected.map((x) => [x.ratioPpm, x.key]));
       }),
       { numRuns: 2000 },
+    );
+  });
+  it('with a head, orders the first places exactly (ties across the cut included), keeps everyone, and ordering the result again gives the full order', () => {
+    const key = fc.stringMatching(/^perp1[02-9ac]{0,6}\/[0-9]$/);
+    fc.assert(
+      fc.property(fc.array(fc.record({ ratioPpm: fc.integer({ min: -4, max: 4 }), key }), { maxLength: 80 }), fc.nat(90), (rows, head) => {
+        const items = rows.map((r) => ({ ...r, tie: keyPrefix(r.key) }));
+        const full = liquidationOrder([...items]).map((x) => [x.ratioPpm, x.key]);
+        const partial = liquidationOrder([...items], head);
+        expect(partial.slice(0, head).map((x) => [x.ratioPpm, x.key])).toEqual(full.slice(0, head));
+        expect(liquidationOrder([...partial]).map((x) => [x.ratioPpm, x.key])).toEqual(full);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('sortBySlot', () => {
+  it('orders heap payloads by slot, keeping the drained order within a slot, for slots up to 2^32', () => {
+    const GEN_SPAN = 2 ** 21;
+    const slot = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(slot, fc.integer({ min: 0, max: GEN_SPAN - 1 })), { maxLength: 300 }), (entries) => {
+        const payloads = entries.map(([s, g]) => s * GEN_SPAN + g);
+        const expected = payloads.map((p, i) => ({ p, i })).sort((x, y) => Math.floor(x.p / GEN_SPAN) - Math.floor(y.p / GEN_SPAN) || x.i - y.i).map((x) => x.p);
+        expect([...sortBySlot(payloads)]).toEqual(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 });
