@@ -72,6 +72,9 @@ export class LazyHeap {
   }
 }
 
+/** Entries NumberLazyHeap.drainBelow() pops one by one before it switches to one pass over the whole heap. */
+const DRAIN_POPS = 32;
+
 /**
  * The same heap with safe-integer keys and number payloads, built for the
  * liquidation index's hot path: a 4-ary heap (half the depth of a binary
@@ -80,9 +83,6 @@ export class LazyHeap {
  * must be safe integers; callers scale their bigints conservatively before
  * pushing. Ties on the key pop in insertion order, so pops are deterministic.
  */
-/** Entries drainBelow() pops one by one before it switches to one pass over the whole heap. */
-const DRAIN_POPS = 32;
-
 export class NumberLazyHeap {
   /** [key₀, seq₀, val₀, key₁, seq₁, val₁, …] */
   private ks = new Float64Array(3 * 64);

@@ -529,6 +529,9 @@ interface Orderable {
   key: string;
 }
 
+/** Quickselect rounds before selectSmallest() sorts what is left instead (≈ 2·log₂ of a million). */
+const SELECT_ROUNDS = 64;
+
 const byTieThenKey = (x: Orderable, y: Orderable): number => x.tie - y.tie || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
 const byRatioTieThenKey = (x: Orderable, y: Orderable): number => x.ratioPpm - y.ratioPpm || byTieThenKey(x, y);
 
@@ -610,12 +613,18 @@ function orderTies(out: Orderable[], end: number): void {
 /**
  * Rearrange `a` (distinct values) so that its k smallest come first, in no
  * particular order: quickselect with a median-of-three pivot, O(n) on
- * average. Deterministic: the same input gives the same arrangement.
+ * average. Deterministic: the same input gives the same arrangement. Inputs
+ * that defeat the pivot choice (the accounts' ratios are in users' hands)
+ * fall back to a full sort after 64 rounds, so the worst case is n·log n.
  */
 function selectSmallest(a: Float64Array, k: number): void {
   let lo = 0;
   let hi = a.length - 1;
-  while (hi > lo && k > lo && k <= hi) {
+  for (let round = 0; hi > lo && k > lo && k <= hi; round++) {
+    if (round === SELECT_ROUNDS) {
+      a.subarray(lo, hi + 1).sort();
+      return;
+    }
     const mid = (lo + hi) >>> 1;
     const x = a[lo]!;
     const y = a[mid]!;
