@@ -11,7 +11,7 @@ import { Any } from 'cosmjs-types/google/protobuf/any';
 import { buildModules, type Keepers } from './app-modules.js';
 import { Branch } from './store/branch.js';
 import { CommittedState } from './store/committed.js';
-import { MerkleIndex, leafHash, type MerkleProof } from './store/merkle.js';
+import { MerkleIndex, withLeafHashes, type MerkleProof } from './store/merkle.js';
 import { SqliteStore, type Durability } from './store/sqlite.js';
 import { tableOf, type KVReader, type Value } from './store/kv.js';
 import { SigCache } from './crypto/sig-cache.js';
@@ -534,7 +534,7 @@ export class App {
     }
     phase('end_block', 'endBlock');
 
-    const changes = state.changeSet().map(([k, v]): [string, Value | null, Uint8Array | null] => [k, v, v === null ? null : leafHash(k, v)]);
+    const changes = withLeafHashes(state.changeSet());
     this.merkle.updateLeaves(changes);
     const appHash = this.merkle.root();
     const record = this.db && this.opts.blockLog !== false ? encodeBlockRecord(req, appHash) : undefined;

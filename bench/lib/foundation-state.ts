@@ -11,7 +11,7 @@ import { bech32 } from 'bech32';
 import Database from 'better-sqlite3';
 import { App } from '../../chain/app.js';
 import { encodeInt, decodeInt } from '../../chain/codec/amount.js';
-import { MerkleIndex, leafHash } from '../../chain/store/merkle.js';
+import { MerkleIndex, leafHash, withLeafHashes } from '../../chain/store/merkle.js';
 import { SqliteStore } from '../../chain/store/sqlite.js';
 import type { ConsensusParams, FinalizeBlockRequest } from '../../chain/types.js';
 import type { VerifyPool } from '../../chain/crypto/verify-pool.js';
@@ -132,11 +132,13 @@ export class SyntheticState {
   write(db: SqliteStore, changes: Array<[string, Uint8Array | null]>): [number, number] {
     changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let t = now();
-    this.merkle.update(changes);
+    // as the App does: each leaf hashed once, for the Merkle update and for the sqlite rows
+    const withLeaves = withLeafHashes(changes);
+    this.merkle.updateLeaves(withLeaves);
     const appHash = this.merkle.root();
     const merkleMs = now() - t;
     t = now();
-    db.commit({ height: db.lastCommitted().height, appHash, changes: changes.map(([k, v]) => [k, v, v === null ? null : leafHash(k, v)]) });
+    db.commit({ height: db.lastCommitted().height, appHash, changes: withLeaves });
     const sqliteMs = now() - t;
     // The change log is keyed by height and these synthetic commits reuse one: merge each at once
     // (untimed here; the App path in restart-child.ts times the node's checkpoint separately).

@@ -31,9 +31,10 @@ export class CommittedState implements KVReader {
         continue;
       }
       if (!t) { t = new Map(); this.tables.set(name, t); }
-      const had = t.has(k);
+      // one probe of the table instead of has() + set()
+      const before = t.size;
       t.set(k, v);
-      if (!had) this.count++;
+      this.count += t.size - before;
     }
   }
 

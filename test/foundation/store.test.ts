@@ -5,11 +5,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MerkleIndex, bucketOf, leafHash, verifyProof, type MerkleProof } from '../../chain/store/merkle.js';
+import { MerkleIndex, bucketOf, leafHash, verifyProof, withLeafHashes, type MerkleProof } from '../../chain/store/merkle.js';
 import { Branch } from '../../chain/store/branch.js';
 import { CommittedState } from '../../chain/store/committed.js';
 import { SqliteStore } from '../../chain/store/sqlite.js';
@@ -25,7 +26,7 @@ const v = (s: string): Uint8Array => Buffer.from(s);
 
 function treeOf(entries: Iterable<[string, Uint8Array | null]>): MerkleIndex {
   const m = new MerkleIndex();
-  m.update(entries);
+  m.update([...entries]);
   return m;
 }
 
@@ -78,6 +79,67 @@ describe('MerkleIndex: the app hash', () => {
     expect(hex(m.root())).not.toBe(base);
     // Same bytes under a different key, and key/value boundary shifts, give different leaves.
     expect(hex(leafHash('a/b/cd', v('e')))).not.toBe(hex(leafHash('a/b/c', v('de'))));
+  });
+
+  it('equals a from-the-spec computation of the root (the format in merkle.ts, written out naively here)', () => {
+    // sha256 through createHash, the tree built level by level from all 65,536 buckets: nothing shared with the index
+    const H = (...parts: Uint8Array[]) => {
+      const h = createHash('sha256');
+      for (const p of parts) h.update(p);
+      return h.digest();
+    };
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    const Z = Buffer.alloc(32);
+    const specRoot = (entries: Array<[string, Uint8Array]>): Buffer => {
+      const buckets = new Map<number, Array<[string, Uint8Array]>>();
+      for (const e of entries) {
+        const b = bucketOf(e[0]);
+        buckets.set(b, [...(buckets.get(b) ?? []), e]);
+      }
+      let level: Buffer[] = [];
+      for (let b = 0; b < 65_536; b++) {
+        const list = (buckets.get(b) ?? []).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+        if (list.length === 0) {
+          level.push(Z);
+          continue;
+        }
+        const keys = H(Buffer.from([3]), ...list.flatMap(([k]) => [u32(k.length), Buffer.from(k, 'latin1')]));
+        const leaves = list.map(([k, x]) => H(Buffer.from([0]), u32(k.length), Buffer.from(k, 'latin1'), x));
+        level.push(H(Buffer.from([1]), keys, ...leaves));
+      }
+      while (level.length > 1) {
+        const up: Buffer[] = [];
+        for (let i = 0; i < level.length; i += 16) {
+          const kids = level.slice(i, i + 16);
+          up.push(kids.every((k) => k.equals(Z)) ? Z : H(Buffer.from([2]), ...kids));
+        }
+        level = up;
+      }
+      return level[0]!;
+    };
+    const entries = sampleState(400, 9);
+    const m = treeOf(entries);
+    expect(hex(m.root())).toBe(hex(specRoot(entries)));
+    // and after updates and deletes through the incremental path
+    const changed: Array<[string, Uint8Array | null]> = entries.slice(0, 120).map(([k], i) => [k, i % 3 === 0 ? null : v(`new${i}`)]);
+    m.update(changed);
+    const final = new Map(entries);
+    for (const [k, x] of changed) if (x === null) final.delete(k); else final.set(k, x);
+    expect(hex(m.root())).toBe(hex(specRoot([...final.entries()])));
+  });
+
+  it('withLeafHashes gives each change its own leaf (leafHash of key and value), null for a delete', () => {
+    const entries = sampleState(50, 4);
+    const changes: Array<[string, Uint8Array | null]> = entries.map(([k, x], i) => [k, i % 7 === 0 ? null : x]);
+    const out = withLeafHashes(changes);
+    expect(out.length).toBe(changes.length);
+    for (let i = 0; i < changes.length; i++) {
+      const [k, x] = changes[i]!;
+      expect(out[i]![0]).toBe(k);
+      expect(out[i]![1]).toBe(x);
+      if (x === null) expect(out[i]![2]).toBeNull();
+      else expect(hex(out[i]![2]!)).toBe(hex(leafHash(k, x)));
+    }
   });
 
   it('is independent of insertion order, batching and history (property)', () => {
@@ -361,6 +423,41 @@ describe('SqliteStore and the App on disk', () => {
     rebuilt.rebuild();
     expect(hex(rebuilt.root())).toBe(hex(m.root()));
     again.close();
+  });
+
+  it('Commit only appends to the WAL; checkpoint() copies it into the database file, or Commit once the WAL passes its bound', () => {
+    const bigChanges = (h: number): Array<[string, Uint8Array, Uint8Array]> =>
+      Array.from({ length: 400 }, (_, i): [string, Uint8Array, Uint8Array] => {
+        const k = `t/big/${String(i).padStart(4, '0')}`;
+        const x = Buffer.alloc(2500, h);
+        return [k, x, leafHash(k, x)];
+      });
+    const fileSize = (p: string) => statSync(p).size;
+    // 6 blocks of ~1 MB: past sqlite's own auto-checkpoint threshold (1,000 pages ≈ 4 MB), which is off here
+    const path = join(tmp, 'wal.db');
+    const db = new SqliteStore(path);
+    const empty = fileSize(path);
+    for (let h = 1; h <= 6; h++) db.commit({ height: BigInt(h), appHash: new Uint8Array(32), changes: bigChanges(h) });
+    expect(fileSize(path)).toBe(empty); // every page is still in the WAL
+    expect(fileSize(`${path}-wal`)).toBeGreaterThan(5 * 2 ** 20);
+    db.checkpoint();
+    expect(fileSize(path)).toBeGreaterThan(2 ** 20); // merged into kv and copied into the file
+    db.close();
+    const again = new SqliteStore(path);
+    expect(again.lastCommitted().height).toBe(6n);
+    expect([...again.loadAll()].length).toBe(400);
+    again.close();
+
+    // a driver that never checkpoints: Commit copies the WAL itself once it holds more than maxWalBytes
+    const path2 = join(tmp, 'wal-bound.db');
+    const db2 = new SqliteStore(path2, { maxWalBytes: 3 * 2 ** 20 });
+    const empty2 = fileSize(path2);
+    for (let h = 1; h <= 3; h++) db2.commit({ height: BigInt(h), appHash: new Uint8Array(32), changes: bigChanges(h) });
+    expect(fileSize(path2)).toBe(empty2);
+    db2.commit({ height: 4n, appHash: new Uint8Array(32), changes: bigChanges(4) });
+    expect(fileSize(path2)).toBeGreaterThan(3 * 2 ** 20);
+    expect(db2.pendingChangeSets).toBe(4); // the log itself is not merged: only the WAL was copied
+    db2.close();
   });
 
   it('commits of mixed upserts and deletes (runs longer and shorter than a batch) reload exactly (model check)', () => {
