@@ -528,6 +528,9 @@ export class Simulation {
     if (sblock >= 0 && (sblock % this.marginEvery === 0 || sblock === this.length - 1)) this.sampleMargins(height, timeMs, sblock);
   }
 
+  /** Each agent's subaccount key in the liquidation index (agents never change). */
+  private indexKeys: string[] | undefined;
+
   /** NC / MMR of every account with a position, from the liquidation index's exact linear form (read-only). */
   private sampleMargins(height: number, timeMs: number, sblock: number): void {
     const lk = this.app.keepers.liquidation;
@@ -535,9 +538,12 @@ export class Simulation {
     const cap = this.config.report.marginRatioCap;
     const out: number[] = [];
     let below = 0;
-    for (const a of this.agents) {
+    // the index keys, built once: a key string reused keeps its hash, a new one is hashed on every lookup
+    const keys = (this.indexKeys ??= this.agents.map((a) => `${a.address}/0`));
+    for (let i = 0; i < this.agents.length; i++) {
+      const a = this.agents[i]!;
       if (a.position === 0n) continue;
-      const acc = lk.index.get(`${a.address}/0`);
+      const acc = lk.index.get(keys[i]!);
       if (!acc) continue;
       let mmr = 0n;
       for (const p of acc.positions) {
