@@ -21,11 +21,17 @@ export class CommittedState implements KVReader {
 
   /** Apply a sorted change set (null = delete). */
   apply(changes: Iterable<readonly [string, Value | null, ...unknown[]]>): void {
+    // a sorted change set visits each table in one run: look the table up once per run, not per key
+    let name = '';
+    let t: Map<string, Value> | undefined;
     for (const c of changes) {
       const k = c[0];
       const v = c[1];
-      const name = tableOf(k);
-      let t = this.tables.get(name);
+      // (a key that starts with "<module>/<table>/" is in that table)
+      if (name === '' || !k.startsWith(name)) {
+        name = tableOf(k);
+        t = this.tables.get(name);
+      }
       if (v === null) {
         if (t?.delete(k)) this.count--;
         continue;
