@@ -110,6 +110,8 @@ interface PendingBlock {
   appHash: Uint8Array;
   record: Uint8Array | undefined;
   txs: Uint8Array[];
+  /** txHash of each tx, computed once in FinalizeBlock (decode, Commit's block record and listeners use it). */
+  txHashes: string[];
   txResults: ExecTxResult[];
   events: AbciEvent[];
 }
@@ -525,10 +527,11 @@ export class App {
 
     phase('begin_block', 'beginBlock');
     const txResults: ExecTxResult[] = [];
+    const txHashes = req.txs.map(txHash);
     const maxGas = this.consensusParams(state).block.maxGas;
     let blockGas = 0n;
     for (let i = 0; i < req.txs.length; i++) {
-      const r = this.deliverTx(state, journal, req, i, maxGas - blockGas, maxGas > 0n);
+      const r = this.deliverTx(state, journal, req, i, txHashes[i]!, maxGas - blockGas, maxGas > 0n);
       blockGas += r.gasWanted;
       txResults.push(r);
     }
@@ -538,7 +541,7 @@ export class App {
     this.merkle.updateLeaves(changes);
     const appHash = this.merkle.root();
     const record = this.db && this.opts.blockLog !== false ? encodeBlockRecord(req, appHash) : undefined;
-    this.pending = { height: req.height, timeNs: req.timeNs, state, journal, changes, appHash, record, txs: req.txs, txResults, events: blockEvents.events };
+    this.pending = { height: req.height, timeNs: req.timeNs, state, journal, changes, appHash, record, txs: req.txs, txHashes, txResults, events: blockEvents.events };
 
     if (this.opts.checkInvariantsEveryBlock) {
       const broken = this.runInvariants(state);
@@ -551,7 +554,7 @@ export class App {
     return { events: blockEvents.events, txResults, validatorUpdates: [], appHash };
   }
 
-  private deliverTx(state: Branch, blockJournal: Journal, req: FinalizeBlockRequest, index: number, gasLeft: bigint, gasLimited: boolean): ExecTxResult {
+  private deliverTx(state: Branch, blockJournal: Journal, req: FinalizeBlockRequest, index: number, hash: string, gasLeft: bigint, gasLimited: boolean): ExecTxResult {
     const bytes = req.txs[index]!;
     const anteBranch = new Branch(state);
     const journal = new Journal();
@@ -562,7 +565,7 @@ export class App {
     // decode and ante: all or nothing (a tx that fails here changes nothing and pays nothing)
     try {
       checkTxSize(bytes.length, this.keepers.auth.getParams(state).maxTxBytes);
-      tx = this.decode(bytes);
+      tx = this.decode(bytes, hash);
       gasWanted = tx.gasLimit;
       const protocol = tx.msgs.some((m) => m.def.protocolOnly);
       if (protocol) {
@@ -637,7 +640,7 @@ export class App {
       timeNs: p.timeNs,
       appHash: p.appHash,
       txs: p.txs,
-      txHashes: p.txs.map(txHash),
+      txHashes: p.txHashes,
       txResults: p.txResults,
       events: p.events,
     };
@@ -742,8 +745,7 @@ export class App {
    * tx). Decoding is a pure function of the bytes, and the cached messages are
    * frozen, so reuse cannot change a result. Failures are not cached.
    */
-  private decode(bytes: Uint8Array): DecodedTx {
-    const hash = txHash(bytes);
+  private decode(bytes: Uint8Array, hash = txHash(bytes)): DecodedTx {
     const hit = this.decoded.get(hash);
     if (hit) return hit;
     const tx = decodeTx(bytes, this.routes, hash);

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
-import type { CommittedBlock } from '../../chain/types.js';
+import type { AbciEvent, CommittedBlock } from '../../chain/types.js';
 import { ChainError } from '../../chain/errors/index.js';
 import { ClobKeeper } from './keeper.js';
 import { clobMsgs, validateClobParams } from './msgs.js';
@@ -101,8 +101,11 @@ export function createClobModule(deps: {
     },
     commit(block: CommittedBlock) {
       keeper.commit();
-      for (const e of [...block.txResults.flatMap((r) => r.events), ...block.events]) {
-        if (e.type !== 'clob.fill') continue;
+      // the block's fills, in event order (txs, then block events), without copying every event of the block
+      const fills: AbciEvent[] = [];
+      for (const r of block.txResults) for (const e of r.events) if (e.type === 'clob.fill') fills.push(e);
+      for (const e of block.events) if (e.type === 'clob.fill') fills.push(e);
+      for (const e of fills) {
         const a = Object.fromEntries(e.attributes.map((x) => [x.key, x.value]));
         const id = Number(a.market_id);
         const list = recent.get(id) ?? [];
