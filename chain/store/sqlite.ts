@@ -114,7 +114,7 @@ export class SqliteStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       // sqlite would copy the WAL into the database (and fsync) inside whichever transaction crosses
-      // 1,000 pages: usually a Commit right after a merge, which made Commit 3–5× slower every few
+      // 1,000 pages: usually a Commit right after a merge, which made Commit several times slower every few
       // blocks. checkpoint() does that copy between blocks instead (see walCheckpoint).
       this.db.pragma('wal_autocheckpoint = 0');
       this.db.exec(`
