@@ -521,8 +521,8 @@ export class Simulation {
       failed,
       insuranceFund: k.liquidation.insuranceFund(state),
       badDebt: k.subaccounts.totalBadDebt(state),
-      liquidatable: last.flagged.length,
-      carried: last.carried.length,
+      liquidatable: last.flaggedCount,
+      carried: last.carriedCount,
       markets,
     });
     if (sblock >= 0 && (sblock % this.marginEvery === 0 || sblock === this.length - 1)) this.sampleMargins(height, timeMs, sblock);

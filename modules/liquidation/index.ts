@@ -143,7 +143,7 @@ export function createLiquidationModule(deps: {
           bad_debt_total: deps.subaccounts.totalBadDebt(state).toString(),
           bad_debt_by_market: markets,
           last_block: keeper.last.height.toString(),
-          liquidatable_count: keeper.last.flagged.length,
+          liquidatable_count: keeper.last.flaggedCount,
           carried_count: keeper.last.carried.length,
           indexed_accounts: keeper.index.size,
         };

@@ -34,6 +34,9 @@ export interface LiquidationSummary {
   readonly flagged: FlaggedAccount[];
   processed: string[];
   readonly carried: string[];
+  /** flagged.length and carried.length, without completing the order (flagged and carried are made on demand). */
+  flaggedCount: number;
+  carriedCount: number;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface LiquidationSummary {
 export class LiquidationKeeper {
   readonly index = new RiskIndex();
   /** Read side: the last block's detection result. */
-  last: LiquidationSummary = { height: 0n, flagged: [], processed: [], carried: [] };
+  last: LiquidationSummary = { height: 0n, flagged: [], processed: [], carried: [], flaggedCount: 0, carriedCount: 0 };
 
   constructor(
     private readonly d: {
@@ -200,6 +203,8 @@ export class LiquidationKeeper {
       get carried() {
         return all().slice(carriedFrom).map((f) => f.key);
       },
+      flaggedCount: flagged.length,
+      carriedCount: flagged.length - carriedFrom,
     };
     if (flagged.length > carriedFrom) {
       ctx.events.emit('liquidation.carried', { count: flagged.length - carriedFrom, cap });

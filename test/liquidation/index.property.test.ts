@@ -244,6 +244,8 @@ describe('liquidation engine over random paths', () => {
           for (const key of left) expect(handled.has(key), `${key} liquidatable but neither processed nor carried`).toBe(true);
           // the query's list is in full liquidation order, and the block processed its head
           const listed = k.liquidation.last.flagged;
+          expect(k.liquidation.last.flaggedCount).toBe(listed.length);
+          expect(k.liquidation.last.carriedCount).toBe(k.liquidation.last.carried.length);
           for (let i = 1; i < listed.length; i++) {
             const [a, b] = [listed[i - 1]!, listed[i]!];
             expect(a.ratioPpm < b.ratioPpm || (a.ratioPpm === b.ratioPpm && a.key < b.key), `${a.key} listed before ${b.key}`).toBe(true);

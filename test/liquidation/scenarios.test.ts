@@ -235,6 +235,8 @@ describe('liquidation scenarios (README)', () => {
     const q = c.queryJson('liquidation/liquidatable') as { accounts: Array<{ owner: string; number: number }>; carried: string[] };
     expect(q.accounts.map((a) => `${a.owner}/${a.number}`)).toEqual(byNc);
     expect(q.carried).toEqual(byNc.slice(1));
+    // the counts (read every block by the status query and the simulator) match without completing the order
+    expect((c.queryJson('liquidation/status') as { liquidatable_count: number }).liquidatable_count).toBe(byNc.length);
   });
 
   it('7b. an account the book cannot take (no bid within its bounds) does not starve the others under the cap', async () => {
