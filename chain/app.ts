@@ -17,7 +17,7 @@ import { tableOf, type KVReader, type Value } from './store/kv.js';
 import { SigCache } from './crypto/sig-cache.js';
 import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
 import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
-import { checkTxSize, runAnte } from './tx/ante.js';
+import { checkTxSize, runAnte, type AnteDeps } from './tx/ante.js';
 import { toLong } from './codec/long.js';
 import { TxBody, AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import {
@@ -774,15 +774,18 @@ export class App {
     return b ? BigInt(Buffer.from(b).toString()) : 0n;
   }
 
-  private anteDeps() {
-    return {
+  /** What the ante handler needs (one object for the App's life, not one per tx). */
+  private anteDeps(): AnteDeps {
+    return (this.anteDepsValue ??= {
       auth: this.keepers.auth,
       bank: this.keepers.bank,
       feeCollector: this.keepers.feeCollector,
       sigCache: this.sigCache,
       maxBlockGas: () => this.consensusParams().block.maxGas,
-    };
+    });
   }
+  private anteDepsValue: AnteDeps | undefined;
+
 
   private makeCtx(
     store: Ctx['store'],

@@ -67,7 +67,7 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
   if (!account) throw ErrUnknownAccount(`${tx.signer} has never received funds`);
   const pubKey = account.pubKey ?? tx.pubKey;
   if (!pubKey) throw ErrInvalidPubKey(`${tx.signer} has no public key on chain yet, so its first tx must carry one`);
-  if (tx.pubKey && account.pubKey && !Buffer.from(tx.pubKey).equals(account.pubKey)) {
+  if (tx.pubKey && account.pubKey && Buffer.compare(tx.pubKey, account.pubKey) !== 0) {
     throw ErrInvalidPubKey(`tx carries a different public key than the one registered for ${tx.signer}`);
   }
   if (!account.pubKey) {
@@ -80,10 +80,11 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
 
   // signature (gas is charged whether or not the cache hits, so every node charges the same)
   ctx.gas.consume(params.sigVerifyCostSecp256k1, 'signature verification');
-  const pre = precheckSignature(tx.signature);
-  if (pre === 'high_s') throw ErrSignatureHighS('normalise s to the lower half of the curve order (s ≤ n/2)');
   const cacheKey = SigCache.key(tx.hash, account.accountNumber, pubKey);
+  // A cached signature verified, so it is also low-S and well formed: the checks below run only on a miss.
   if (!deps.sigCache.has(cacheKey)) {
+    const pre = precheckSignature(tx.signature);
+    if (pre === 'high_s') throw ErrSignatureHighS('normalise s to the lower half of the curve order (s ≤ n/2)');
     const digest = hash('sha256', signBytes(tx.raw, ctx.chainId, account.accountNumber), 'buffer');
     const r = pre === 'ok' ? verifySecp256k1(tx.signature, digest, pubKey) : 'bad';
     if (r !== 'ok') {
