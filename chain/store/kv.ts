@@ -32,3 +32,36 @@ export function tableOf(key: string): string {
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Longest suffix cachedKeys keeps (a bech32 address of a 32-byte hash is 63 characters with our prefix). */
+const MAX_CACHED_SUFFIX = 100;
+
+/**
+ * A key builder for `prefix + suffix` that hands out the same string object
+ * for the same suffix. A key built afresh (a concatenation) is hashed again
+ * by every map it is looked up in, and a read goes through several (gas
+ * meter, tx branch, block branch, committed table); a cached key string
+ * carries its hash. Only string identity changes: the keys are equal either
+ * way. Bounded: the cache starts over when it holds `limit` keys, and
+ * suffixes longer than an address (untrusted query input, say) are not kept.
+ */
+export interface KeyBuilder {
+  (suffix: string): string;
+  /** Keys held now (at most the limit). */
+  readonly cached: number;
+}
+
+export function cachedKeys(prefix: string, limit = 1 << 17): KeyBuilder {
+  const cache = new Map<string, string>();
+  const build = (suffix: string): string => {
+    if (suffix.length > MAX_CACHED_SUFFIX) return prefix + suffix;
+    let key = cache.get(suffix);
+    if (key === undefined) {
+      if (cache.size >= limit) cache.clear();
+      key = prefix + suffix;
+      cache.set(suffix, key);
+    }
+    return key;
+  };
+  return Object.defineProperty(build, 'cached', { get: () => cache.size }) as KeyBuilder;
+}
