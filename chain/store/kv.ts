@@ -36,6 +36,13 @@ export function compareKeys(a: string, b: string): number {
 /** Longest suffix cachedKeys keeps (a bech32 address of a 32-byte hash is 63 characters with our prefix). */
 const MAX_CACHED_SUFFIX = 100;
 
+/** What cachedKeys returns: the builder, and how many keys it holds. */
+export interface KeyBuilder {
+  (suffix: string): string;
+  /** Keys held now (at most the limit). */
+  readonly cached: number;
+}
+
 /**
  * A key builder for `prefix + suffix` that hands out the same string object
  * for the same suffix. A key built afresh (a concatenation) is hashed again
@@ -45,12 +52,6 @@ const MAX_CACHED_SUFFIX = 100;
  * way. Bounded: the cache starts over when it holds `limit` keys, and
  * suffixes longer than an address (untrusted query input, say) are not kept.
  */
-export interface KeyBuilder {
-  (suffix: string): string;
-  /** Keys held now (at most the limit). */
-  readonly cached: number;
-}
-
 export function cachedKeys(prefix: string, limit = 1 << 17): KeyBuilder {
   const cache = new Map<string, string>();
   const build = (suffix: string): string => {
