@@ -18,7 +18,26 @@ export function encodeInt(v: bigint): Uint8Array {
   return Buffer.from(v.toString(), 'latin1');
 }
 
+/**
+ * Inverse of encodeInt. Every balance, position and fund read goes through
+ * here, so values of up to 15 digits (below 2^53, exact as a double) are
+ * parsed with a digit loop; anything longer or unusual takes BigInt's own
+ * parser, which also defines the result (and the SyntaxError) for odd bytes.
+ */
 export function decodeInt(b: Uint8Array): bigint {
+  const n = b.length;
+  if (n > 0 && n <= 15) {
+    let i = b[0] === 45 ? 1 : 0; // '-'
+    if (i < n) {
+      let v = 0;
+      for (; i < n; i++) {
+        const d = b[i]! - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === n) return BigInt(b[0] === 45 ? -v : v);
+    }
+  }
   return BigInt(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
 }
 
