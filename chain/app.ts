@@ -343,7 +343,7 @@ export class App {
     const pool = this.opts.verifyPool;
     if (!pool || txs.length === 0) return;
     const items: VerifyItem[] = [];
-    const keys: string[] = [];
+    const keys: Array<[txHash: string, accountNumber: bigint]> = [];
     const state: KVReader = this.pending?.state ?? this.checkState;
     for (const bytes of txs) {
       let tx: DecodedTx;
@@ -356,13 +356,12 @@ export class App {
       const acc = this.keepers.auth.getAccount(state, tx.signer);
       const pub = acc?.pubKey ?? tx.pubKey;
       if (!acc || !pub) continue;
-      const key = SigCache.key(tx.hash, acc.accountNumber, pub);
-      if (this.sigCache.has(key)) continue;
+      if (this.sigCache.has(tx.hash, acc.accountNumber)) continue;
       items.push({ sig: tx.signature, digest: hash('sha256', signBytes(tx.raw, this.chainIdValue, acc.accountNumber), 'buffer'), pubKey: pub });
-      keys.push(key);
+      keys.push([tx.hash, acc.accountNumber]);
     }
     const ok = await pool.verify(items);
-    ok.forEach((v, i) => v && this.sigCache.add(keys[i]!));
+    ok.forEach((v, i) => v && this.sigCache.add(...keys[i]!));
   }
 
   // --------------------------------------------------------------- proposals

@@ -3,7 +3,7 @@ import type { Ctx } from '../context.js';
 import { addressFromPubKey } from '../codec/address.js';
 import { parseAmount } from '../codec/amount.js';
 import { isValidPubKey, precheckSignature, verifySecp256k1 } from '../crypto/secp256k1.js';
-import { SigCache } from '../crypto/sig-cache.js';
+import type { SigCache } from '../crypto/sig-cache.js';
 import {
   ErrGasLimitTooHigh,
   ErrInsufficientFee,
@@ -80,9 +80,8 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
 
   // signature (gas is charged whether or not the cache hits, so every node charges the same)
   ctx.gas.consume(params.sigVerifyCostSecp256k1, 'signature verification');
-  const cacheKey = SigCache.key(tx.hash, account.accountNumber, pubKey);
   // A cached signature verified, so it is also low-S and well formed: the checks below run only on a miss.
-  if (!deps.sigCache.has(cacheKey)) {
+  if (!deps.sigCache.has(tx.hash, account.accountNumber)) {
     const pre = precheckSignature(tx.signature);
     if (pre === 'high_s') throw ErrSignatureHighS('normalise s to the lower half of the curve order (s ≤ n/2)');
     const digest = hash('sha256', signBytes(tx.raw, ctx.chainId, account.accountNumber), 'buffer');
@@ -93,7 +92,7 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
           `check that you signed for chain-id "${ctx.chainId}", account number ${account.accountNumber} and sequence ${tx.sequence}`,
       );
     }
-    deps.sigCache.add(cacheKey);
+    deps.sigCache.add(tx.hash, account.accountNumber);
   }
 
   if (tx.sequence !== account.sequence) {
