@@ -70,8 +70,11 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
   if (tx.pubKey && account.pubKey && Buffer.compare(tx.pubKey, account.pubKey) !== 0) {
     throw ErrInvalidPubKey(`tx carries a different public key than the one registered for ${tx.signer}`);
   }
+  // A cached signature was verified against this very key (the tx's own, covered by its hash), and
+  // both verifiers accept only a 33-byte key that libsecp256k1 parses: a hit proves the key valid.
+  const verified = deps.sigCache.has(tx.hash, account.accountNumber);
   if (!account.pubKey) {
-    if (!isValidPubKey(pubKey)) throw ErrInvalidPubKey('not a valid compressed secp256k1 point');
+    if (!verified && !isValidPubKey(pubKey)) throw ErrInvalidPubKey('not a valid compressed secp256k1 point');
     if (addressFromPubKey(pubKey) !== tx.signer) throw ErrInvalidPubKey(`key derives ${addressFromPubKey(pubKey)}, signer is ${tx.signer}`);
   }
   if (tx.extension && tx.extension.accountNumber !== account.accountNumber) {
@@ -81,7 +84,7 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
   // signature (gas is charged whether or not the cache hits, so every node charges the same)
   ctx.gas.consume(params.sigVerifyCostSecp256k1, 'signature verification');
   // A cached signature verified, so it is also low-S and well formed: the checks below run only on a miss.
-  if (!deps.sigCache.has(tx.hash, account.accountNumber)) {
+  if (!verified) {
     const pre = precheckSignature(tx.signature);
     if (pre === 'high_s') throw ErrSignatureHighS('normalise s to the lower half of the curve order (s ≤ n/2)');
     const digest = hash('sha256', signBytes(tx.raw, ctx.chainId, account.accountNumber), 'buffer');
