@@ -768,10 +768,14 @@ export class App {
     return p;
   }
 
+  /** The last block's time, for CheckTx contexts: parsed once per stored value, not once per tx. */
   private lastTimeNs(): bigint {
     const b = this.checkState.get(LAST_BLOCK_TIME_KEY);
-    return b ? BigInt(Buffer.from(b).toString()) : 0n;
+    if (!b) return 0n;
+    if (b !== this.lastTime?.bytes) this.lastTime = { bytes: b, ns: BigInt(Buffer.from(b).toString()) };
+    return this.lastTime.ns;
   }
+  private lastTime: { bytes: Uint8Array; ns: bigint } | undefined;
 
   /** What the ante handler needs (one object for the App's life, not one per tx). */
   private anteDeps(): AnteDeps {
@@ -794,7 +798,7 @@ export class App {
     journal: Journal,
     events: EventSink,
     gas: GasMeter,
-    proposer: Uint8Array = new Uint8Array(),
+    proposer: Uint8Array = NO_BYTES,
   ): Ctx {
     return { store, mode, chainId: this.chainIdValue, height, timeNs, timeSec: timeNs / 1_000_000_000n, proposer, gas, events, journal };
   }
@@ -805,18 +809,21 @@ function clampGas(g: bigint): bigint {
   return g > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : g < 0n ? 0n : g;
 }
 
+/** The empty byte string of every tx result and CheckTx context: one shared, frozen instance (nothing can write into it). */
+const NO_BYTES = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
 function okResult(gasWanted: bigint, gasUsed: number, events: AbciEvent[]): ExecTxResult {
-  return { code: 0, codespace: '', log: '', data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events };
+  return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted, gasUsed: BigInt(gasUsed), events };
 }
 
 /** A ChainError becomes its registered code; anything else is an internal error (logged, never thrown to the driver). */
 function errorResult(e: unknown, gasWanted: bigint, gasUsed: number, log?: (line: string) => void): ExecTxResult {
   if (e instanceof ChainError) {
-    return { code: e.code, codespace: e.codespace, log: e.message, data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events: [] };
+    return { code: e.code, codespace: e.codespace, log: e.message, data: NO_BYTES, gasWanted, gasUsed: BigInt(gasUsed), events: [] };
   }
   log?.(`internal error: ${(e as Error)?.stack ?? String(e)}`);
   // The message of an unexpected error can differ between machines; the log stays constant so results hash the same.
-  return { code: ErrInternal.code, codespace: ErrInternal.codespace, log: ErrInternal.description, data: new Uint8Array(), gasWanted, gasUsed: BigInt(gasUsed), events: [] };
+  return { code: ErrInternal.code, codespace: ErrInternal.codespace, log: ErrInternal.description, data: NO_BYTES, gasWanted, gasUsed: BigInt(gasUsed), events: [] };
 }
 
 /** Bytes a tx occupies in a block's Data (protobuf repeated bytes: tag + varint length + body). */
