@@ -23,6 +23,7 @@ function protoFiles(dir) {
 
 // One bundle per top-level proto package directory.
 const bundles = [
+  { name: 'cosmos', dir: join(root, 'proto', 'cosmos') },
   { name: 'perpchain', dir: join(root, 'proto', 'perpchain') },
   { name: 'tendermint', dir: join(root, 'proto', 'tendermint') },
 ].filter((b) => { try { return statSync(b.dir).isDirectory(); } catch { return false; } });

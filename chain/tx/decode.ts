@@ -1,7 +1,6 @@
-import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
-import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
 import { hash } from 'node:crypto';
+import { cosmos } from '../../proto/gen/cosmos.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
 import {
   ErrInvalidSigners,
@@ -13,6 +12,37 @@ import {
 } from '../errors/tx.js';
 import type { MsgDef } from '../module.js';
 import { toBigInt } from '../codec/amount.js';
+
+// The envelope is decoded with protobufjs code generated from proto/cosmos (wire-identical to the
+// SDK's and cosmjs-types' messages, about twice as fast to decode as cosmjs-types').
+const pb = cosmos.tx.v1beta1;
+
+// What the generated decoders return. Their declared types make nested and repeated messages
+// optional (I-interfaces), but decode() always yields instances whose absent fields read as the
+// proto3 defaults from the prototype; these views say so once, here, instead of at every use.
+interface AnyMsg {
+  typeUrl: string;
+  value: Uint8Array;
+}
+interface TxBody {
+  messages: AnyMsg[];
+  memo: string;
+  timeoutHeight: Long;
+  extensionOptions: AnyMsg[];
+  nonCriticalExtensionOptions: AnyMsg[];
+}
+interface AuthInfo {
+  signerInfos: Array<{ publicKey: AnyMsg | null; modeInfo: { single: { mode: number } | null } | null; sequence: Long }>;
+  fee: { amount: Array<{ denom: string; amount: string }>; gasLimit: Long } | null;
+}
+type Long = { high: number; low: number; unsigned: boolean };
+
+/** The three fields of a cosmos TxRaw (what SIGN_MODE_DIRECT signs is built from the first two). */
+export interface TxRaw {
+  bodyBytes: Uint8Array;
+  authInfoBytes: Uint8Array;
+  signatures: Uint8Array[];
+}
 
 export const SECP256K1_PUBKEY_URL = '/cosmos.crypto.secp256k1.PubKey';
 export const TX_EXTENSION_URL = '/perpchain.tx.v1.TxExtension';
@@ -144,14 +174,14 @@ export function isCanonicalTxRaw(b: Uint8Array): boolean {
 export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>, hash = txHash(bytes)): DecodedTx {
   let raw: TxRaw, body: TxBody, authInfo: AuthInfo;
   try {
-    raw = TxRaw.decode(bytes);
+    raw = pb.TxRaw.decode(bytes);
   } catch (e) {
     throw ErrTxDecode(`bytes are not a cosmos TxRaw (${(e as Error).message})`);
   }
   try {
     if (!isCanonicalTxRaw(bytes)) throw new Error('non-canonical or trailing bytes');
-    body = TxBody.decode(raw.bodyBytes);
-    authInfo = AuthInfo.decode(raw.authInfoBytes);
+    body = pb.TxBody.decode(raw.bodyBytes) as unknown as TxBody;
+    authInfo = pb.AuthInfo.decode(raw.authInfoBytes) as unknown as AuthInfo;
   } catch (e) {
     throw ErrTxDecode(`TxRaw does not hold a valid TxBody/AuthInfo (${(e as Error).message})`);
   }
@@ -199,7 +229,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>,
       gasLimit: 0n,
       fee: [],
       memo: body.memo,
-      timeoutHeight: body.timeoutHeight,
+      timeoutHeight: toBigInt(body.timeoutHeight),
       extension,
       size: bytes.length,
     };
@@ -213,7 +243,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>,
   if (si.publicKey) {
     if (si.publicKey.typeUrl !== SECP256K1_PUBKEY_URL) throw ErrUnknownPubKeyType(`got "${si.publicKey.typeUrl}"`);
     try {
-      pubKey = Secp256k1PubKey.decode(si.publicKey.value).key;
+      pubKey = pb.Secp256k1PubKey.decode(si.publicKey.value).key;
     } catch (e) {
       throw ErrTxDecode(`public key does not decode (${(e as Error).message})`);
     }
@@ -231,11 +261,11 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>,
     signer: [...signers][0]!,
     pubKey,
     signature: raw.signatures[0]!,
-    sequence: si.sequence,
-    gasLimit: fee?.gasLimit ?? 0n,
+    sequence: toBigInt(si.sequence),
+    gasLimit: fee ? toBigInt(fee.gasLimit) : 0n,
     fee: (fee?.amount ?? []).map((c) => ({ denom: c.denom, amount: c.amount })),
     memo: body.memo,
-    timeoutHeight: body.timeoutHeight,
+    timeoutHeight: toBigInt(body.timeoutHeight),
     extension,
     size: bytes.length,
   };

@@ -51,6 +51,11 @@ describe('generated protobuf code is fresh', () => {
     compare('perpchain');
   });
 
+  it('cosmos bundle (the tx envelope the ante decodes): identical to proto/gen/cosmos.{js,d.ts}', () => {
+    expect(errors[0]).toBeUndefined();
+    compare('cosmos');
+  });
+
   it.skipIf(!existsSync(join(root, 'proto', 'tendermint')) || !existsSync(join(root, 'proto', 'gen', 'tendermint.js')))(
     'tendermint bundle (when present): generated without error and identical to proto/gen/tendermint.{js,d.ts}',
     () => {
