@@ -18,7 +18,7 @@ const any = fc.record({ typeUrl: fc.string({ maxLength: 30 }), value: bytes });
 const coin = fc.record({ denom: fc.string({ maxLength: 10 }), amount: fc.string({ maxLength: 20 }) });
 const modeInfo = fc.oneof(
   fc.record({ single: fc.record({ mode: fc.integer({ min: 0, max: 127 }) }) }),
-  fc.record({ multi: fc.record({ bitarray: fc.record({ extraBitsStored: fc.nat(7), elems: bytes }), modeInfos: fc.constant([{ single: { mode: 1 } }]) }) }),
+  fc.record({ multi: fc.record({ bitarray: fc.record({ extraBitsStored: fc.nat(7), elems: bytes }), modeInfos: fc.constant([{ single: { mode: 1 } }] as Array<{ single: { mode: number } }>) }) }),
 );
 
 describe('tx envelope: protobufjs decoders from proto/cosmos read what cosmjs-types writes', () => {
@@ -40,7 +40,7 @@ describe('tx envelope: protobufjs decoders from proto/cosmos read what cosmjs-ty
         fc.array(bytes, { maxLength: 3 }),
         (b, a, signatures) => {
           const bodyBytes = TxBody.encode(TxBody.fromPartial(b)).finish();
-          const authInfoBytes = AuthInfo.encode(AuthInfo.fromPartial(a)).finish();
+          const authInfoBytes = AuthInfo.encode(AuthInfo.fromPartial(a as Parameters<typeof AuthInfo.fromPartial>[0])).finish();
           const rawBytes = TxRaw.encode(TxRaw.fromPartial({ bodyBytes, authInfoBytes, signatures })).finish();
 
           const raw = pb.TxRaw.decode(rawBytes);
@@ -72,7 +72,7 @@ describe('tx envelope: protobufjs decoders from proto/cosmos read what cosmjs-ty
           expect(Boolean(auth.fee)).toBe(Boolean(refAuth.fee));
           if (auth.fee && refAuth.fee) {
             expect(toBigInt(auth.fee.gasLimit)).toBe(refAuth.fee.gasLimit);
-            expect(auth.fee.amount.map((c) => [c.denom, c.amount])).toEqual(refAuth.fee.amount.map((c) => [c.denom, c.amount]));
+            expect((auth.fee.amount ?? []).map((c) => [c.denom, c.amount])).toEqual(refAuth.fee.amount.map((c) => [c.denom, c.amount]));
           }
         },
       ),
