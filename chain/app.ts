@@ -327,7 +327,8 @@ export class App {
         for (const m of tx.msgs) m.def.precheck?.(pctx, m.value);
       }
       branch.write();
-      return { ...okResult(gasLimit, meterHolder.meter.consumed, events.events), sender: tx.signer, sequence: tx.sequence };
+      // Written out, not `{ ...okResult(), sender, sequence }`: a spread that adds new properties takes V8's slow path (~1.5 µs).
+      return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted: gasLimit, gasUsed: BigInt(meterHolder.meter.consumed), events: events.events, sender: tx.signer, sequence: tx.sequence };
     } catch (e) {
       journal.revert();
       return errorResult(e, gasLimit, meterHolder.meter.consumed, this.opts.log);

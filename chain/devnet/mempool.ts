@@ -52,7 +52,8 @@ export class Mempool {
       this.byHash.set(hash, e);
       this.bytes += bytes.length;
     }
-    return { ...r, hash };
+    // r is ours (a fresh result): adding the field beats `{ ...r, hash }`, which takes V8's slow path for new properties
+    return Object.assign(r, { hash });
   }
 
   /** Add many at once, verifying their signatures in parallel first. */

