@@ -6,7 +6,6 @@ import { ChainError, ErrInternal, registerError } from './errors/index.js';
 import { ErrBlockGasExceeded, ErrProtocolTxOnly } from './errors/tx.js';
 import { GasKV, GasMeter, InfiniteGasMeter } from './gas/index.js';
 import type { AppModule, Invariant, MsgDef, MsgResponse } from './module.js';
-import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import { Any } from 'cosmjs-types/google/protobuf/any';
 import { buildModules, type Keepers } from './app-modules.js';
 import { Branch } from './store/branch.js';
@@ -17,6 +16,7 @@ import { tableOf, type KVReader, type Value } from './store/kv.js';
 import { SigCache } from './crypto/sig-cache.js';
 import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
 import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
+import { encodeTxMsgData } from './tx/tx-msg-data.js';
 import { checkTxSize, runAnte, type AnteDeps } from './tx/ante.js';
 import { toLong } from './codec/long.js';
 import { TxBody, AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
@@ -610,7 +610,7 @@ export class App {
     msgBranch.write();
     journal.mergeInto(blockJournal);
     const result = okResult(gasWanted, meter.consumed, events.events);
-    if (responses.length) result.data = TxMsgData.encode({ data: [], msgResponses: responses.map((r) => Any.fromPartial(r)) }).finish();
+    if (responses.length) result.data = encodeTxMsgData(responses);
     return result;
   }
 

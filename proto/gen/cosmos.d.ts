@@ -185,6 +185,21 @@ export namespace cosmos {
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): cosmos.tx.v1beta1.Secp256k1PubKey;
                 public static getTypeUrl(typeUrlPrefix?: string): string;
             }
+
+            interface ITxMsgData {
+                data?: (Uint8Array[]|null);
+                msgResponses?: (cosmos.tx.v1beta1.IAny[]|null);
+            }
+
+            class TxMsgData implements ITxMsgData {
+                constructor(properties?: cosmos.tx.v1beta1.ITxMsgData);
+                public data: Uint8Array[];
+                public msgResponses: cosmos.tx.v1beta1.IAny[];
+                public static create(properties?: cosmos.tx.v1beta1.ITxMsgData): cosmos.tx.v1beta1.TxMsgData;
+                public static encode(message: cosmos.tx.v1beta1.ITxMsgData, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): cosmos.tx.v1beta1.TxMsgData;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
         }
     }
 }

@@ -1791,6 +1791,163 @@ export const cosmos = $root.cosmos = (() => {
                 return Secp256k1PubKey;
             })();
 
+            v1beta1.TxMsgData = (function() {
+
+                /**
+                 * Properties of a TxMsgData.
+                 * @memberof cosmos.tx.v1beta1
+                 * @interface ITxMsgData
+                 * @property {Array.<Uint8Array>|null} [data] TxMsgData data
+                 * @property {Array.<cosmos.tx.v1beta1.IAny>|null} [msgResponses] TxMsgData msgResponses
+                 */
+
+                /**
+                 * Constructs a new TxMsgData.
+                 * @memberof cosmos.tx.v1beta1
+                 * @classdesc Represents a TxMsgData.
+                 * @implements ITxMsgData
+                 * @constructor
+                 * @param {cosmos.tx.v1beta1.ITxMsgData=} [properties] Properties to set
+                 */
+                function TxMsgData(properties) {
+                    this.data = [];
+                    this.msgResponses = [];
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * TxMsgData data.
+                 * @member {Array.<Uint8Array>} data
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @instance
+                 */
+                TxMsgData.prototype.data = $util.emptyArray;
+
+                /**
+                 * TxMsgData msgResponses.
+                 * @member {Array.<cosmos.tx.v1beta1.IAny>} msgResponses
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @instance
+                 */
+                TxMsgData.prototype.msgResponses = $util.emptyArray;
+
+                /**
+                 * Creates a new TxMsgData instance using the specified properties.
+                 * @function create
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @static
+                 * @param {cosmos.tx.v1beta1.ITxMsgData=} [properties] Properties to set
+                 * @returns {cosmos.tx.v1beta1.TxMsgData} TxMsgData instance
+                 */
+                TxMsgData.create = function create(properties) {
+                    return new TxMsgData(properties);
+                };
+
+                /**
+                 * Encodes the specified TxMsgData message. Does not implicitly {@link cosmos.tx.v1beta1.TxMsgData.verify|verify} messages.
+                 * @function encode
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @static
+                 * @param {cosmos.tx.v1beta1.ITxMsgData} message TxMsgData message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                TxMsgData.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.data != null && message.data.length)
+                        for (let i = 0; i < message.data.length; ++i)
+                            writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.data[i]);
+                    if (message.msgResponses != null && message.msgResponses.length)
+                        for (let i = 0; i < message.msgResponses.length; ++i)
+                            $root.cosmos.tx.v1beta1.Any.encode(message.msgResponses[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                    return writer;
+                };
+
+                /**
+                 * Decodes a TxMsgData message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {cosmos.tx.v1beta1.TxMsgData} TxMsgData
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                TxMsgData.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.cosmos.tx.v1beta1.TxMsgData();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                if (!(message.data && message.data.length))
+                                    message.data = [];
+                                message.data.push(reader.bytes());
+                                break;
+                            }
+                        case 2: {
+                                if (!(message.msgResponses && message.msgResponses.length))
+                                    message.msgResponses = [];
+                                message.msgResponses.push($root.cosmos.tx.v1beta1.Any.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for TxMsgData
+                 * @function getTypeUrl
+                 * @memberof cosmos.tx.v1beta1.TxMsgData
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                TxMsgData.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/cosmos.tx.v1beta1.TxMsgData";
+                };
+
+                return TxMsgData;
+            })();
+
             return v1beta1;
         })();
 

@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { AuthInfo, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { cosmos } from '../../proto/gen/cosmos.js';
 import { toBigInt } from '../../chain/codec/amount.js';
+import { encodeTxMsgData } from '../../chain/tx/tx-msg-data.js';
+import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
+import { Any } from 'cosmjs-types/google/protobuf/any';
 
 const pb = cosmos.tx.v1beta1;
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
@@ -87,6 +90,23 @@ describe('tx envelope: protobufjs decoders from proto/cosmos read what cosmjs-ty
         const enc = PubKey.encode({ key }).finish();
         expect(Buffer.from(pb.Secp256k1PubKey.decode(enc).key).toString('hex')).toBe(Buffer.from(PubKey.decode(enc).key).toString('hex'));
       }),
+    );
+  });
+
+  it("writes a tx result's TxMsgData byte for byte as cosmjs-types does (empty response values included)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ typeUrl: fc.string({ minLength: 1, maxLength: 40 }), value: fc.uint8Array({ maxLength: 30 }) }), { minLength: 1, maxLength: 4 }), (responses) => {
+        const ours = Buffer.from(encodeTxMsgData(responses)).toString('hex');
+        const ref = Buffer.from(TxMsgData.encode({ data: [], msgResponses: responses.map((r) => Any.fromPartial(r)) }).finish()).toString('hex');
+        expect(ours).toBe(ref);
+        expect(TxMsgData.decode(encodeTxMsgData(responses)).msgResponses.map((a) => [a.typeUrl, Buffer.from(a.value).toString('hex')])).toEqual(
+          responses.map((r) => [r.typeUrl, Buffer.from(r.value).toString('hex')]),
+        );
+      }),
+      { numRuns: 500 },
+    );
+    expect(Buffer.from(encodeTxMsgData([{ typeUrl: '/x.MsgR', value: new Uint8Array() }])).toString('hex')).toBe(
+      Buffer.from(TxMsgData.encode({ data: [], msgResponses: [Any.fromPartial({ typeUrl: '/x.MsgR', value: new Uint8Array() })] }).finish()).toString('hex'),
     );
   });
 });
