@@ -9,11 +9,12 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { AuthInfo, SignDoc, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
 import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
 import { Any } from 'cosmjs-types/google/protobuf/any';
 import { addressFromPubKey } from '../chain/codec/address.js';
+import { signBytes } from '../chain/tx/decode.js';
+import { cosmos } from '../proto/gen/cosmos.js';
 import Long from 'long';
 import { perpchain } from '../proto/gen/perpchain.js';
 
@@ -56,18 +57,29 @@ export interface SignOptions {
   gas: bigint;
 }
 
-/** Build and sign a TxRaw carrying `msgs` (already-encoded Anys). */
+/**
+ * Build and sign a TxRaw carrying `msgs` (already-encoded Anys). Encoded with
+ * the chain's protobufjs copy of the envelope (cosmjs-types' writer allocates
+ * a fresh 8 KiB slab per message it encodes) into the bytes cosmjs-types
+ * writes: proto3 defaults (an empty Any value, a zero sequence) are left
+ * unset, as that encoder omits them (test/sim/sim-tx.test.ts compares both).
+ */
 export function signTx(key: SimKey, msgs: Any[], o: SignOptions): Uint8Array {
-  const bodyBytes = TxBody.encode(TxBody.fromPartial({ messages: msgs })).finish();
+  const pb = cosmos.tx.v1beta1;
+  const bodyBytes = pb.TxBody.encode({ messages: msgs.map(anyOf) }).finish();
   const fee = (o.gas * MIN_GAS_PRICE_MICRO + 999_999n) / 1_000_000n;
-  const authInfoBytes = AuthInfo.encode(
-    AuthInfo.fromPartial({
-      signerInfos: [{ publicKey: key.pubKeyAny, modeInfo: { single: { mode: SignMode.SIGN_MODE_DIRECT } }, sequence: o.sequence }],
-      fee: { amount: [{ denom: 'uusdc', amount: fee.toString() }], gasLimit: o.gas },
-    }),
-  ).finish();
-  const signDoc = SignDoc.encode({ bodyBytes, authInfoBytes, chainId: o.chainId, accountNumber: o.accountNumber }).finish();
-  return TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [key.sign(signDoc)] }).finish();
+  const signer: cosmos.tx.v1beta1.ISignerInfo = { publicKey: anyOf(key.pubKeyAny), modeInfo: { single: { mode: SignMode.SIGN_MODE_DIRECT } } };
+  if (o.sequence !== 0n) signer.sequence = U(o.sequence);
+  const feeMsg: cosmos.tx.v1beta1.IFee = { amount: [{ denom: 'uusdc', amount: fee.toString() }] };
+  if (o.gas !== 0n) feeMsg.gasLimit = U(o.gas);
+  const authInfoBytes = pb.AuthInfo.encode({ signerInfos: [signer], fee: feeMsg }).finish();
+  const signature = key.sign(signBytes({ bodyBytes, authInfoBytes, signatures: [] }, o.chainId, o.accountNumber));
+  return pb.TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [signature] }).finish();
+}
+
+/** An Any as cosmjs-types writes it: the value only when it is not empty. */
+function anyOf(a: Any): cosmos.tx.v1beta1.IAny {
+  return a.value.length ? { typeUrl: a.typeUrl, value: a.value } : { typeUrl: a.typeUrl };
 }
 
 /**
