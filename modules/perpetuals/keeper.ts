@@ -11,6 +11,8 @@ import { DecodeCache } from '../../chain/store/decode-cache.js';
 
 const marketCache = new DecodeCache(decodeMarket);
 const stateCache = new DecodeCache(decodeMarketState);
+/** marketInfo's result per decoded market object (the decode cache hands out one object per stored value). */
+const marketInfos = new WeakMap<Market, Readonly<Market & { quoteExponent: number }>>();
 
 export const DEFAULT_PERPETUALS_PARAMS: PerpetualsParams = { authority: '', fundingIntervalSeconds: 3600n };
 const MAX_TICKER = 20;
@@ -86,10 +88,19 @@ export class PerpetualsKeeper {
     return m;
   }
 
-  /** The market with its quote exponent (what the order book needs). */
-  marketInfo(store: KVReader, id: number): Market & { quoteExponent: number } {
+  /**
+   * The market with its quote exponent (what the order book needs): one frozen object per decoded
+   * market, reused while the stored market is unchanged, instead of a spread per order (a spread
+   * that adds a property takes V8's slow path).
+   */
+  marketInfo(store: KVReader, id: number): Readonly<Market & { quoteExponent: number }> {
     const m = this.market(store, id);
-    return { ...m, quoteExponent: quoteExponent(m) };
+    let info = marketInfos.get(m);
+    if (!info) {
+      info = Object.freeze({ ...m, quoteExponent: quoteExponent(m) });
+      marketInfos.set(m, info);
+    }
+    return info;
   }
 
   openInterest(store: KVReader, id: number): bigint {
