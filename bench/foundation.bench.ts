@@ -44,6 +44,7 @@ import { App } from '../chain/app.js';
 import { VerifyPool, type VerifyItem } from '../chain/crypto/verify-pool.js';
 import { verifySecp256k1 } from '../chain/crypto/secp256k1.js';
 import { Mempool } from '../chain/devnet/mempool.js';
+import { MempoolSubmitter, type MempoolLike } from '../chain/api/submitter.js';
 import { SqliteStore } from '../chain/store/sqlite.js';
 import { signBytes } from '../chain/tx/decode.js';
 import { testKeys } from '../test/helpers/keys.js';
@@ -183,6 +184,42 @@ export async function run(args: string[]): Promise<BenchFigures> {
     );
 
     progress('end to end, pool (pipelined)');
+    // API intake (devnet): every tx handed to the node's MempoolSubmitter in bursts of 200 per event-loop
+    // turn (many clients' messages read in one poll phase), CheckTx only. Batched (signatures verified on
+    // the pool while the main thread is free) against the same submitter on a mempool without addBatch
+    // (one CheckTx, with its signature verified on the main thread, per message as it arrives). The
+    // longest gap between two runs of a 1 ms timer shows how long the event loop was blocked.
+    const intake = async (label: string, batched: boolean) => {
+      const app = fresh(label, true);
+      const mempool = new Mempool(app, { maxTxs: 1_000_000, maxBytes: 1 << 30 });
+      const like: MempoolLike = batched ? mempool : { get size() { return mempool.size; }, add: (t) => mempool.add(t), onInclusion: (h, l) => mempool.onInclusion(h, l) };
+      const submitter = new MempoolSubmitter(like);
+      let last = now();
+      let stall = 0;
+      const timer = setInterval(() => {
+        const t = now();
+        stall = Math.max(stall, t - last);
+        last = t;
+      }, 1);
+      const t0 = now();
+      const answers: Array<Promise<{ code: number; log: string }>> = [];
+      for (let i = 0; i < txs.length; i += 200) {
+        for (const x of txs.slice(i, i + 200)) answers.push(submitter.submit(x));
+        await new Promise((r) => setImmediate(r));
+      }
+      expectAllOk(await Promise.all(answers));
+      const ms = now() - t0;
+      clearInterval(timer);
+      app.close();
+      return { rate: rate(txs.length, ms), stall: Math.round(stall) };
+    };
+    const ib = await intake('intake-batched', true);
+    const i1 = await intake('intake-one-by-one', false);
+    out.api_intake_batched_tx_per_s = ib.rate;
+    out.api_intake_one_by_one_tx_per_s = i1.rate;
+    out.api_intake_batched_max_stall_ms = ib.stall;
+    out.api_intake_one_by_one_max_stall_ms = i1.stall;
+    progress('API intake');
     // noble: a smaller run (pure JS verifies a few hundred per second), same per-tx path.
     const nobleTxs = txs.slice(0, Math.min(txs.length, 1_200));
     {
@@ -339,6 +376,9 @@ function printSummary(o: BenchFigures): void {
   console.log(`    @noble/curves verifier             ${f(o.e2e_noble_tx_per_s).padStart(10)} tx/s`);
   const best = Math.max(o.e2e_native_tx_per_s ?? 0, o.e2e_pool_node_path_tx_per_s ?? 0, o.e2e_pool_pipelined_tx_per_s ?? 0);
   console.log(`    target ≥ 15,000 tx/s: ${mark(best >= 15_000)} (best ${f(best)})`);
+  console.log('  devnet API intake (MempoolSubmitter, bursts of 200 per event-loop turn, CheckTx only):');
+  console.log(`    batched (pool verifies)            ${f(o.api_intake_batched_tx_per_s).padStart(10)} tx/s   event loop blocked ≤ ${f(o.api_intake_batched_max_stall_ms)} ms`);
+  console.log(`    one by one (main thread verifies)  ${f(o.api_intake_one_by_one_tx_per_s).padStart(10)} tx/s   event loop blocked ≤ ${f(o.api_intake_one_by_one_max_stall_ms)} ms`);
   console.log(`  FinalizeBlock, signatures cached     ${f(o.finalize_cached_tx_per_s).padStart(10)} tx/s   target ≥ 50,000: ${mark((o.finalize_cached_tx_per_s ?? 0) >= 50_000)}`);
   for (const tag of ['10k', '100k', '1m']) {
     const c = o[`commit_10k_keys_${tag}_accounts_ms`];

@@ -46,19 +46,51 @@ export function txHashHex(tx: Uint8Array): string {
 export interface MempoolLike {
   readonly size: number;
   add(bytes: Uint8Array): SubmitResult;
+  /** CheckTx a batch in order, its signatures verified in parallel first (worker threads). */
+  addBatch?(txs: Uint8Array[]): Promise<SubmitResult[]>;
   onInclusion(hash: string, listener: (r: { hash: string; dropped: string } | { hash: string; height: bigint }) => void): void;
   has?(hash: string): boolean;
 }
 
-/** Devnet: the node's own mempool. */
+/**
+ * Devnet: the node's own mempool. Submissions that arrive in the same turn of
+ * the event loop (a burst from many clients) go to the mempool as one batch:
+ * their signatures are verified on the worker threads in parallel, and the
+ * main thread stays free meanwhile (for blocks, other clients) instead of
+ * verifying each on arrival. CheckTx then runs in arrival order, batch after
+ * batch, so a sender's consecutive sequences are checked in the order sent.
+ */
 export class MempoolSubmitter implements TxSubmitter {
   readonly kind = 'devnet-mempool';
   private readonly inMempool = new Set<string>();
+  private queue: Array<{ tx: Uint8Array; done: (r: SubmitResult) => void; fail: (e: unknown) => void }> = [];
+  /** The batch being checked: the next one waits for it (arrival order across batches). */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly mempool: MempoolLike) {}
 
-  async submit(tx: Uint8Array): Promise<SubmitResult> {
-    const r = this.mempool.add(tx);
+  submit(tx: Uint8Array): Promise<SubmitResult> {
+    if (!this.mempool.addBatch) return Promise.resolve(this.accepted(this.mempool.add(tx)));
+    return new Promise((done, fail) => {
+      this.queue.push({ tx, done, fail });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    this.running = this.running.then(async () => {
+      try {
+        const results = await this.mempool.addBatch!(batch.map((b) => b.tx));
+        batch.forEach((b, i) => b.done(this.accepted(results[i]!)));
+      } catch (e) {
+        for (const b of batch) b.fail(e);
+      }
+    });
+  }
+
+  private accepted(r: SubmitResult): SubmitResult {
     if (r.code === 0 && !this.inMempool.has(r.hash)) {
       this.inMempool.add(r.hash);
       this.mempool.onInclusion(r.hash, () => this.inMempool.delete(r.hash));
