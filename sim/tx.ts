@@ -14,6 +14,7 @@ import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
 import { Any } from 'cosmjs-types/google/protobuf/any';
 import { addressFromPubKey } from '../chain/codec/address.js';
 import { signBytes } from '../chain/tx/decode.js';
+import { anyForEncoding } from '../chain/tx/tx-msg-data.js';
 import { cosmos } from '../proto/gen/cosmos.js';
 import Long from 'long';
 import { perpchain } from '../proto/gen/perpchain.js';
@@ -66,20 +67,15 @@ export interface SignOptions {
  */
 export function signTx(key: SimKey, msgs: Any[], o: SignOptions): Uint8Array {
   const pb = cosmos.tx.v1beta1;
-  const bodyBytes = pb.TxBody.encode({ messages: msgs.map(anyOf) }).finish();
+  const bodyBytes = pb.TxBody.encode({ messages: msgs.map(anyForEncoding) }).finish();
   const fee = (o.gas * MIN_GAS_PRICE_MICRO + 999_999n) / 1_000_000n;
-  const signer: cosmos.tx.v1beta1.ISignerInfo = { publicKey: anyOf(key.pubKeyAny), modeInfo: { single: { mode: SignMode.SIGN_MODE_DIRECT } } };
+  const signer: cosmos.tx.v1beta1.ISignerInfo = { publicKey: anyForEncoding(key.pubKeyAny), modeInfo: { single: { mode: SignMode.SIGN_MODE_DIRECT } } };
   if (o.sequence !== 0n) signer.sequence = U(o.sequence);
   const feeMsg: cosmos.tx.v1beta1.IFee = { amount: [{ denom: 'uusdc', amount: fee.toString() }] };
   if (o.gas !== 0n) feeMsg.gasLimit = U(o.gas);
   const authInfoBytes = pb.AuthInfo.encode({ signerInfos: [signer], fee: feeMsg }).finish();
   const signature = key.sign(signBytes({ bodyBytes, authInfoBytes, signatures: [] }, o.chainId, o.accountNumber));
   return pb.TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [signature] }).finish();
-}
-
-/** An Any as cosmjs-types writes it: the value only when it is not empty. */
-function anyOf(a: Any): cosmos.tx.v1beta1.IAny {
-  return a.value.length ? { typeUrl: a.typeUrl, value: a.value } : { typeUrl: a.typeUrl };
 }
 
 /**

@@ -9,14 +9,17 @@ export interface MsgResponse {
 /**
  * A tx result's `data`: cosmos TxMsgData{msg_responses}, one Any per message
  * that answered. Byte-identical to cosmjs-types' TxMsgData.encode (which
- * clients decode it with): an empty Any value is left unset, as that encoder
- * omits it; protobufjs would otherwise write an empty field.
+ * clients decode it with; see anyForEncoding).
  */
 export function encodeTxMsgData(responses: readonly MsgResponse[]): Uint8Array {
-  const msgResponses = responses.map((r) => {
-    const a: { typeUrl: string; value?: Uint8Array } = { typeUrl: r.typeUrl };
-    if (r.value.length) a.value = r.value;
-    return a;
-  });
-  return cosmos.tx.v1beta1.TxMsgData.encode({ msgResponses }).finish();
+  return cosmos.tx.v1beta1.TxMsgData.encode({ msgResponses: responses.map(anyForEncoding) }).finish();
+}
+
+/**
+ * An Any for the protobufjs encoders, written as cosmjs-types writes it: the
+ * value only when it is not empty (protobufjs writes every field that is set,
+ * cosmjs-types omits proto3 defaults).
+ */
+export function anyForEncoding(a: MsgResponse): cosmos.tx.v1beta1.IAny {
+  return a.value.length ? { typeUrl: a.typeUrl, value: a.value } : { typeUrl: a.typeUrl };
 }
