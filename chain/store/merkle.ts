@@ -46,6 +46,18 @@ export function bucketOf(key: string): number {
   return ((h >>> 16) ^ h) & (NB - 1);
 }
 
+/**
+ * Whether `leaf` is leafHash(key, value), without allocating a Buffer for the
+ * digest: startup checks every stored leaf (millions), and one ArrayBuffer per
+ * check made garbage collection a large part of a restart.
+ */
+export function leafMatches(key: string, value: Uint8Array, leaf: Uint8Array): boolean {
+  if (leaf.length !== 32) return false;
+  const d = nodeHash('sha256', leafInputOf(key, value), 'binary'); // latin1: one char per byte
+  for (let i = 0; i < 32; i++) if (d.charCodeAt(i) !== leaf[i]) return false;
+  return true;
+}
+
 /** leafHash's input is assembled here: one buffer reused by every call instead of one allocation per leaf. */
 let leafInput = Buffer.allocUnsafeSlow(1024);
 
@@ -174,20 +186,40 @@ class Bucket {
     this.buf = next;
   }
 
-  /** Leaves appended by a bulk load and not yet joined into `leaves` (see flush). */
-  private loading: Uint8Array[] | undefined;
+  /**
+   * A bulk load's buffer ([tag | digest | leaves…], with spare room; see append) and how much of it
+   * is used; joined into `buf` by flush().
+   */
+  private loading: Buffer | undefined;
+  private loadingLength = 0;
 
-  /** Append a key known to sort after every key already here (bulk load in key order); flush() before use. */
+  /**
+   * Append a key known to sort after every key already here (bulk load in key order); flush() before
+   * use. The leaf is copied at once into a buffer that doubles as it fills: keeping the caller's
+   * 32-byte views until the flush meant millions of objects surviving into the old generation on a
+   * restart, which garbage collection then paid for.
+   */
   append(key: string, leaf: Uint8Array): void {
+    let b = this.loading;
+    if (!b) {
+      b = this.loading = Buffer.allocUnsafe(this.buf.length + 8 * 32);
+      this.buf.copy(b, 0);
+      this.loadingLength = this.buf.length;
+    } else if (this.loadingLength + 32 > b.length) {
+      const next = Buffer.allocUnsafe(2 * b.length);
+      b.copy(next, 0, 0, this.loadingLength);
+      b = this.loading = next;
+    }
+    b.set(leaf, this.loadingLength);
+    this.loadingLength += 32;
     this.keys.push(key);
     this.digestOk = false;
-    (this.loading ??= []).push(leaf);
   }
 
-  /** Join the leaves of a bulk load into one buffer (one allocation per bucket, not one per key). */
+  /** End a bulk load: the loaded leaves become the bucket's buffer, copied to its exact size. */
   flush(): void {
     if (!this.loading) return;
-    this.buf = Buffer.concat([this.buf, ...this.loading]);
+    this.buf = Buffer.from(this.loading.subarray(0, this.loadingLength));
     this.loading = undefined;
   }
 
@@ -225,6 +257,8 @@ export class MerkleIndex {
    */
   private readonly levelHashes: Buffer[] = [];
   private rootHash: Buffer = ZERO;
+  /** No key ever added to the tree sorts above this one (deletes do not lower it: it is a bound). */
+  private maxKey = '';
 
   constructor() {
     this.levelHashes.push(Buffer.alloc(0)); // level 0 is rootHash
@@ -260,6 +294,7 @@ export class MerkleIndex {
       } else {
         if (!bucket) this.buckets[b] = bucket = new Bucket();
         bucket.put(key, leaf);
+        if (key > this.maxKey) this.maxKey = key;
       }
       dirty.add(b);
     }
@@ -271,7 +306,14 @@ export class MerkleIndex {
     const b = bucketOf(key);
     let bucket = this.buckets[b];
     if (!bucket) this.buckets[b] = bucket = new Bucket();
-    // Loading in key order makes every insert an append.
+    // Loading in key order makes every insert an append. A key above every key ever added is known
+    // to sort last in its bucket without reading the bucket's last key (a cache miss per key when
+    // millions are loaded).
+    if (key > this.maxKey) {
+      this.maxKey = key;
+      bucket.append(key, leaf);
+      return;
+    }
     const n = bucket.keys.length;
     if (n === 0 || bucket.keys[n - 1]! < key) bucket.append(key, leaf);
     else bucket.put(key, leaf);

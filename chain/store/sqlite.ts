@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Value } from './kv.js';
-import { leafHash } from './merkle.js';
+import { leafMatches } from './merkle.js';
 
 export type Durability = 'normal' | 'full';
 
@@ -239,20 +239,32 @@ export class SqliteStore {
    * the startup hash check and only show later, as a consensus failure.
    */
   *loadAll(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
-    const stmt = this.db.prepare('SELECT key, value, leaf FROM kv ORDER BY key').raw(true);
-    // Values and leaves are copied into shared 1 MiB slabs and handed out as views: a state of
-    // millions of entries then costs a few hundred ArrayBuffers instead of millions (which made
-    // garbage collection dominate startup), and the driver's own row buffers die young.
+    // value ‖ leaf come back as one hex string per row: the driver makes a Buffer, with its own
+    // ArrayBuffer, for every blob it returns, and at millions of rows those short-lived
+    // ArrayBuffers, more than the reading, made startup slow; a string is an ordinary heap object.
+    const stmt = this.db.prepare('SELECT key, hex(value) || hex(leaf) FROM kv ORDER BY key').raw(true);
+    // Rows are copied into shared 1 MiB slabs and handed out as views: a state of millions of
+    // entries then costs a few hundred ArrayBuffers instead of millions.
     let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     let used = 0;
-    const keep = (b: Buffer): Buffer => {
-      if (used + b.length > slab.length) {
-        slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, b.length));
+    const room = (n: number): void => {
+      if (used + n > slab.length) {
+        slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
         used = 0;
       }
+    };
+    const keep = (b: Buffer): Buffer => {
+      room(b.length);
       b.copy(slab, used);
       used += b.length;
       return slab.subarray(used - b.length, used);
+    };
+    const keepHex = (hex: string): Buffer => {
+      const n = hex.length >>> 1;
+      room(n);
+      slab.write(hex, used, n, 'hex');
+      used += n;
+      return slab.subarray(used - n, used);
     };
     // The not-yet-merged log, newest change per key, merged into the kv stream in key order.
     const latest = new Map<string, [Buffer | null, Buffer | null]>();
@@ -263,7 +275,7 @@ export class SqliteStore {
     const pending = [...latest.keys()].sort();
     let p = 0;
     const check = (key: string, value: Buffer, leaf: Buffer) => {
-      if (!leafHash(key, value).equals(leaf)) {
+      if (!leafMatches(key, value, leaf)) {
         throw new Error(`store is corrupt: the value of "${key}" in ${this.path} does not match its Merkle leaf`);
       }
     };
@@ -273,7 +285,7 @@ export class SqliteStore {
       check(k, v, leaf);
       return { key: k, value: keep(v), leaf: keep(leaf) };
     };
-    for (const [key, value, leaf] of stmt.iterate() as Iterable<[string, Buffer, Buffer]>) {
+    for (const [key, row] of stmt.iterate() as Iterable<[string, string]>) {
       while (p < pending.length && pending[p]! < key) {
         const e = take(pending[p++]!);
         if (e) yield e;
@@ -284,8 +296,13 @@ export class SqliteStore {
         if (e) yield e;
         continue;
       }
+      if (row.length < 64) throw new Error(`store is corrupt: the row of "${key}" in ${this.path} is too short to hold its Merkle leaf`);
+      const both = keepHex(row);
+      const split = both.length - 32;
+      const value = both.subarray(0, split);
+      const leaf = both.subarray(split);
       check(key, value, leaf);
-      yield { key, value: keep(value), leaf: keep(leaf) };
+      yield { key, value, leaf };
     }
     while (p < pending.length) {
       const e = take(pending[p++]!);
