@@ -84,9 +84,19 @@ export interface AppOptions {
   checkInvariantsEveryBlock?: boolean;
   /** Worker pool for parallel signature verification. */
   verifyPool?: VerifyPool;
-  /** Skip CheckTx-side work that is only an optimisation (used by determinism tests). */
+  /** Receives the stack of each unexpected (untyped) error a tx ran into; the tx itself gets ErrInternal. */
   log?: (line: string) => void;
+  /**
+   * Read the stored state on a worker thread while this one builds the maps
+   * and the Merkle index (App.open). Default 'auto': when the file is larger
+   * than 32 MiB (about 100,000 accounts); below that a thread costs more than
+   * it saves.
+   */
+  loadThread?: boolean | 'auto';
 }
+
+/** App.open reads the state on a worker thread from this file size up (loadThread 'auto'). */
+const LOAD_THREAD_MIN_BYTES = 32 * 2 ** 20;
 
 export class InvariantBrokenError extends Error {
   constructor(
@@ -180,8 +190,9 @@ export class App {
     const ih = this.db.meta('initial_height');
     if (ih) this.initialHeight = BigInt(ih.toString());
     if (this.lastHeight === 0n) return;
+    const thread = this.opts.loadThread ?? 'auto';
     const batch: Array<[string, Value]> = [];
-    for (const row of this.db.loadAll()) {
+    for (const row of this.db.loadAll({ thread: thread === 'auto' ? this.db.fileBytes() >= LOAD_THREAD_MIN_BYTES : thread })) {
       this.merkle.loadLeaf(row.key, row.leaf);
       batch.push([row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength)]);
       if (batch.length >= 65_536) this.committed.apply(batch.splice(0));

@@ -1,3 +1,4 @@
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Value } from './kv.js';
 import { leafMatches } from './merkle.js';
@@ -8,6 +9,8 @@ export type Durability = 'normal' | 'full';
 const PUT_ROWS = 64;
 /** loadAll copies values and leaves into slabs of this size. */
 const SLAB_BYTES = 1 << 20;
+/** loadAll({ thread }) gives up when its reader thread is silent this long. */
+const LOAD_WORKER_SILENCE_MS = 120_000;
 /** Logged change sets beyond this are merged by Commit itself. */
 const MAX_PENDING_BLOCKS = 1024;
 /** Default bytes Commit may append to the WAL before it copies the WAL into the database itself (if nobody checkpoints). */
@@ -62,6 +65,10 @@ export function decodeChangeSet(b: Buffer): Array<[string, Uint8Array | null, Ui
     o += 32;
   }
   return out;
+}
+
+function corruptLeaf(key: string, path: string): Error {
+  return new Error(`store is corrupt: the value of "${key}" in ${path} does not match its Merkle leaf`);
 }
 
 export interface CommitBatch {
@@ -185,6 +192,11 @@ export class SqliteStore {
     else if (this.walBytes > this.maxWalBytes) this.walCheckpoint();
   }
 
+  /** Size of the database file (pages in use, without the WAL). */
+  fileBytes(): number {
+    return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
   /** Blocks whose change sets are logged but not yet merged into kv. */
   get pendingChangeSets(): number {
     return this.pending;
@@ -237,35 +249,11 @@ export class SqliteStore {
    * against its value: the caller rebuilds the app hash from the leaves, so
    * without this check a value damaged on disk (its leaf intact) would pass
    * the startup hash check and only show later, as a consensus failure.
+   *
+   * With `thread`, a worker reads and checks the kv table while the caller
+   * consumes (see load-worker.mjs); the entries are the same either way.
    */
-  *loadAll(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
-    // value ‖ leaf come back as one hex string per row: the driver makes a Buffer, with its own
-    // ArrayBuffer, for every blob it returns, and at millions of rows those short-lived
-    // ArrayBuffers, more than the reading, made startup slow; a string is an ordinary heap object.
-    const stmt = this.db.prepare('SELECT key, hex(value) || hex(leaf) FROM kv ORDER BY key').raw(true);
-    // Rows are copied into shared 1 MiB slabs and handed out as views: a state of millions of
-    // entries then costs a few hundred ArrayBuffers instead of millions.
-    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    let used = 0;
-    const room = (n: number): void => {
-      if (used + n > slab.length) {
-        slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
-        used = 0;
-      }
-    };
-    const keep = (b: Buffer): Buffer => {
-      room(b.length);
-      b.copy(slab, used);
-      used += b.length;
-      return slab.subarray(used - b.length, used);
-    };
-    const keepHex = (hex: string): Buffer => {
-      const n = hex.length >>> 1;
-      room(n);
-      slab.write(hex, used, n, 'hex');
-      used += n;
-      return slab.subarray(used - n, used);
-    };
+  *loadAll(opts: { thread?: boolean } = {}): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
     // The not-yet-merged log, newest change per key, merged into the kv stream in key order.
     const latest = new Map<string, [Buffer | null, Buffer | null]>();
     const logged = this.db.prepare('SELECT data FROM changes ORDER BY height').raw(true);
@@ -274,18 +262,14 @@ export class SqliteStore {
     }
     const pending = [...latest.keys()].sort();
     let p = 0;
-    const check = (key: string, value: Buffer, leaf: Buffer) => {
-      if (!leafMatches(key, value, leaf)) {
-        throw new Error(`store is corrupt: the value of "${key}" in ${this.path} does not match its Merkle leaf`);
-      }
-    };
     const take = (k: string): { key: string; value: Buffer; leaf: Buffer } | undefined => {
       const [v, leaf] = latest.get(k)!;
       if (v === null || leaf === null) return undefined; // deleted since the last merge
-      check(k, v, leaf);
-      return { key: k, value: keep(v), leaf: keep(leaf) };
+      if (!leafMatches(k, v, leaf)) throw corruptLeaf(k, this.path);
+      return { key: k, value: v, leaf };
     };
-    for (const [key, row] of stmt.iterate() as Iterable<[string, string]>) {
+    for (const row of opts.thread ? this.kvRowsThreaded() : this.kvRows()) {
+      const key = row.key;
       while (p < pending.length && pending[p]! < key) {
         const e = take(pending[p++]!);
         if (e) yield e;
@@ -296,17 +280,88 @@ export class SqliteStore {
         if (e) yield e;
         continue;
       }
-      if (row.length < 64) throw new Error(`store is corrupt: the row of "${key}" in ${this.path} is too short to hold its Merkle leaf`);
-      const both = keepHex(row);
-      const split = both.length - 32;
-      const value = both.subarray(0, split);
-      const leaf = both.subarray(split);
-      check(key, value, leaf);
-      yield { key, value, leaf };
+      yield row;
     }
     while (p < pending.length) {
       const e = take(pending[p++]!);
       if (e) yield e;
+    }
+  }
+
+  /** The kv table in key order, each leaf checked, read on this thread. */
+  private *kvRows(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
+    // value ‖ leaf come back as one hex string per row: the driver makes a Buffer, with its own
+    // ArrayBuffer, for every blob it returns, and at millions of rows those short-lived
+    // ArrayBuffers, more than the reading, made startup slow; a string is an ordinary heap object.
+    const stmt = this.db.prepare('SELECT key, hex(value) || hex(leaf) FROM kv ORDER BY key').raw(true);
+    // Rows are copied into shared 1 MiB slabs and handed out as views: a state of millions of
+    // entries then costs a few hundred ArrayBuffers instead of millions.
+    let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    let used = 0;
+    for (const [key, hex] of stmt.iterate() as Iterable<[string, string]>) {
+      const n = hex.length >>> 1;
+      if (n < 32) throw new Error(`store is corrupt: the row of "${key}" in ${this.path} is too short to hold its Merkle leaf`);
+      if (used + n > slab.length) {
+        slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+        used = 0;
+      }
+      slab.write(hex, used, n, 'hex');
+      const value = slab.subarray(used, used + n - 32);
+      const leaf = slab.subarray(used + n - 32, used + n);
+      used += n;
+      if (!leafMatches(key, value, leaf)) throw corruptLeaf(key, this.path);
+      yield { key, value, leaf };
+    }
+  }
+
+  /**
+   * The kv table in key order, read and checked by a worker thread on its own
+   * read-only connection (load-worker.mjs) while this thread consumes the
+   * rows: at millions of entries the reading and hashing then overlap the
+   * caller's work. Synchronous like kvRows (App.open is): the worker's
+   * batches are taken off a MessageChannel with receiveMessageOnPort, and
+   * this thread sleeps on a shared counter between them.
+   */
+  private *kvRowsThreaded(): Generator<{ key: string; value: Buffer; leaf: Buffer }> {
+    const ctrl = new Int32Array(new SharedArrayBuffer(8));
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: { path: this.path, port: port2, ctrl: ctrl.buffer }, transferList: [port2] });
+    let posted = 0;
+    try {
+      for (;;) {
+        const m = receiveMessageOnPort(port1)?.message as { rows: ArrayBuffer; used: number; n: number } | { done: true } | { error: string } | undefined;
+        if (!m) {
+          // nothing yet: sleep until the worker posts (it counts every message); a worker that died
+          // without a word (it catches its own errors) would leave us here, so give up after a while
+          if (Atomics.wait(ctrl, 0, posted, LOAD_WORKER_SILENCE_MS) === 'timed-out' && Atomics.load(ctrl, 0) === posted) {
+            throw new Error(`loading ${this.path}: the reader thread sent nothing for ${LOAD_WORKER_SILENCE_MS / 1000} s`);
+          }
+          posted = Atomics.load(ctrl, 0);
+          continue;
+        }
+        if ('error' in m) throw new Error(m.error);
+        if ('done' in m) return;
+        Atomics.add(ctrl, 1, 1); // consumed: the worker may read ahead again
+        Atomics.notify(ctrl, 1);
+        // the batch's buffer becomes the storage of its values and leaves (views, no copy)
+        const b = Buffer.from(m.rows, 0, m.used);
+        let o = 0;
+        for (let i = 0; i < m.n; i++) {
+          const kl = (b[o]! << 8) | b[o + 1]!;
+          const key = b.toString('latin1', o + 2, o + 2 + kl);
+          o += 2 + kl;
+          const vl = b.readUInt32BE(o);
+          o += 4;
+          const value = b.subarray(o, o + vl);
+          o += vl;
+          const leaf = b.subarray(o, o + 32);
+          o += 32;
+          yield { key, value, leaf };
+        }
+      }
+    } finally {
+      port1.close();
+      void worker.terminate();
     }
   }
 
