@@ -10,7 +10,6 @@
 // u32 value length ‖ value ‖ 32-byte leaf), then { done: true }, or { error }.
 import { workerData } from 'node:worker_threads';
 import { hash } from 'node:crypto';
-import Database from 'better-sqlite3';
 
 const { path, port, ctrl: ctrlBuf } = workerData;
 const ctrl = new Int32Array(ctrlBuf);
@@ -40,6 +39,8 @@ function post(message, transfer) {
 
 let db;
 try {
+  // imported here, inside the try: a failure to load the driver is reported, not a silent exit
+  const { default: Database } = await import('better-sqlite3');
   db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma('cache_size = -65536');
   const stmt = db.prepare('SELECT key, value, leaf FROM kv ORDER BY key').raw(true);
