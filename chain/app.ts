@@ -93,6 +93,19 @@ export interface AppOptions {
    * it saves.
    */
   loadThread?: boolean | 'auto';
+  /**
+   * Progress of App.open's load of the stored state (millions of entries take
+   * seconds): called every 65,536 entries, then once with done. No clock here
+   * (consensus code): the driver times and throttles what it prints.
+   */
+  onLoadProgress?: (p: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  /** Entries loaded so far. */
+  entries: number;
+  /** Set on the last call: the state is loaded and its root equals the committed app hash. */
+  done?: true;
 }
 
 /** App.open reads the state on a worker thread from this file size up (loadThread 'auto'). */
@@ -191,12 +204,19 @@ export class App {
     if (ih) this.initialHeight = BigInt(ih.toString());
     if (this.lastHeight === 0n) return;
     const thread = this.opts.loadThread ?? 'auto';
+    const progress = this.opts.onLoadProgress;
+    let entries = 0;
     const batch: Array<[string, Value]> = [];
     for (const row of this.db.loadAll({ thread: thread === 'auto' ? this.db.fileBytes() >= LOAD_THREAD_MIN_BYTES : thread })) {
       this.merkle.loadLeaf(row.key, row.leaf);
       batch.push([row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength)]);
-      if (batch.length >= 65_536) this.committed.apply(batch.splice(0));
+      if (batch.length >= 65_536) {
+        entries += batch.length;
+        this.committed.apply(batch.splice(0));
+        progress?.({ entries });
+      }
     }
+    entries += batch.length;
     this.committed.apply(batch);
     this.merkle.rebuild();
     const root = this.merkle.root();
@@ -207,6 +227,7 @@ export class App {
     }
     for (const m of this.modules) m.load?.(this.committed);
     this.checkState = new Branch(this.committed);
+    progress?.({ entries, done: true });
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import { App } from '../app.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { homePaths, readConfig } from '../devnet/home.js';
+import { loadProgressPrinter } from '../devnet/load-progress.js';
 import { runAbci, DEFAULT_ABCI_ADDR } from '../abci/index.js';
 import { startAbciApi } from '../api/index.js';
 import { createPriceSource } from '../oracle/sources.js';
@@ -40,6 +41,7 @@ export function registerAbciCommand(program: Command): void {
         checkInvariantsEveryBlock: o.checkInvariants ?? config.check_invariants,
         retainBlocks: BigInt(config.retain_blocks),
         log: (l) => console.error(l),
+        onLoadProgress: loadProgressPrinter((l) => console.error(l)),
       });
       if (o.priceSource) {
         const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));

@@ -7,6 +7,7 @@ import { Mempool } from './mempool.js';
 import { consensusParamsOf, homePaths, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
+import { loadProgressPrinter } from './load-progress.js';
 import { readDevAccounts } from './home.js';
 
 export interface DevnetOptions {
@@ -64,6 +65,7 @@ export class DevnetNode {
         checkInvariantsEveryBlock: config.check_invariants,
         retainBlocks: BigInt(config.retain_blocks),
         log,
+        onLoadProgress: loadProgressPrinter(log),
       });
       if (app.height === 0n) {
         app.initChain({

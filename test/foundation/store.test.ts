@@ -530,6 +530,20 @@ describe('SqliteStore and the App on disk', () => {
     damaged.close();
   });
 
+  it('App.open reports its load progress every 65,536 entries, then once when the root is verified', () => {
+    const path = join(tmp, 'progress.db');
+    const db = new SqliteStore(path);
+    const entries: Array<[string, Uint8Array]> = Array.from({ length: 140_000 }, (_, i) => [`t/p/${String(i).padStart(6, '0')}`, Buffer.from([i & 255])]);
+    const m = treeOf(entries);
+    db.commit({ height: 1n, appHash: m.root(), changes: entries.map(([k, x]) => [k, x, leafHash(k, x)]) });
+    db.close();
+    const seen: Array<{ entries: number; done?: true }> = [];
+    const app = App.open({ dbPath: path, onLoadProgress: (p) => seen.push(p) });
+    expect(seen).toEqual([{ entries: 65_536 }, { entries: 131_072 }, { entries: 140_000, done: true }]);
+    expect(stateEntries(app).length).toBe(140_000);
+    app.close();
+  });
+
   it('a bulk load may interleave appends and out-of-order inserts, after updates, and still gives the same root', () => {
     // keys that share buckets (order within a bucket is what a load can get wrong), and some that do not
     const pool = [...sameBucketKeys('bank/bal/a', 12), ...sameBucketKeys('bank/bal/b', 12), ...Array.from({ length: 24 }, (_, i) => `t/k/${i}`)];
