@@ -12,13 +12,15 @@ export interface RunAbciOptions extends Omit<AbciServerOptions, 'app'> {
   app: App;
   /** Install SIGINT/SIGTERM handlers that stop cleanly and exit the process (default true). */
   handleSignals?: boolean;
+  /** Called after the server is closed and before the App is (e.g. stop background work that uses the App's store). */
+  beforeAppClose?: () => void | Promise<void>;
   /** Called after the server and the App are closed, before process.exit (e.g. release the home lock, stop the verify pool). */
   onShutdown?: () => void | Promise<void>;
 }
 
 export async function runAbci(opts: RunAbciOptions): Promise<AbciServer> {
   const log = opts.log ?? stderrLogger();
-  const { app, handleSignals = true, onShutdown, ...serverOpts } = opts;
+  const { app, handleSignals = true, beforeAppClose, onShutdown, ...serverOpts } = opts;
   const info = app.info();
   log('info', `perpchain ${info.version}: chain "${app.chainId || '(no InitChain yet)'}" at height ${info.lastBlockHeight}, app hash ${Buffer.from(info.lastBlockAppHash).toString('hex').toUpperCase() || '(none)'}`);
   const server = await startAbciServer({ ...serverOpts, app, log });
@@ -32,6 +34,7 @@ export async function runAbci(opts: RunAbciOptions): Promise<AbciServer> {
         let code = 0;
         try {
           await server.close();
+          await beforeAppClose?.();
           app.close();
           await onShutdown?.();
         } catch (e) {

@@ -7,6 +7,7 @@ import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { homePaths, readConfig } from '../devnet/home.js';
 import { loadProgressPrinter } from '../devnet/load-progress.js';
+import { BackgroundMerger } from '../devnet/merger.js';
 import { runAbci, DEFAULT_ABCI_ADDR } from '../abci/index.js';
 import { startAbciApi } from '../api/index.js';
 import { createPriceSource } from '../oracle/sources.js';
@@ -42,6 +43,7 @@ export function registerAbciCommand(program: Command): void {
         retainBlocks: BigInt(config.retain_blocks),
         log: (l) => console.error(l),
         onLoadProgress: loadProgressPrinter((l) => console.error(l)),
+        walThread: true,
       });
       if (o.priceSource) {
         const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
@@ -53,11 +55,14 @@ export function registerAbciCommand(program: Command): void {
         api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
         console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
       }
-      // Commit appends the change set to the store's log; merge it between blocks, off the consensus path.
-      app.onCommit(() => setImmediate(() => app.checkpoint()));
+      // Commit appends the change set to the store's log; merge it between blocks, off the consensus path,
+      // a slice per event-loop turn so CometBFT's next requests are not kept waiting by a large merge.
+      const merger = new BackgroundMerger(app, (l) => console.error(l));
+      app.onCommit(() => merger.kick());
       await runAbci({
         app,
         addr: o.addr,
+        beforeAppClose: () => merger.stop(),
         onShutdown: async () => {
           await api?.server.close();
           await pool.close();

@@ -8,6 +8,7 @@ import { consensusParamsOf, homePaths, readConfig, readGenesis, rfc3339ToNs, typ
 import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
 import { loadProgressPrinter } from './load-progress.js';
+import { BackgroundMerger } from './merger.js';
 import { readDevAccounts } from './home.js';
 
 export interface DevnetOptions {
@@ -43,7 +44,12 @@ export class DevnetNode {
     private readonly pool: VerifyPool,
     private readonly log: (line: string) => void,
     readonly apiAddress: { host: string; port: number },
-  ) {}
+  ) {
+    this.merger = new BackgroundMerger(app, log);
+  }
+
+  /** Merges each block's change set into the store's main table after Commit, in slices. */
+  readonly merger: BackgroundMerger;
 
   static async start(o: DevnetOptions): Promise<DevnetNode> {
     const log = o.log ?? ((l: string) => console.log(l));
@@ -66,6 +72,7 @@ export class DevnetNode {
         retainBlocks: BigInt(config.retain_blocks),
         log,
         onLoadProgress: loadProgressPrinter(log),
+        walThread: true,
       });
       if (app.height === 0n) {
         app.initChain({
@@ -160,14 +167,9 @@ export class DevnetNode {
   }
 
   private afterCommit(b: CommittedBlock): void {
-    // merge the block's change set into the store's main table between blocks, off the commit path
-    setImmediate(() => {
-      try {
-        this.app.checkpoint();
-      } catch (e) {
-        this.log(`checkpoint failed (the log keeps the data; retried after the next block): ${(e as Error).message}`);
-      }
-    });
+    // merge the block's change set into the store's main table between blocks, off the commit path,
+    // a slice per event-loop turn so the API is served in between
+    this.merger.kick();
     this.mempool.update(b.height, b.txHashes, b.txResults);
     const failed = b.txResults.filter((r) => r.code !== 0).length;
     this.log(`block ${b.height}  txs ${b.txs.length}${failed ? ` (${failed} failed)` : ''}  app_hash ${hex(b.appHash).slice(0, 16)}…`);
@@ -178,6 +180,7 @@ export class DevnetNode {
     if (this.timer) clearTimeout(this.timer);
     await this.producing;
     await this.api.close();
+    await this.merger.stop();
     await this.pool.close();
     this.app.close();
     this.lock.release();

@@ -530,6 +530,62 @@ describe('SqliteStore and the App on disk', () => {
     damaged.close();
   });
 
+  it('merging in slices (resumed across commits, reopens and whole-block checkpoints) leaves what a whole merge leaves (model check)', () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `t/s/${String(i).padStart(2, '0')}`);
+    const op = fc.oneof(
+      // a block: upserts and deletes over a small key space, so later blocks overwrite earlier ones
+      fc.record({ commit: fc.array(fc.tuple(fc.integer({ min: 0, max: keys.length - 1 }), fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null })), { minLength: 1, maxLength: 30 }) }),
+      fc.record({ slice: fc.integer({ min: 1, max: 25 }) }),
+      fc.constant({ reopen: true as const }),
+      fc.constant({ whole: true as const }),
+    );
+    let run = 0;
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
+        const path = join(tmp, `slices-${run++}.db`);
+        let db = new SqliteStore(path);
+        const model = new Map<string, string>();
+        let height = 0n;
+        try {
+          for (const o of ops) {
+            if ('commit' in o) {
+              const changes = new Map<string, Uint8Array | null>();
+              for (const [k, x] of o.commit) changes.set(keys[k]!, x);
+              const sorted = [...changes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+              for (const [k, x] of sorted) if (x === null) model.delete(k); else model.set(k, hex(x));
+              db.commit({ height: ++height, appHash: new Uint8Array(32), changes: sorted.map(([k, x]) => [k, x, x === null ? null : leafHash(k, x)]) });
+            } else if ('slice' in o) {
+              const before = db.pendingChangeSets;
+              const r = db.checkpointSlice(o.slice);
+              expect(r.rows).toBeLessThanOrEqual(o.slice);
+              expect(db.pendingChangeSets).toBe(before - r.blocks);
+              expect(r.more).toBe(db.pendingChangeSets > 0);
+            } else if ('reopen' in o) {
+              db.close(); // a slice partway through a change set is forgotten: the next starts it over
+              db = new SqliteStore(path);
+            } else db.checkpoint();
+            // what a restart would load is the model at every step, merged or not
+            expect(new Map([...db.loadAll()].map((r) => [r.key, hex(r.value)]))).toEqual(model);
+          }
+          while (db.checkpointSlice(7).more);
+          expect(db.pendingChangeSets).toBe(0);
+          db.close();
+          const raw = new Database(path, { readonly: true });
+          const kv = raw.prepare('SELECT key, value FROM kv ORDER BY key').all() as Array<{ key: string; value: Buffer }>;
+          const logged = (raw.prepare('SELECT COUNT(*) AS n FROM changes').get() as { n: number }).n;
+          raw.close();
+          expect(logged).toBe(0);
+          expect(new Map(kv.map((r) => [r.key, hex(r.value)]))).toEqual(model);
+        } finally {
+          rmSync(path, { force: true });
+          rmSync(`${path}-wal`, { force: true });
+          rmSync(`${path}-shm`, { force: true });
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('App.open reports its load progress every 65,536 entries, then once when the root is verified', () => {
     const path = join(tmp, 'progress.db');
     const db = new SqliteStore(path);
@@ -600,6 +656,31 @@ describe('SqliteStore and the App on disk', () => {
     expect(fileSize(path2)).toBeGreaterThan(3 * 2 ** 20);
     expect(db2.pendingChangeSets).toBe(4); // the log itself is not merged: only the WAL was copied
     db2.close();
+  });
+
+  it('with walThread the WAL is copied into the database file by the copy thread, not by the caller', async () => {
+    const bigChanges = (h: number): Array<[string, Uint8Array, Uint8Array]> =>
+      Array.from({ length: 400 }, (_, i) => {
+        const k = `t/big/${String(i).padStart(4, '0')}`;
+        const x = Buffer.alloc(2500, h);
+        return [k, x, leafHash(k, x)];
+      });
+    const path = join(tmp, 'wal-thread.db');
+    const db = new SqliteStore(path, { walThread: true });
+    const empty = statSync(path).size;
+    for (let h = 1; h <= 3; h++) db.commit({ height: BigInt(h), appHash: new Uint8Array(32), changes: bigChanges(h) });
+    while (db.checkpointSlice(150).more);
+    expect(db.pendingChangeSets).toBe(0);
+    // the last slice only asked for the copy; the file grows once the copy thread has done it
+    for (let i = 0; i < 200 && db.walCopiesDone() === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(db.walCopiesDone()).toBeGreaterThanOrEqual(1);
+    expect(statSync(path).size).toBeGreaterThan(empty + 2 ** 20);
+    db.commit({ height: 4n, appHash: new Uint8Array(32), changes: bigChanges(4) }); // writing goes on after a copy
+    db.close(); // waits for the copy thread to close its connection
+    const again = new SqliteStore(path);
+    expect(again.lastCommitted().height).toBe(4n);
+    expect([...again.loadAll()].map((r) => r.value[0])).toEqual(new Array(400).fill(4));
+    again.close();
   });
 
   it('commits of mixed upserts and deletes (runs longer and shorter than a batch) reload exactly (model check)', () => {
