@@ -115,7 +115,7 @@ export class SqliteStore {
   private readonly pruneBlocks: Database.Statement;
   private readonly commitTx: (b: CommitBatch) => number;
   private readonly checkpointTx: (maxBlocks: number) => number;
-  private readonly sliceTx: (maxRows: number, cursor: SliceCursor | undefined) => { rows: number; blocks: number; cursor: SliceCursor | undefined };
+  private readonly sliceTx: (maxRows: number, cursor: SliceCursor | undefined) => { rows: number; blocks: number; cursor: SliceCursor | undefined; empty: boolean };
   /**
    * How far checkpointSlice got into the oldest change set (rows before `next` are merged). Kept in
    * memory only, and set only after the slice's transaction committed; a reopened store starts that
@@ -209,9 +209,13 @@ export class SqliteStore {
       let cursor = start;
       let rows = 0;
       let blocks = 0;
+      let empty = false;
       while (rows < maxRows) {
         const height = oldestHeight.get() as bigint | undefined;
-        if (height === undefined) break;
+        if (height === undefined) {
+          empty = true;
+          break;
+        }
         if (!cursor || cursor.height !== height) cursor = { height, changes: decodeChangeSet(changesAt.get(height) as Buffer), next: 0 };
         const end = Math.min(cursor.changes.length, cursor.next + (maxRows - rows));
         merge(cursor.changes, cursor.next, end);
@@ -224,7 +228,7 @@ export class SqliteStore {
           blocks++;
         }
       }
-      return { rows, blocks, cursor };
+      return { rows, blocks, cursor, empty };
     });
     this.readonly = opts.readonly ?? false;
     if (opts.walThread && !this.readonly && path !== ':memory:') {
@@ -289,7 +293,9 @@ export class SqliteStore {
     }
     const r = this.sliceTx(Math.max(1, Math.floor(maxRows)), this.cursor);
     this.cursor = r.cursor;
-    this.pending -= r.blocks;
+    // the log is the truth: once it is empty nothing is pending, whatever the count said (a height
+    // logged twice is one row but was counted twice), so a driver looping on `more` always ends
+    this.pending = r.empty ? 0 : this.pending - r.blocks;
     if (this.pending === 0) this.walCheckpoint();
     return { rows: r.rows, blocks: r.blocks, more: this.pending > 0 };
   }
@@ -411,19 +417,21 @@ export class SqliteStore {
     const ctrl = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: { path: this.path, port: port2, ctrl: ctrl.buffer }, transferList: [port2] });
-    let posted = 0;
+    let idleWaits = 0;
     try {
       for (;;) {
         const m = receiveMessageOnPort(port1)?.message as { rows: ArrayBuffer; used: number; n: number } | { done: true } | { error: string } | undefined;
         if (!m) {
-          // nothing yet: sleep until the worker posts (it counts every message); a worker that died
-          // without a word (it catches its own errors) would leave us here, so give up after a while
-          if (Atomics.wait(ctrl, 0, posted, LOAD_WORKER_SILENCE_MS) === 'timed-out' && Atomics.load(ctrl, 0) === posted) {
+          // nothing yet: sleep until the worker posts again (it counts every message), looking at the
+          // port at least every 10 ms; a worker that died without a word (it catches its own errors)
+          // would leave us here, so give up after a long silence
+          const posted = Atomics.load(ctrl, 0);
+          if (Atomics.wait(ctrl, 0, posted, 10) === 'timed-out' && ++idleWaits * 10 >= LOAD_WORKER_SILENCE_MS) {
             throw new Error(`loading ${this.path}: the reader thread sent nothing for ${LOAD_WORKER_SILENCE_MS / 1000} s`);
           }
-          posted = Atomics.load(ctrl, 0);
           continue;
         }
+        idleWaits = 0;
         if ('error' in m) throw new Error(m.error);
         if ('done' in m) return;
         Atomics.add(ctrl, 1, 1); // consumed: the worker may read ahead again

@@ -658,6 +658,21 @@ describe('SqliteStore and the App on disk', () => {
     db2.close();
   });
 
+  it('merging in slices ends even when a height was logged twice (one row, counted twice)', () => {
+    const path = join(tmp, 'twice.db');
+    const db = new SqliteStore(path);
+    const set = (x: number): Array<[string, Uint8Array, Uint8Array]> => [['t/q/a', Buffer.from([x]), leafHash('t/q/a', Buffer.from([x]))]];
+    db.commit({ height: 1n, appHash: new Uint8Array(32), changes: set(1) });
+    db.commit({ height: 1n, appHash: new Uint8Array(32), changes: set(2) }); // replaces the row
+    expect(db.pendingChangeSets).toBe(2);
+    let slices = 0;
+    while (db.checkpointSlice(10).more && slices < 10) slices++;
+    expect(slices).toBeLessThan(10);
+    expect(db.pendingChangeSets).toBe(0);
+    expect([...db.loadAll()].map((r) => hex(r.value))).toEqual([hex(Buffer.from([2]))]);
+    db.close();
+  });
+
   it('with walThread the WAL is copied into the database file by the copy thread, not by the caller', async () => {
     const bigChanges = (h: number): Array<[string, Uint8Array, Uint8Array]> =>
       Array.from({ length: 400 }, (_, i) => {
