@@ -213,18 +213,11 @@ export class App {
     const thread = this.opts.loadThread ?? 'auto';
     const progress = this.opts.onLoadProgress;
     let entries = 0;
-    const batch: Array<[string, Value]> = [];
     for (const row of this.db.loadAll({ thread: thread === 'auto' ? this.db.fileBytes() >= LOAD_THREAD_MIN_BYTES : thread })) {
       this.merkle.loadLeaf(row.key, row.leaf);
-      batch.push([row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength)]);
-      if (batch.length >= 65_536) {
-        entries += batch.length;
-        this.committed.apply(batch.splice(0));
-        progress?.({ entries });
-      }
+      this.committed.load(row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength));
+      if ((++entries & 65_535) === 0) progress?.({ entries });
     }
-    entries += batch.length;
-    this.committed.apply(batch);
     this.merkle.rebuild();
     const root = this.merkle.root();
     if (!root.equals(this.lastAppHash)) {

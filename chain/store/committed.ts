@@ -44,6 +44,29 @@ export class CommittedState implements KVReader {
     }
   }
 
+  /** The table of the last load() (entries arrive in key order, so a table is one run). */
+  private loadTable: { name: string; map: Map<string, Value> } | undefined;
+
+  /**
+   * Add one entry of a bulk load in key order (startup): apply() without
+   * building a change set. Values are kept as given.
+   */
+  load(key: string, value: Value): void {
+    let t = this.loadTable;
+    if (!t || !key.startsWith(t.name)) {
+      const name = tableOf(key);
+      let map = this.tables.get(name);
+      if (!map) {
+        map = new Map();
+        this.tables.set(name, map);
+      }
+      t = this.loadTable = { name, map };
+    }
+    const before = t.map.size;
+    t.map.set(key, value);
+    this.count += t.map.size - before;
+  }
+
   get size(): number {
     return this.count;
   }
@@ -59,6 +82,7 @@ export class CommittedState implements KVReader {
 
   clear(): void {
     this.tables.clear();
+    this.loadTable = undefined;
     this.count = 0;
   }
 }
