@@ -197,7 +197,15 @@ export class App {
   /** Open an App; with a dbPath, load the last committed state from it. */
   static open(opts: AppOptions = {}): App {
     const app = new App(opts);
-    app.loadFromDisk();
+    try {
+      app.loadFromDisk();
+    } catch (e) {
+      app.close();
+      // sqlite's own errors ("database disk image is malformed") do not say which file
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_')) throw new Error(`${opts.dbPath}: ${(e as Error).message}`);
+      throw e;
+    }
     return app;
   }
 

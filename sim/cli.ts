@@ -8,6 +8,7 @@
  *   perpchain sim --config sim/scenarios/btc-2020-03-12.json --axis params.mmfPpm=30000,50000,70000 --axis params.insuranceFundUsd=0,1000000
  */
 import { Command, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
 import { ConfigError, loadConfig, parseValue } from './config.js';
@@ -106,7 +107,10 @@ export function registerSimCommand(program: Command): void {
         overrides[p] = parseValue(v);
       }
       const { config, baseDir } = loadConfig(o.config, overrides);
-      const out = resolve(o.out ?? join('sim-out', config.name));
+      // the default directory is named after the scenario: keep it a single, plain path segment
+      const out = resolve(o.out ?? join('sim-out', config.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'scenario'));
+      // found out now, not after the whole run
+      if (existsSync(out) && !statSync(out).isDirectory()) throw new ConfigError(`--out ${out} exists and is not a directory`);
       const bar = new ProgressBar(process.stderr, o.progress !== false && process.stderr.isTTY === true);
 
       let axes: Record<string, unknown[]> | undefined;
@@ -122,6 +126,7 @@ export function registerSimCommand(program: Command): void {
       }
 
       if (axes) {
+        if (o.db) throw new ConfigError('--db keeps one run\'s chain state; a sweep runs many (each in memory): drop --db or --sweep/--axis');
         const t0 = performance.now();
         // default: one run per core, but no more runs than 1 GiB of free memory each (a 10,000-trader run
         // holds a few hundred MB; many-core machines would otherwise start dozens at once)
@@ -155,8 +160,12 @@ export function registerSimCommand(program: Command): void {
       const perf = `${sim.totalBlocks.toLocaleString('en-US')} blocks in ${(runMs / 1000).toFixed(1)} s (${Math.round((sim.totalBlocks / runMs) * 1000).toLocaleString('en-US')} blocks/s; setup ${(setupMs / 1000).toFixed(1)} s), ${summary.txs.total.toLocaleString('en-US')} txs`;
       const files = writeRun(out, { summary, metrics: sim.metrics, specs: sim.specs, html: runReport({ config, summary, metrics: sim.metrics, specs: sim.specs, perf }) });
       sim.close();
-      if (o.json) console.log(JSON.stringify(summary, null, 2));
-      else {
+      if (o.json) {
+        // stdout carries the JSON alone (for jq and friends); the file list goes to stderr
+        console.log(JSON.stringify(summary, null, 2));
+        console.error(`  ${files.report}\n  ${files.summary}\n  ${files.blocks}\n  ${files.margin}`);
+        return;
+      } else {
         const s = summary;
         console.log(`${config.name}: ${perf}`);
         console.log(`  liquidations ${s.liquidations.count} ($${s.liquidations.notional_usd}), slippage ${s.liquidations.slippage_vs_oracle_bps.notional_weighted_mean} bps`);

@@ -17,7 +17,7 @@ const Buckets = z.array(Bucket).min(1);
 const Range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).refine((r) => r[1] >= r[0], 'range high must be ≥ low');
 const Ppm = z.number().int().min(0).max(1_000_000);
 
-const MarketSchema = z.object({
+const MarketSchema = z.strictObject({
   /** Market id: 0 = BTC-USD, 1 = ETH-USD (devnet units, chain/devnet/markets.ts). */
   id: z.number().int().min(0).max(1),
   /** A shipped dataset id (sim/data/prices/SOURCES.md) … */
@@ -36,7 +36,7 @@ const MarketSchema = z.object({
   mmfPpm: Ppm.optional(),
 });
 
-const SpikeSchema = z.object({
+const SpikeSchema = z.strictObject({
   /** Index of the lying feeder (clamped to the feeder count − 1). */
   feeder: z.number().int().min(0),
   market: z.number().int().min(0),
@@ -47,7 +47,7 @@ const SpikeSchema = z.object({
   movePpm: z.number().int().min(-999_999).max(10_000_000),
 });
 
-const MarketMakerSchema = z.object({
+const MarketMakerSchema = z.strictObject({
   /** Market makers per market. */
   perMarket: z.number().int().min(0).max(100),
   /**
@@ -78,7 +78,7 @@ const MarketMakerSchema = z.object({
   ttlBlocks: z.number().int().min(2),
 });
 
-const TraderSchema = z.object({
+const TraderSchema = z.strictObject({
   collateralUsd: Buckets,
   leverage: Buckets,
   /** Probability that a trader is long. */
@@ -111,7 +111,7 @@ const MomentumSchema = TraderSchema.extend({
   stopPpm: z.number().int().min(1),
 });
 
-const MarginSchema = z.object({
+const MarginSchema = z.strictObject({
   /** Shares of traders (normalised): top up promptly, late, or never. */
   prompt: z.number().nonnegative(),
   late: z.number().nonnegative(),
@@ -126,7 +126,7 @@ const MarginSchema = z.object({
   topUpFraction: z.number().positive(),
 });
 
-const WhaleSchema = z.object({
+const WhaleSchema = z.strictObject({
   market: z.number().int().min(0),
   side: z.enum(['buy', 'sell']),
   collateralUsd: z.number().positive(),
@@ -140,7 +140,7 @@ const WhaleSchema = z.object({
   closeBlock: z.number().int().min(0),
 });
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string(),
   seed: z.number().int().min(0).max(0xffffffff),
@@ -152,7 +152,7 @@ export const ConfigSchema = z.object({
   /** Scenario blocks to run (0 = the whole series). */
   blocks: z.number().int().min(0),
   markets: z.array(MarketSchema).min(1),
-  oracle: z.object({
+  oracle: z.strictObject({
     feeders: z.number().int().min(1).max(64),
     /** Each honest feeder reports the true price ± a uniform error of at most noisePpm. */
     noisePpm: z.number().int().min(0).max(100_000),
@@ -161,7 +161,7 @@ export const ConfigSchema = z.object({
     stalenessSeconds: z.number().int().min(1),
     spikes: z.array(SpikeSchema),
   }),
-  params: z.object({
+  params: z.strictObject({
     takerFeePpm: z.number().int().min(0).max(100_000),
     makerFeePpm: z.number().int().min(-100_000).max(100_000),
     /** Override every market's IMF / MMF (ppm). If MMF ≥ IMF, IMF keeps the market's IMF/MMF ratio. */
@@ -177,18 +177,18 @@ export const ConfigSchema = z.object({
     maxAdlCandidates: z.number().int().min(1).max(100_000),
     insuranceFundUsd: z.number().min(0),
   }),
-  agents: z.object({
+  agents: z.strictObject({
     /** Trading accounts besides market makers and the whale. */
     traders: z.number().int().min(0).max(200_000),
     /** Shares of traders: leveraged (directional, with a leverage distribution) and momentum (chase moves). */
-    mix: z.object({ leveraged: z.number().nonnegative(), momentum: z.number().nonnegative() }),
+    mix: z.strictObject({ leveraged: z.number().nonnegative(), momentum: z.number().nonnegative() }),
     marketMakers: MarketMakerSchema,
     leveraged: TraderSchema,
     momentum: MomentumSchema,
     margin: MarginSchema,
     whale: WhaleSchema.optional(),
   }),
-  report: z.object({
+  report: z.strictObject({
     /** Margin-ratio distribution samples over the run (every account with a position, at that block). */
     marginSamples: z.number().int().min(2).max(2000),
     /** Margin ratios above this are shown at the cap. */
@@ -366,8 +366,12 @@ export function loadConfig(path: string, overrides: Record<string, unknown> = {}
     throw new ConfigError(`${path}: ${(e as Error).message}`);
   }
   let merged = deepMerge(structuredClone(DEFAULT_CONFIG), json);
+  const keys = Object.keys(overrides);
+  // the file on its own first, so a problem is blamed on the file or on the command line, not mixed up
+  const fromFile = validateConfig(merged, path);
+  if (keys.length === 0) return { config: fromFile, baseDir: dirname(abs), path: abs };
   for (const [p, v] of Object.entries(overrides)) merged = setPath(merged, p, v);
-  return { config: validateConfig(merged, path), baseDir: dirname(abs), path: abs };
+  return { config: validateConfig(merged, `${path} with the command line's ${keys.join(', ')}`), baseDir: dirname(abs), path: abs };
 }
 
 /** A copy of obj with the value at a dot path (array indices allowed) replaced. */

@@ -6,6 +6,7 @@ import { SOFTWARE_VERSION } from '../app.js';
 import { registerSimCommand } from '../../sim/cli.js';
 import { registerAbciCommand } from './abci-command.js';
 import { registerVerifyCommand } from '../verify/command.js';
+import { intArg, portArg } from './args.js';
 
 const program = new Command();
 program
@@ -25,10 +26,10 @@ program
   .description('create a node home: genesis (with funded development accounts and markets), node config and dev keys')
   .requiredOption('--home <dir>', 'node home directory')
   .option('--chain-id <id>', 'chain id', DEFAULT_CHAIN_ID)
-  .option('--accounts <n>', 'number of funded development accounts', '5')
-  .option('--overwrite', 'replace an existing genesis and config (never the data)', false)
-  .action(async (o: { home: string; chainId: string; accounts: string; overwrite: boolean }) => {
-    const { paths, accounts } = await initHome({ home: o.home, chainId: o.chainId, accounts: Number(o.accounts), overwrite: o.overwrite });
+  .addOption(new Option('--accounts <n>', 'number of funded development accounts (the first is the market authority)').argParser(intArg(1, 1000)).default(5))
+  .option('--overwrite', 'replace the genesis, node config and dev keys of a home that has no chain data yet', false)
+  .action(async (o: { home: string; chainId: string; accounts: number; overwrite: boolean }) => {
+    const { paths, accounts } = await initHome({ home: o.home, chainId: o.chainId, accounts: o.accounts, overwrite: o.overwrite });
     console.log(`initialised ${paths.home} for chain ${o.chainId}\n  genesis: ${paths.genesis}\n  config:  ${paths.config}`);
     printDevAccounts(accounts, paths.devKeys);
   });
@@ -38,9 +39,9 @@ program
   .description('run a single-validator devnet node: produces blocks, serves the WebSocket API (creates the home on first start)')
   .requiredOption('--home <dir>', 'node home directory')
   .option('--chain-id <id>', 'chain id when the home is created', DEFAULT_CHAIN_ID)
-  .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(Number))
+  .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(portArg))
   .option('--api-host <host>', 'API listen address, e.g. 0.0.0.0 to serve the market page to other machines (overrides config/node.json)')
-  .addOption(new Option('--block-interval <ms>', 'block interval in ms (overrides config/node.json)').argParser(Number))
+  .addOption(new Option('--block-interval <ms>', 'block interval in ms, at least 10 (overrides config/node.json)').argParser(intArg(10)))
   .option('--check-invariants', 'check every module invariant after every block and halt with a report if one breaks')
   .action(async (o: { home: string; chainId: string; apiPort?: number; apiHost?: string; blockInterval?: number; checkInvariants?: boolean }) => {
     const paths = homePaths(o.home);
@@ -68,7 +69,8 @@ program
       console.log(`\n${sig}: stopping after the current block…`);
       await node.stop();
       console.log(`stopped at height ${node.app.height}`);
-      process.exit(0);
+      // a node that halted (a broken invariant) has set a non-zero exit code: keep it for supervisors and scripts
+      process.exit();
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -124,8 +124,18 @@ export const DEFAULT_CHAIN_ID = 'perpchain-devnet-1';
 /** Create a home with a genesis, a node config and funded development keys. */
 export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; accounts: DevAccount[] }> {
   const paths = homePaths(o.home);
-  if (existsSync(paths.genesis) && !o.overwrite) throw new Error(`${paths.genesis} already exists (pass --overwrite to replace the whole home)`);
-  if (existsSync(paths.db) && o.overwrite) throw new Error(`${paths.db} exists: remove the data directory yourself before re-initialising, so no chain data is lost by accident`);
+  if (o.accounts !== undefined && (!Number.isSafeInteger(o.accounts) || o.accounts < 1)) throw new Error(`at least one development account is needed (the market authority), got ${o.accounts}`);
+  // Never replace chain data, and never silently replace keys: a home with data or keys but no genesis is
+  // damaged, not new (its mnemonics, market authority and feeder key would be lost for good).
+  if (existsSync(paths.db)) {
+    throw new Error(
+      existsSync(paths.genesis)
+        ? `${paths.home} already holds chain data (${paths.db}); delete its data directory yourself before re-initialising, so no chain data is lost by accident`
+        : `${paths.home} holds chain data (${paths.db}) but no ${paths.genesis}: restore that file, or delete the home to start over`,
+    );
+  }
+  if (existsSync(paths.genesis) && !o.overwrite) throw new Error(`${paths.genesis} already exists (pass --overwrite to replace its genesis, node config and dev keys)`);
+  if (existsSync(paths.devKeys) && !o.overwrite) throw new Error(`${paths.devKeys} already exists but ${paths.genesis} does not: restore the genesis, or pass --overwrite to replace the keys too`);
   for (const d of ['config', 'data', 'keys']) mkdirSync(join(paths.home, d), { recursive: true });
   const accounts: DevAccount[] = [];
   const names = [...Array.from({ length: o.accounts ?? 5 }, (_, i) => `dev${i}`), 'feeder'];
@@ -182,14 +192,25 @@ export function defaultConsensusParamsJson(): GenesisDoc['consensus_params'] {
   };
 }
 
+/** A JSON file's contents; a syntax error names the file. */
+export function readJsonFile(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 export function readGenesis(paths: HomePaths): GenesisDoc {
-  const doc = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
+  const doc = readJsonFile(paths.genesis) as GenesisDoc;
+  if (typeof doc !== 'object' || doc === null) throw new Error(`${paths.genesis}: expected a JSON object`);
   if (!doc.chain_id) throw new Error(`${paths.genesis}: chain_id missing`);
   return doc;
 }
 
 export function readConfig(paths: HomePaths): NodeConfig {
-  const raw = existsSync(paths.config) ? JSON.parse(readFileSync(paths.config, 'utf8')) : {};
+  const raw = existsSync(paths.config) ? readJsonFile(paths.config) : {};
   const r = NodeConfigSchema.safeParse(raw);
   if (!r.success) throw new Error(`${paths.config}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
@@ -197,7 +218,7 @@ export function readConfig(paths: HomePaths): NodeConfig {
 
 export function readDevAccounts(paths: HomePaths): DevAccount[] {
   if (!existsSync(paths.devKeys)) return [];
-  return (JSON.parse(readFileSync(paths.devKeys, 'utf8')) as { accounts: DevAccount[] }).accounts;
+  return (readJsonFile(paths.devKeys) as { accounts?: DevAccount[] }).accounts ?? [];
 }
 
 /** Genesis time (RFC 3339) → ns since epoch, keeping sub-millisecond digits. */

@@ -4,7 +4,7 @@ import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { Mempool } from './mempool.js';
-import { consensusParamsOf, homePaths, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
+import { consensusParamsOf, homePaths, NodeConfigSchema, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
 import { loadProgressPrinter } from './load-progress.js';
@@ -62,6 +62,9 @@ export class DevnetNode {
       if (o.apiHost !== undefined) config.api.host = o.apiHost;
       if (o.blockIntervalMs !== undefined) config.block_interval_ms = o.blockIntervalMs;
       if (o.checkInvariants !== undefined) config.check_invariants = o.checkInvariants;
+      // the overrides pass the same checks as the file's values
+      const checked = NodeConfigSchema.safeParse(config);
+      if (!checked.success) throw new Error(`node options: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const genesis = readGenesis(paths);
       const pool = new VerifyPool();
       const app = App.open({

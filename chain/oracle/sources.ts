@@ -8,7 +8,7 @@
  *   dataset:ID       a shipped historic dataset (sim/data), replayed one data-second per wall-second from start-up
  *   http://HOST/...  a URL on this machine returning the same JSON, polled every second
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Decimal } from 'decimal.js';
 import { loadDataset, resample } from '../../sim/data/index.js';
 
@@ -41,6 +41,7 @@ function fromJson(json: unknown, markets: readonly MarketUnit[]): Array<{ market
 export function createPriceSource(spec: string, markets: () => readonly MarketUnit[], log: (l: string) => void = () => {}): PriceSource {
   if (spec.startsWith('file:')) {
     const path = spec.slice(5);
+    if (!existsSync(path)) log(`price source ${spec}: ${path} does not exist yet; this validator reports no prices until it does`);
     let mtime = -1;
     let cached: Array<{ marketId: number; price: bigint }> = [];
     return () => {
@@ -53,15 +54,25 @@ export function createPriceSource(spec: string, markets: () => readonly MarketUn
     };
   }
   if (spec.startsWith('dataset:')) {
-    const ids = spec.slice(8).split(',');
-    const started = Date.now();
-    const series = ids.map((entry) => {
+    const entries = spec.slice(8).split(',').map((entry) => {
       const [marketId, id] = entry.includes('=') ? (entry.split('=') as [string, string]) : ['0', entry];
-      const m = markets().find((x) => x.id === Number(marketId));
-      if (!m) throw new Error(`dataset source: no market ${marketId}`);
-      return { marketId: m.id, ticks: resample(loadDataset(id).points, { blockMs: 1000, mode: 'linear-path', exponent: m.priceExponent, rounding: 'half-even' }) };
+      if (!/^\d+$/.test(marketId)) throw new Error(`dataset source: "${marketId}" is not a market id`);
+      return { marketId: Number(marketId), points: loadDataset(id).points }; // an unknown dataset fails now
     });
+    const started = Date.now();
+    // The markets exist only once the chain has them (after InitChain, which CometBFT sends after this
+    // process starts): resolved on first use, and again until every one is there.
+    let series: Array<{ marketId: number; ticks: Array<{ price: bigint }> }> | undefined;
     return () => {
+      if (!series) {
+        const known = markets();
+        const missing = entries.filter((e) => !known.some((m) => m.id === e.marketId));
+        if (missing.length) throw new Error(`dataset source: the chain has no market ${missing.map((e) => e.marketId).join(', ')} (yet)`);
+        series = entries.map((e) => {
+          const m = known.find((x) => x.id === e.marketId)!;
+          return { marketId: m.id, ticks: resample(e.points, { blockMs: 1000, mode: 'linear-path', exponent: m.priceExponent, rounding: 'half-even' }) };
+        });
+      }
       const i = Math.floor((Date.now() - started) / 1000);
       return series.map((s) => ({ marketId: s.marketId, price: s.ticks[i % s.ticks.length]!.price }));
     };

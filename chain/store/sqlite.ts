@@ -134,22 +134,32 @@ export class SqliteStore {
 
   constructor(readonly path: string, opts: { durability?: Durability; readonly?: boolean; maxWalBytes?: number; walThread?: boolean } = {}) {
     this.maxWalBytes = opts.maxWalBytes ?? MAX_WAL_BYTES;
-    this.db = new Database(path, { readonly: opts.readonly ?? false });
-    if (!opts.readonly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      // sqlite would copy the WAL into the database (and fsync) inside whichever transaction crosses
-      // 1,000 pages: usually a Commit right after a merge, which made Commit several times slower every few
-      // blocks. checkpoint() does that copy between blocks instead (see walCheckpoint).
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, leaf BLOB NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, record BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS changes (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
-      `);
+    try {
+      this.db = new Database(path, { readonly: opts.readonly ?? false });
+    } catch (e) {
+      throw new Error(`cannot open ${path}: ${(e as Error).message}`);
     }
-    this.db.pragma('cache_size = -262144'); // 256 MiB page cache
+    // the first reads of a connection are where a file that is not (or no longer) a database shows: name it
+    try {
+      if (!opts.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+        // sqlite would copy the WAL into the database (and fsync) inside whichever transaction crosses
+        // 1,000 pages: usually a Commit right after a merge, which made Commit several times slower every few
+        // blocks. checkpoint() does that copy between blocks instead (see walCheckpoint).
+        this.db.pragma('wal_autocheckpoint = 0');
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, leaf BLOB NOT NULL) WITHOUT ROWID;
+          CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+          CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, record BLOB NOT NULL);
+          CREATE TABLE IF NOT EXISTS changes (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
+        `);
+      }
+      this.db.pragma('cache_size = -262144'); // 256 MiB page cache
+    } catch (e) {
+      this.db.close();
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
     this.putKv = this.db.prepare('INSERT INTO kv (key, value, leaf) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, leaf = excluded.leaf');
     this.delKv = this.db.prepare('DELETE FROM kv WHERE key = ?');
     this.putMeta = this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');

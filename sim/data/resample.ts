@@ -157,9 +157,10 @@ export function* iterateResampled(
   const to = opts.to ?? last.timeMs + candleMs;
   assertInt('from', from, 0);
   assertInt('to', to, 0);
-  if (from < first.timeMs) throw new RangeError(`resample: from=${from} is before the first candle (${first.timeMs})`);
-  if (to > last.timeMs + candleMs) throw new RangeError(`resample: to=${to} is after the end of the last candle (${last.timeMs + candleMs})`);
-  if (to <= from) throw new RangeError(`resample: empty range from=${from} to=${to}`);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (from < first.timeMs) throw new RangeError(`resample: from ${iso(from)} is before the first candle (${iso(first.timeMs)})`);
+  if (to > last.timeMs + candleMs) throw new RangeError(`resample: to ${iso(to)} is after the end of the last candle (${iso(last.timeMs + candleMs)})`);
+  if (to <= from) throw new RangeError(`resample: empty range: from ${iso(from)} is not before to ${iso(to)} (the data covers ${iso(first.timeMs)} to ${iso(last.timeMs + candleMs)})`);
 
   let ci = 0;
   let pathOf = -1;

@@ -89,6 +89,9 @@ describe('risk simulator: inputs', () => {
     expect(ok.status, ok.stderr).toBe(0);
     for (const f of ['summary.json', 'blocks.csv', 'margin.csv', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    // with --json, stdout is the summary alone (a pipe into jq works); the file list went to stderr
+    expect(JSON.parse(ok.stdout)).toEqual(summary);
+    expect(ok.stderr).toContain(join(out, 'report.html'));
     expect(summary.seed).toBe(5);
     expect(summary.blocks).toEqual({ warmup: 10, scenario: 20, total: 30 });
     expect(readFileSync(join(out, 'blocks.csv'), 'utf8').trim().split('\n')).toHaveLength(31);
@@ -99,5 +102,41 @@ describe('risk simulator: inputs', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/perpchain.mjs'), 'sim', '--config', cfg, '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/good\.csv:3: expected 12 columns/);
+  });
+
+  it('the CLI refuses, before running, what it could only fail at the end or silently ignore', () => {
+    const cfg = join(tmp, 'cli2.json');
+    writeFileSync(cfg, JSON.stringify({ name: '../../escape', warmupBlocks: 10, markets: [{ id: 0, csv: 'good.csv', mode: 'step', weight: 1 }], agents: { traders: 5, marketMakers: { perMarket: 1 } } }));
+    writeFileSync(join(tmp, 'good.csv'), klines(3).join('\n') + '\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/perpchain.mjs'), 'sim', '--config', cfg, '--no-progress', ...args], { encoding: 'utf8', timeout: 120_000, cwd: tmp });
+    // a typo in a nested key, from a flag or from the file, is an error naming it (it used to be dropped)
+    const typo = run('--set', 'agents.marketMakers.levelz=3');
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toMatch(/with the command line's agents\.marketMakers\.levelz: agents\.marketMakers: Unrecognized key: "levelz"/);
+    // a bad flag value is blamed on the command line, not on the file
+    const neg = run('--traders', '-5');
+    expect(neg.status).toBe(1);
+    expect(neg.stderr).toMatch(/cli2\.json with the command line's agents\.traders: agents\.traders: Too small/);
+    // --out naming a file, and --db in a sweep, fail at once
+    writeFileSync(join(tmp, 'a-file'), 'x');
+    const outFile = run('--out', join(tmp, 'a-file'), '--blocks', '5');
+    expect(outFile.status).toBe(1);
+    expect(outFile.stderr).toMatch(/a-file exists and is not a directory/);
+    const dbSweep = run('--axis', 'seed=1,2', '--db', join(tmp, 'x.db'));
+    expect(dbSweep.status).toBe(1);
+    expect(dbSweep.stderr).toMatch(/--db keeps one run's chain state/);
+    expect(existsSync(join(tmp, 'x.db'))).toBe(false);
+    // the default output directory stays inside sim-out/, whatever the scenario's name
+    const ok = run('--blocks', '5');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(existsSync(join(tmp, 'sim-out', 'escape', 'summary.json'))).toBe(true);
+  });
+
+  it('nested config objects reject unknown keys (a typo is not silently ignored)', () => {
+    const base = { name: 'x', markets: [{ id: 0, dataset: 'btc-2020-03-12', mode: 'linear-path', weight: 1 }] };
+    expect(() => buildConfig({ ...base, agents: { traderz: 20 } })).toThrow(/agents: Unrecognized key: "traderz"/);
+    expect(() => buildConfig({ ...base, params: { mmfPPm: 1 } })).toThrow(/params: Unrecognized key: "mmfPPm"/);
+    expect(() => buildConfig({ ...base, markets: [{ ...base.markets[0], bogus: 1 }] })).toThrow(/markets\.0: Unrecognized key: "bogus"/);
+    expect(() => expandSweep(buildConfig(base), { 'params.nope': [1, 2] })).toThrow(ConfigError);
   });
 });
