@@ -194,7 +194,7 @@ export async function run(args: string[]): Promise<Record<string, number>> {
   await initHome({ home, chainId: 'perpchain-bench-1', accounts: 1, appState: { bank: { balances: [...keys, feeder].map((k) => ({ address: k.address, amount: '1000000000000' })) }, ...markets } });
   const paths = homePaths(home);
   const cfg = JSON.parse(readFileSync(paths.config, 'utf8')) as { api: Record<string, unknown>; feeder?: Record<string, unknown> };
-  cfg.api = { ...cfg.api, max_connections_per_ip: clients + 50 };
+  cfg.api = { ...cfg.api, max_connections_per_ip: clients + 50, max_messages_per_second_per_ip: 1_000_000 };
   cfg.feeder = { ...(cfg.feeder ?? {}), enabled: false }; // fixed oracle: the flow is priced around $65,000
   writeFileSync(paths.config, JSON.stringify(cfg));
   const node = await DevnetNode.start({ home, apiPort: 0, blockIntervalMs: blockMs, log: () => {} });

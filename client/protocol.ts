@@ -59,6 +59,7 @@ export interface ApiLimits {
   max_subscriptions: number;
   max_connections_per_ip: number;
   max_messages_per_second: number;
+  max_messages_per_second_per_ip: number;
   heartbeat_ms: number;
   max_buffered_bytes: number;
 }

@@ -13,7 +13,7 @@
  * consensus.
  */
 import type { AbciEvent, CommittedBlock, QueryResult } from '../types.js';
-import { bookChecksum, type WireLevel } from '../../client/checksum.js';
+import { bookChecksum, CHECKSUM_DEPTH, type WireLevel } from '../../client/checksum.js';
 import type {
   AccountUpdateData,
   BlockJson,
@@ -129,6 +129,29 @@ export class Feed {
     return JSON.parse(Buffer.from(r.value).toString('utf8')) as T;
   }
 
+  /**
+   * A query as API clients ask it (WebSocket `query`, HTTP GET /query/…):
+   * module queries answer JSON; `store/<key>` answers the raw value in
+   * base64 (empty when the key is absent), the key decoded once from its
+   * percent-encoding like every module argument; throws QueryError.
+   */
+  clientQuery(path: string): unknown {
+    const p = path.replace(/^\/+/, '');
+    if (p.startsWith('store/')) {
+      let key: string;
+      try {
+        key = decodeURIComponent(p.slice('store/'.length));
+      } catch {
+        throw new QueryError('api/query', `query path "${p.slice(0, 200)}" is not valid percent-encoding`);
+      }
+      const r = this.app.query({ path: `store/${key}`, data: new Uint8Array(), height: 0n, prove: false });
+      if (r.code !== 0) throw new QueryError(`${r.codespace}/${r.code}`, r.log);
+      return { height: r.height.toString(), key, value_base64: Buffer.from(r.value).toString('base64') };
+    }
+    if (p.startsWith('p2p/')) throw new QueryError('api/query', 'p2p/… paths are CometBFT\'s peer filter, answered over ABCI only');
+    return this.query(p);
+  }
+
   private tryQuery<T>(path: string, fallback: T): T {
     try {
       return this.query<T>(path);
@@ -158,7 +181,11 @@ export class Feed {
 
   bookSnapshot(id: number, depth = Number.POSITIVE_INFINITY): { bids: WireLevel[]; asks: WireLevel[]; checksum: number } {
     const b = this.books.get(id) ?? { bids: [], asks: [], checksum: bookChecksum([], []) };
-    return { bids: depth === Number.POSITIVE_INFINITY ? b.bids : b.bids.slice(0, depth), asks: depth === Number.POSITIVE_INFINITY ? b.asks : b.asks.slice(0, depth), checksum: b.checksum };
+    if (depth >= b.bids.length && depth >= b.asks.length) return { bids: b.bids, asks: b.asks, checksum: b.checksum };
+    // The checksum is of what the client gets: a cut below the checksum's 25 levels changes it.
+    const bids = b.bids.slice(0, depth);
+    const asks = b.asks.slice(0, depth);
+    return { bids, asks, checksum: depth >= CHECKSUM_DEPTH ? b.checksum : bookChecksum(bids, asks) };
   }
 
   recentTrades(id: number): TradeJson[] {

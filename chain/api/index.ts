@@ -31,6 +31,7 @@ export function limitsOf(c: ApiConfigSection): ApiLimitsConfig {
     max_subscriptions: c.max_subscriptions,
     max_connections_per_ip: c.max_connections_per_ip,
     max_messages_per_second: c.max_messages_per_second,
+    max_messages_per_second_per_ip: c.max_messages_per_second_per_ip,
     heartbeat_ms: c.heartbeat_ms,
     max_buffered_bytes: c.max_buffered_bytes,
     slow_consumer_grace_ms: c.slow_consumer_grace_ms,

@@ -13,6 +13,11 @@ export interface ApiLimitsConfig {
   max_connections_per_ip: number;
   /** Client messages per second per connection (token bucket, burst = the same number). */
   max_messages_per_second: number;
+  /**
+   * Client messages per second from one remote address, all its connections together (token bucket):
+   * without it, one address could open max_connections_per_ip connections and send each at the full rate.
+   */
+  max_messages_per_second_per_ip: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. */
   heartbeat_ms: number;
   /** Bytes queued for a connection beyond which it is a slow consumer and is disconnected. */
@@ -28,6 +33,7 @@ export const DEFAULT_LIMITS: ApiLimitsConfig = {
   max_subscriptions: 100,
   max_connections_per_ip: 50,
   max_messages_per_second: 200,
+  max_messages_per_second_per_ip: 1000,
   heartbeat_ms: 30_000,
   max_buffered_bytes: 8 * 1024 * 1024,
   slow_consumer_grace_ms: 2_000,

@@ -28,6 +28,7 @@ import { Feed, QueryError, type ApiApp, type BlockUpdate } from './feed.js';
 import { AddressCounter, CLOSE, DEFAULT_LIMITS, TokenBucket, type ApiLimitsConfig } from './limits.js';
 import type { SubmitResult, TxSubmitter } from './submitter.js';
 import { CANDLE_INTERVALS, type CandleInterval, type OrderJson, type TxInclusion } from '../../client/protocol.js';
+import { ErrTxInMempool } from '../errors/tx.js';
 
 export { Feed, type ApiApp } from './feed.js';
 export { MempoolSubmitter, CometRpcSubmitter, type TxSubmitter, type SubmitResult } from './submitter.js';
@@ -230,12 +231,15 @@ export class ApiServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // "//status" would otherwise parse as a URL whose host is "status"
+    const url = new URL((req.url ?? '/').replace(/^\/+/, '/'), 'http://localhost');
+    const read = req.method === 'GET' || req.method === 'HEAD'; // (Node sends no body for HEAD)
     try {
-      if (req.method === 'GET' && url.pathname === '/status') return send(200, this.status());
-      if (req.method === 'GET' && url.pathname.startsWith('/query/')) {
+      if (read && url.pathname === '/status') return send(200, this.status());
+      if (read && url.pathname.startsWith('/query/')) {
         try {
-          return send(200, this.feed.query(decodeURIComponent(url.pathname.slice('/query/'.length))));
+          // still percent-encoded: each argument is decoded once, by the query itself
+          return send(200, this.feed.clientQuery(url.pathname.slice('/query/'.length)));
         } catch (e) {
           if (e instanceof QueryError) return send(400, { error: { code: 'query_failed', chain_code: e.chainCode, message: e.message } });
           throw e;
@@ -243,10 +247,10 @@ export class ApiServer {
       }
       if (req.method === 'POST' && url.pathname === '/tx') {
         const body = await readBody(req, this.limits.max_frame_bytes);
-        const text = body.toString('utf8').trim();
-        const bytes = /^[A-Za-z0-9+/=\s]+$/.test(text) ? Buffer.from(text, 'base64') : body;
-        const r = await this.opts.submitter.submit(bytes);
-        return send(r.code === 0 ? 200 : 400, { hash: r.hash, check_tx: txResultJson(r) });
+        const r = await this.opts.submitter.submit(txBytesOf(body, req.headers['content-type']));
+        // "already in the mempool" is an acceptance too: the tx_result follows as for the first submission
+        const accepted = r.code === 0 || (r.codespace === ErrTxInMempool.codespace && r.code === ErrTxInMempool.code);
+        return send(accepted ? 200 : 400, { hash: r.hash, check_tx: txResultJson(r) });
       }
       const file = WEB_FILES[url.pathname];
       if (req.method === 'GET' && file && this.opts.serveWeb !== false) {
@@ -259,6 +263,12 @@ export class ApiServer {
       }
       send(404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}; try GET / (market page), GET /status, GET /query/<path>, POST /tx, or a WebSocket on this port` } });
     } catch (e) {
+      if (e instanceof HttpError) {
+        // the rest of an oversized body is not read: answer, then close the connection
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
+        return send(e.status, { error: { code: e.code, message: e.message } });
+      }
       send(400, { error: { code: 'bad_request', message: (e as Error).message } });
     }
   }
@@ -296,6 +306,7 @@ export class ApiServer {
           max_subscriptions: this.limits.max_subscriptions,
           max_connections_per_ip: this.limits.max_connections_per_ip,
           max_messages_per_second: this.limits.max_messages_per_second,
+          max_messages_per_second_per_ip: this.limits.max_messages_per_second_per_ip,
           heartbeat_ms: this.limits.heartbeat_ms,
           max_buffered_bytes: this.limits.max_buffered_bytes,
         },
@@ -310,6 +321,7 @@ export class ApiServer {
     conn.state = 'closed';
     this.conns.delete(conn);
     this.ips.remove(conn.ip);
+    if (this.ips.count(conn.ip) === 0) this.ipBuckets.delete(conn.ip);
     for (const name of [...conn.subs.keys()]) this.removeSub(conn, name);
   }
 
@@ -384,9 +396,25 @@ export class ApiServer {
     this.sendJson(c, { id, error: { code: e.code, message: e.message, ...(e.chainCode ? { chain_code: e.chainCode } : {}) } });
   }
 
+  /** Message-rate buckets per remote address (dropped with the address's last connection). */
+  private readonly ipBuckets = new Map<string, TokenBucket>();
+
+  private ipBucket(ip: string): TokenBucket {
+    let b = this.ipBuckets.get(ip);
+    if (!b) this.ipBuckets.set(ip, (b = new TokenBucket(this.limits.max_messages_per_second_per_ip, performance.now())));
+    return b;
+  }
+
   private handleFrame(c: Conn, data: Buffer, isBinary: boolean): void {
     if (c.state !== 'open') return;
-    const verdict = c.bucket.take(performance.now());
+    const now = performance.now();
+    const verdict = c.bucket.take(now);
+    if (verdict === 'ok' && this.ipBucket(c.ip).take(now) !== 'ok') {
+      // the address as a whole is over its rate: refuse (no disconnect: this connection may be a quiet one)
+      this.counters.rateLimited++;
+      const id = data.length < 4096 && !isBinary ? peekId(data) : null;
+      return this.replyError(c, id, new ApiError('rate_limited', `rate limit: at most ${this.limits.max_messages_per_second_per_ip} messages/s from one address, all its connections together (api.max_messages_per_second_per_ip); this message was not processed`));
+    }
     if (verdict !== 'ok') {
       this.counters.rateLimited++;
       const id = data.length < 4096 && !isBinary ? peekId(data) : null;
@@ -491,7 +519,7 @@ export class ApiServer {
       case 'status':
         return this.reply(c, id, this.status());
       case 'query':
-        return this.reply(c, id, f.query(P.query.parse(params).path));
+        return this.reply(c, id, f.clientQuery(P.query.parse(params).path));
       case 'ping':
         return this.reply(c, id, { pong: true, height: f.height, time: Date.now() });
       default:
@@ -785,17 +813,51 @@ function peekId(data: Buffer): number | string | null {
   return m[1]!.startsWith('"') ? m[1]!.slice(1, -1) : Number(m[1]);
 }
 
+/** An HTTP answer other than 400 bad_request. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * POST /tx's body: the tx bytes raw, or in base64, or JSON {"tx": "<base64>"}
+ * (what the WebSocket submit_tx takes).
+ */
+function txBytesOf(body: Buffer, contentType: string | undefined): Buffer {
+  const text = body.toString('utf8').trim();
+  if (body.length === 0 || text.length === 0) throw new Error('empty body: POST /tx takes a signed TxRaw, as raw bytes, base64, or JSON {"tx": "<base64>"}');
+  if (contentType?.startsWith('application/json') || text.startsWith('{')) {
+    let tx: unknown;
+    try {
+      tx = (JSON.parse(text) as { tx?: unknown }).tx;
+    } catch (e) {
+      throw new Error(`JSON body is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof tx !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(tx)) throw new Error('JSON body must be {"tx": "<base64 TxRaw>"}');
+    return Buffer.from(tx, 'base64');
+  }
+  return /^[A-Za-z0-9+/=\s]+$/.test(text) ? Buffer.from(text, 'base64') : body;
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let n = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       n += c.length;
       if (n > limit) {
-        reject(new Error(`body larger than ${limit} bytes (api.max_frame_bytes)`));
-        req.destroy();
+        // stop reading; the caller answers 413 and then closes the connection
+        req.off('data', onData);
+        req.pause();
+        reject(new HttpError(413, 'body_too_large', `body larger than ${limit} bytes (api.max_frame_bytes)`));
       } else chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -7,6 +7,7 @@ export const MAX_AMOUNT = (1n << 128n) - 1n;
 
 export function parseAmount(s: unknown, what = 'amount'): { ok: true; value: bigint } | { ok: false; reason: string } {
   if (typeof s !== 'string' || s.length === 0) return { ok: false, reason: `${what} is empty` };
+  if (s.length > 39 && s.length <= 1000 && /^[1-9][0-9]*$/.test(s)) return { ok: false, reason: `${what} has ${s.length} digits: larger than 2^128 − 1` };
   if (s.length > 39 || !/^(0|[1-9][0-9]*)$/.test(s)) return { ok: false, reason: `${what} "${s.slice(0, 50)}" is not a non-negative integer without leading zeros` };
   const v = BigInt(s);
   if (v > MAX_AMOUNT) return { ok: false, reason: `${what} ${s} is larger than 2^128 − 1` };

@@ -44,6 +44,8 @@ export const NodeConfigSchema = z.object({
       max_subscriptions: z.number().int().positive().default(100),
       max_connections_per_ip: z.number().int().positive().default(50),
       max_messages_per_second: z.number().int().positive().default(200),
+      /** All connections of one remote address together. */
+      max_messages_per_second_per_ip: z.number().int().positive().default(1000),
       heartbeat_ms: z.number().int().positive().default(30_000),
       max_buffered_bytes: z.number().int().positive().default(8 * 1024 * 1024),
       /** Time a slow consumer gets to read the error and close frame before its socket is destroyed. */

@@ -12,6 +12,7 @@ import {
 } from '../errors/tx.js';
 import type { MsgDef } from '../module.js';
 import { toBigInt } from '../codec/amount.js';
+import { addressProblem } from '../codec/address.js';
 
 // The envelope is decoded with protobufjs code generated from proto/cosmos (wire-identical to the
 // SDK's and cosmjs-types' messages, about twice as fast to decode as cosmjs-types').
@@ -251,6 +252,10 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>,
   const signers = new Set<string>();
   for (const m of msgs) signers.add(m.def.signer(m.value));
   if (signers.size !== 1) throw ErrInvalidSigners(`messages name ${signers.size} different signers; send one tx per signer`);
+  const signer = [...signers][0]!;
+  // a malformed signer would otherwise surface later as "has never received funds"
+  const problem = addressProblem(signer);
+  if (problem !== undefined) throw ErrInvalidSigners(`the messages' signer "${signer.slice(0, 100)}" is not a valid address: ${problem}`);
   const fee = authInfo.fee;
   return {
     hash,
@@ -258,7 +263,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgDef>,
     body,
     authInfo,
     msgs,
-    signer: [...signers][0]!,
+    signer,
     pubKey,
     signature: raw.signatures[0]!,
     sequence: toBigInt(si.sequence),

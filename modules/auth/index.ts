@@ -2,6 +2,7 @@
  * auth: accounts, account numbers, public keys and sequences. The ante
  * handler (chain/tx/ante.ts) is its main consumer. See README.md.
  */
+import { queryAddress } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { ACCOUNT_TABLE } from './keys.js';
@@ -49,7 +50,7 @@ export function createAuthModule(keeper = new AuthKeeper()): AppModule & { keepe
     },
     queries: {
       account(state, [address]) {
-        const a = address ? keeper.getAccount(state, address) : undefined;
+        const a = keeper.getAccount(state, queryAddress(address));
         if (!a) throw ErrAccountNotFound(`no account at ${address ?? '(empty address)'}`);
         return accountJson(a);
       },

@@ -1,6 +1,7 @@
 /**
  * bank: uusdc balances, total supply and MsgSend. See README.md.
  */
+import { queryAddress } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { decodeInt } from '../../chain/codec/amount.js';
@@ -43,7 +44,7 @@ export function createBankModule(accounts: AccountKeeper): AppModule & { keeper:
     },
     queries: {
       balance(state, [address]) {
-        return { address, denom: DENOM, amount: keeper.balance(state, address ?? '').toString() };
+        return { address: queryAddress(address), denom: DENOM, amount: keeper.balance(state, address!).toString() };
       },
       supply(state) {
         return { denom: DENOM, amount: keeper.supply(state).toString() };

@@ -6,6 +6,7 @@
  * See README.md.
  */
 import { z } from 'zod';
+import { ErrInvalidQueryArgument, queryAddress, queryInt } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import type { AbciEvent, CommittedBlock } from '../../chain/types.js';
@@ -67,6 +68,12 @@ export function createClobModule(deps: {
   });
   // Read side (not consensus state): the last fills per market, from committed blocks' events.
   const recent = new Map<number, RecentFill[]>();
+  /** A query's market argument: a market id the clob has a book for (every market gets one when it is created). */
+  const knownMarket = (market: string | undefined): number => {
+    const id = queryInt(market, 'market id', 0xffffffff);
+    if (!keeper.engine(id)) throw ErrInvalidQueryArgument(`no market ${id}`);
+    return id;
+  };
   return {
     name: 'clob',
     keeper,
@@ -133,9 +140,10 @@ export function createClobModule(deps: {
     },
     queries: {
       book(_state, [market, depth]) {
-        const l = keeper.levels(Number(market), Math.min(Number(depth ?? 50) || 50, 1000));
+        const id = knownMarket(market);
+        const l = keeper.levels(id, depth === undefined || depth === '' ? 50 : Math.max(1, queryInt(depth, 'depth', 1000)));
         const f = (x: [bigint, bigint, number]) => [x[0].toString(), x[1].toString(), x[2]];
-        return { market_id: Number(market), bids: l.bids.map(f), asks: l.asks.map(f) };
+        return { market_id: id, bids: l.bids.map(f), asks: l.asks.map(f) };
       },
       order(state, [id]) {
         const o = /^[0-9]+$/.test(id ?? '') ? keeper.getOrder(state, BigInt(id!)) : undefined;
@@ -144,16 +152,16 @@ export function createClobModule(deps: {
       },
       orders(state, [owner, number]) {
         return keeper
-          .openOrders(owner ?? '', Number(number ?? 0))
+          .openOrders(queryAddress(owner, 'owner'), number === undefined ? 0 : queryInt(number, 'subaccount number', 127))
           .map((id) => keeper.getOrder(state, id))
           .filter((o) => o !== undefined)
           .map((o) => orderJson(o!));
       },
       fills(_state, [market]) {
-        return recent.get(Number(market)) ?? [];
+        return recent.get(knownMarket(market)) ?? [];
       },
       client_id(state, [owner, number, cid]) {
-        const b = state.get(clientIdKey(owner ?? '', Number(number ?? 0), Number(cid ?? 0)));
+        const b = state.get(clientIdKey(queryAddress(owner, 'owner'), queryInt(number, 'subaccount number', 127), queryInt(cid, 'client id', 0xffffffff)));
         if (!b) throw ErrOrderNotFound(`client id ${cid} of ${owner}/${number} is free`);
         const r = perpchain.clob.v1.ClientIdRecord.decode(b);
         return { order_id: r.orderId.toString(), open: r.open, release_height: r.releaseHeight.toString() };

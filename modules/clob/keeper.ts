@@ -309,6 +309,8 @@ export class ClobKeeper {
     }
     if (o.price > MAX_ENGINE_INT || o.quantity > MAX_ENGINE_INT || o.triggerPrice > MAX_ENGINE_INT) throw ErrSizeTooLarge(`price, size and trigger must be at most ${MAX_ENGINE_INT}`);
     if (o.price % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`price ${o.price} is not a multiple of tick size ${market.tickSize}`);
+    // a trigger is compared with the oracle price, but on the same grid as every other price of the market
+    if (o.triggerPrice % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`trigger_price ${o.triggerPrice} is not a multiple of tick size ${market.tickSize}`);
     if (o.quantity % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${o.quantity} is not a multiple of step size ${market.stepSize}`);
     if (o.quantity < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${o.quantity} is below the minimum ${market.minOrderSize}`);
     if (o.goodTilBlock > 0n && (o.goodTilBlock < ctx.height || o.goodTilBlock > ctx.height + p.maxGoodTilBlocks)) {

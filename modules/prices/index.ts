@@ -3,6 +3,7 @@
  * block) or by validators' vote extensions, with min-change, max-move and
  * staleness rules. See README.md.
  */
+import { queryInt } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { PricesKeeper } from './keeper.js';
@@ -47,7 +48,7 @@ export function createPricesModule(authority: (store: KVReader) => string, nowSe
     },
     queries: {
       price(state, [id]) {
-        const p = keeper.getPrice(state, Number(id));
+        const p = keeper.getPrice(state, queryInt(id, 'market id', 0xffffffff));
         if (!p) throw ErrUnknownMarket(`market ${id}`);
         return marketPriceJson(p, nowSec(state), keeper.getParams(state).stalenessSeconds);
       },

@@ -233,6 +233,7 @@ describe('bad input', () => {
     const cases: Array<[OrderSpec, string]> = [
       [{ clientId: 1, side: 'buy', market: 42, price: usd(64_000), size: btc(0.1) }, 'perpetuals/2'],
       [{ clientId: 1, side: 'buy', price: usd(64_000) + 1n, size: btc(0.1) }, 'clob/3'],
+      [{ clientId: 1, side: 'sell', type: 'stop_market', size: btc(0.1), trigger: usd(60_000) + 1n }, 'clob/3'], // a trigger off the tick grid too
       [{ clientId: 1, side: 'buy', price: usd(64_000), size: btc(0.1) + 1n }, 'clob/4'],
       [{ clientId: 1, side: 'buy', price: usd(64_000), size: 0n }, 'clob/2'],
       [{ clientId: 1, side: 'buy', price: 0n, size: btc(0.1) }, 'clob/2'],

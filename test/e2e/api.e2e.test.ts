@@ -5,7 +5,7 @@
  * resync, and the SDK places orders idempotently without sequence errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PerpchainClient, Trader, LocalOrderBook, signTx, feeFor, type WireLevel, type ChannelMessage, type BookSnapshotData, type BookDeltaData, BookIntegrityError } from '../../client/index.js';
+import { PerpchainClient, Trader, LocalOrderBook, signTx, feeFor, bookChecksum, type WireLevel, type ChannelMessage, type BookSnapshotData, type BookDeltaData, BookIntegrityError } from '../../client/index.js';
 import { startTestNode, waitFor, sleep, type TestNode } from './node.js';
 
 function rng(seed: number) {
@@ -123,6 +123,15 @@ describe('WebSocket API end to end', () => {
     const fills = await a.fills('BTC-USD');
     expect(fills.length).toBeGreaterThan(0);
     expect(bookA.book.levelCount.bids + bookA.book.levelCount.asks).toBeGreaterThan(3);
+    // the `book` method's checksum is of the levels it returns, also when depth cuts the book (it used to be the whole book's)
+    for (const depth of [1, 2, undefined]) {
+      const snap = await a.book('BTC-USD', depth);
+      if (depth !== undefined) expect(snap.bids.length + snap.asks.length).toBeLessThanOrEqual(2 * depth);
+      expect(snap.checksum, `depth ${depth}`).toBe(bookChecksum(snap.bids, snap.asks));
+    }
+    const whole = await a.book('BTC-USD');
+    const cut = await a.book('BTC-USD', 1);
+    if (whole.height === cut.height && (whole.bids.length > 1 || whole.asks.length > 1)) expect(cut.checksum).not.toBe(whole.checksum);
     a.close();
     b.close();
   });

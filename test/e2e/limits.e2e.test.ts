@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { request as httpRequest } from 'node:http';
 import { startTestNode, waitFor, sleep, type TestNode } from './node.js';
 
 type Msg = Record<string, any>;
@@ -220,7 +221,7 @@ describe('backpressure', () => {
   let t: TestNode;
 
   beforeAll(async () => {
-    t = await startTestNode({ blockIntervalMs: 25, api: { max_messages_per_second: 1_000_000, max_buffered_bytes: 256 * 1024, slow_consumer_grace_ms: 3000 } });
+    t = await startTestNode({ blockIntervalMs: 25, api: { max_messages_per_second: 1_000_000, max_messages_per_second_per_ip: 1_000_000, max_buffered_bytes: 256 * 1024, slow_consumer_grace_ms: 3000 } });
     await waitFor(() => t.node.app.height >= 2, 10_000, 'first blocks');
   });
 
@@ -290,5 +291,83 @@ describe('HTTP routes', () => {
     const nf = await fetch(`${t.httpUrl}/nope`);
     expect(nf.status).toBe(404);
     expect(((await nf.json()) as { error: { message: string } }).error.message).toMatch(/market page/);
+  });
+
+  it('answers what a review found it mishandled: store queries, bad query arguments, HEAD, "//status", odd POST /tx bodies', async () => {
+    type Err = { error: { code: string; chain_code?: string; message: string } };
+    // store/<key>: the raw bytes in base64 (they used to go through JSON.parse and fail as "internal")
+    const st = (await (await fetch(`${t.httpUrl}/query/store/auth/params/`)).json()) as { key: string; value_base64: string; height: string };
+    expect(st.key).toBe('auth/params/');
+    expect(Buffer.from(st.value_base64, 'base64').length).toBeGreaterThan(0);
+    const absent = (await (await fetch(`${t.httpUrl}/query/store/bank/bal/perp1nothere`)).json()) as { value_base64: string };
+    expect(absent.value_base64).toBe('');
+    // malformed or unknown arguments are the asker's mistake, with a registered code (they used to answer 200 with nulls)
+    for (const path of ['clob/book/abc', 'clob/book/99', 'clob/fills/99', 'prices/price/', 'auth/account/notanaddress', 'bank/balance']) {
+      const r = await fetch(`${t.httpUrl}/query/${path}`);
+      expect(r.status, path).toBe(400);
+      expect(((await r.json()) as Err).error, path).toMatchObject({ code: 'query_failed', chain_code: 'query/4' });
+    }
+    // each argument is decoded once: %25 is "%" (it was decoded twice, so %25 failed and %2525 meant "%")
+    const pct = (await (await fetch(`${t.httpUrl}/query/clob/order/%25`)).json()) as Err;
+    expect(pct.error.message).toMatch(/order % is not open/);
+    // HEAD /status, and a doubled slash is still the status route (it used to serve the market page)
+    const head = await fetch(`${t.httpUrl}/status`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/json/);
+    const dbl = await fetch(`${t.httpUrl}//status`);
+    expect(((await dbl.json()) as { chain_id: string }).chain_id).toBe('perpchain-e2e-1');
+    // POST /tx: an empty body says what it expects; JSON {"tx": …} is the tx, not its text
+    const empty = await fetch(`${t.httpUrl}/tx`, { method: 'POST', body: '' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as Err).error.message).toMatch(/empty body: POST \/tx takes a signed TxRaw/);
+    const junk = Buffer.from('not a tx').toString('base64');
+    const asJson = (await (await fetch(`${t.httpUrl}/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: junk }) })).json()) as { check_tx: { codespace: string; code: number } };
+    expect(asJson.check_tx).toMatchObject({ codespace: 'tx', code: 3 }); // decoded as the tx bytes: tx/3 (decode), not a JSON text
+    // a body over max_frame_bytes (1 MiB here) is answered 413 before the connection closes (it used to be reset unanswered)
+    const big = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${t.httpUrl}/tx`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('error', () => {}); // the server stops reading: our remaining writes may fail after its answer
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      for (let i = 0; i < 40; i++) req.write(chunk); // 2.5 MiB
+      req.end();
+    });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'body_too_large' } });
+    // and the node still serves
+    expect((await fetch(`${t.httpUrl}/status`)).status).toBe(200);
+  });
+});
+
+describe('per-address message rate (api.max_messages_per_second_per_ip)', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode({ blockIntervalMs: 50, api: { max_messages_per_second: 25, max_messages_per_second_per_ip: 30 } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('connections from one address share one budget: within their own limits, together they are refused past it, not disconnected', async () => {
+    const a = await Raw.open(t.url);
+    const b = await Raw.open(t.url);
+    expect(a.msgs[0]!.data.limits.max_messages_per_second_per_ip).toBe(30);
+    for (let i = 0; i < 20; i++) a.send({ id: i, method: 'ping' });
+    for (let i = 0; i < 20; i++) b.send({ id: 100 + i, method: 'ping' });
+    await a.next((m) => m.id === 19);
+    await b.next((m) => m.id === 119);
+    const refused = [...a.msgs, ...b.msgs].filter((m) => m.error?.code === 'rate_limited');
+    expect(refused.length).toBeGreaterThanOrEqual(5); // 40 sent, 30 allowed (give or take the refill while sending)
+    expect(refused[0]!.error.message).toMatch(/at most 30 messages\/s from one address/);
+    expect(a.closed).toBeUndefined();
+    expect(b.closed).toBeUndefined();
+    await sleep(1100);
+    expect((await a.call('ping')).result.pong).toBe(true);
+    a.close();
+    b.close();
   });
 });

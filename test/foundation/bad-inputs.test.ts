@@ -37,6 +37,8 @@ const SEND = 1_000n;
 interface Expect {
   codespace: string;
   code: number;
+  /** What the log must say besides the registered description. */
+  log?: RegExp;
 }
 
 interface Env {
@@ -180,6 +182,18 @@ const cases: BadCase[] = [
     effect: 'none',
   },
   {
+    name: 'an amount of 80 digits (too large, said so)',
+    build: (e) => e.tx({ messages: [msgSendAny(e.a.address, e.b.address, '9'.repeat(80))] }),
+    check: { ...bank(4), log: /has 80 digits: larger than 2\^128 − 1/ },
+    effect: 'none',
+  },
+  {
+    name: 'a malformed signer address (said so, not "never received funds")',
+    build: (e) => e.tx({ messages: [msgSendAny('perp1xyz', e.b.address, '5')] }),
+    check: { ...tx(5), log: /signer "perp1xyz" is not a valid address/ },
+    effect: 'none',
+  },
+  {
     name: 'signer without an account',
     build: (e) => {
       const ghost = new TestKey('never-funded');
@@ -208,7 +222,8 @@ const cases: BadCase[] = [
 ];
 
 function expectRegistered(r: CheckTxResult | ExecTxResult, exp: Expect, where: string): void {
-  expect({ where, codespace: r.codespace, code: r.code }).toEqual({ where, ...exp });
+  expect({ where, codespace: r.codespace, code: r.code }).toEqual({ where, codespace: exp.codespace, code: exp.code });
+  if (exp.log) expect(r.log).toMatch(exp.log);
   const def = lookupError(r.codespace, r.code);
   expect(def, `${r.codespace}/${r.code} is registered`).toBeDefined();
   // A human message: the registered description, then (usually) what exactly was wrong; one line, no stack, no JS artefacts.
@@ -290,7 +305,7 @@ describe('bad inputs: registered error, no unwanted state change, the App keeps 
     expect(rb.txResults[0]!.code).toBe(0);
     expect(hex(A.app.appHash)).toBe(hex(B.app.appHash));
     // Same codes in a block as one by one (no tx's outcome depends on the failed ones before it).
-    const alone = cases.filter((c) => c.effect === 'none' && !c.deliver).map((c) => c.check);
+    const alone = cases.filter((c) => c.effect === 'none' && !c.deliver).map((c) => ({ codespace: c.check.codespace, code: c.check.code }));
     expect(ra.txResults.slice(0, -1).map((r) => ({ codespace: r.codespace, code: r.code }))).toEqual(alone);
   });
 

@@ -935,7 +935,7 @@ export async function fuzzWsFrames(env: FuzzEnv, n: number, rng: Rng): Promise<F
   const r = report('WebSocket frames (API handler)');
   const t0 = performance.now();
   const mempool = new Mempool(env.F);
-  const server = new ApiServer({ app: env.F, submitter: new MempoolSubmitter(mempool), host: '127.0.0.1', port: 0, limits: { max_messages_per_second: 1e9, max_frame_bytes: 64 * 1024, max_subscriptions: 1e6 }, serveWeb: false });
+  const server = new ApiServer({ app: env.F, submitter: new MempoolSubmitter(mempool), host: '127.0.0.1', port: 0, limits: { max_messages_per_second: 1e9, max_messages_per_second_per_ip: 1e9, max_frame_bytes: 64 * 1024, max_subscriptions: 1e6 }, serveWeb: false });
   const handleFrame = (server as unknown as { handleFrame(c: unknown, d: Buffer, b: boolean): void }).handleFrame.bind(server);
   const height = env.F.height;
   const hash = hex(env.F.appHash);
@@ -983,7 +983,7 @@ export async function fuzzWsSocket(env: FuzzEnv, n: number, rng: Rng): Promise<F
   const r = report('WebSocket frames over a socket');
   const t0 = performance.now();
   const mempool = new Mempool(env.F);
-  const server = new ApiServer({ app: env.F, submitter: new MempoolSubmitter(mempool), host: '127.0.0.1', port: 0, limits: { max_messages_per_second: 1e9, max_frame_bytes: 64 * 1024, max_subscriptions: 1e6 }, serveWeb: false });
+  const server = new ApiServer({ app: env.F, submitter: new MempoolSubmitter(mempool), host: '127.0.0.1', port: 0, limits: { max_messages_per_second: 1e9, max_messages_per_second_per_ip: 1e9, max_frame_bytes: 64 * 1024, max_subscriptions: 1e6 }, serveWeb: false });
   const addr = await server.listen();
   const height = env.F.height;
   const hash = hex(env.F.appHash);
