@@ -299,6 +299,15 @@ export class ClobKeeper {
 
   // --------------------------------------------------------- validation
 
+  /**
+   * CheckTx's read-only check of a placement: what placeOrder would surely
+   * refuse from the market alone (unknown market, a price, trigger or size off
+   * its grid), so the mempool refuses it before it costs a fee.
+   */
+  precheckPlacement(store: KVReader, o: PlaceOrderInput): void {
+    checkGrid(o, this.perps.marketInfo(store, o.marketId));
+  }
+
   /** Every check that needs state, before anything changes. Throws the typed error. */
   private validatePlacement(ctx: OrderCtx, o: PlaceOrderInput, market: MarketInfo, p: ClobParams): void {
     const id = `${o.owner}/${o.number}`;
@@ -308,11 +317,7 @@ export class ClobKeeper {
       throw ErrStalePrice(`market ${market.ticker}: no oracle report for more than the staleness threshold`);
     }
     if (o.price > MAX_ENGINE_INT || o.quantity > MAX_ENGINE_INT || o.triggerPrice > MAX_ENGINE_INT) throw ErrSizeTooLarge(`price, size and trigger must be at most ${MAX_ENGINE_INT}`);
-    if (o.price % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`price ${o.price} is not a multiple of tick size ${market.tickSize}`);
-    // a trigger is compared with the oracle price, but on the same grid as every other price of the market
-    if (o.triggerPrice % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`trigger_price ${o.triggerPrice} is not a multiple of tick size ${market.tickSize}`);
-    if (o.quantity % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${o.quantity} is not a multiple of step size ${market.stepSize}`);
-    if (o.quantity < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${o.quantity} is below the minimum ${market.minOrderSize}`);
+    checkGrid(o, market);
     if (o.goodTilBlock > 0n && (o.goodTilBlock < ctx.height || o.goodTilBlock > ctx.height + p.maxGoodTilBlocks)) {
       throw ErrInvalidExpiry(`good_til_block ${o.goodTilBlock} must be in [${ctx.height}, ${ctx.height + p.maxGoodTilBlocks}]`);
     }
@@ -1058,4 +1063,13 @@ function nest(ctx: OrderCtx): { ctx: OrderCtx; keep(): void; drop(): void } {
       journal.revert();
     },
   };
+}
+
+/** Prices (and triggers) on the tick grid, sizes on the step grid and at least the minimum. */
+function checkGrid(o: PlaceOrderInput, market: MarketInfo): void {
+  if (o.price % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`price ${o.price} is not a multiple of tick size ${market.tickSize}`);
+  // a trigger is compared with the oracle price, but on the same grid as every other price of the market
+  if (o.triggerPrice % market.tickSize !== 0n) throw ErrPriceNotTickMultiple(`trigger_price ${o.triggerPrice} is not a multiple of tick size ${market.tickSize}`);
+  if (o.quantity % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${o.quantity} is not a multiple of step size ${market.stepSize}`);
+  if (o.quantity < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${o.quantity} is below the minimum ${market.minOrderSize}`);
 }

@@ -92,6 +92,9 @@ export function clobMsgs(keeper: ClobKeeper, authority: (s: KVReader) => string)
     gas: 20_000,
     signer: (m) => m.owner,
     validateBasic: (m) => void placeInput(m),
+    precheck(ctx, m) {
+      keeper.precheckPlacement(ctx.store, placeInput(m));
+    },
     handle(ctx, m) {
       const r = keeper.placeOrder(ctx, placeInput(m));
       return {

@@ -226,6 +226,23 @@ describe('expiry, triggers and margin', () => {
 });
 
 describe('bad input', () => {
+  it('CheckTx refuses what the market alone rules out (unknown market, price, trigger or size off the grid), before it costs a fee', async () => {
+    const c = await setup();
+    const cases: Array<[OrderSpec, string]> = [
+      [{ clientId: 1, side: 'buy', market: 42, price: usd(64_000), size: btc(0.1) }, 'perpetuals/2'],
+      [{ clientId: 1, side: 'buy', price: usd(64_000) + 1n, size: btc(0.1) }, 'clob/3'],
+      [{ clientId: 1, side: 'sell', type: 'stop_market', size: btc(0.1), trigger: usd(60_000) + 1n }, 'clob/3'],
+      [{ clientId: 1, side: 'buy', price: usd(64_000), size: btc(0.1) + 1n }, 'clob/4'],
+    ];
+    const seq = BigInt(c.queryJson(`auth/account/${alice.address}`).sequence);
+    for (const [o, want] of cases) {
+      const r = c.app.checkTx({ tx: await c.sign(alice, [placeMsg(alice.address, o)], { sequence: seq }), type: 'new' });
+      expect(`${r.codespace}/${r.code}`, JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toBe(want);
+    }
+    // a valid one still passes CheckTx
+    expect(c.app.checkTx({ tx: await c.sign(alice, [placeMsg(alice.address, { clientId: 1, side: 'buy', price: usd(64_000), size: btc(0.1) })], { sequence: seq }), type: 'new' }).code).toBe(0);
+  });
+
   it('each a typed error; nothing changes; other traders untouched', async () => {
     const c = await setup({ params: { max_open_orders: 2 } });
     c.block([await place(c, bob, { clientId: 1, side: 'sell', price: usd(66_000), size: btc(0.1) })]);
