@@ -56,6 +56,7 @@ import type {
 
 export const ErrUnknownQuery = registerError('query', 2, 'unknown_query', 'unknown query path');
 export const ErrQueryHeight = registerError('query', 3, 'query_height', 'height not available');
+export const ErrProofPending = registerError('query', 5, 'proof_unavailable', 'proof unavailable while a block awaits Commit; retry');
 
 export const APP_VERSION = 1n;
 /** Decoded txs kept for reuse between CheckTx, proposals and FinalizeBlock. */
@@ -746,7 +747,7 @@ export class App {
           throw ErrUnknownQuery(`store key "${key.slice(0, 200)}" must look like <module>/<table>/<rest>`);
         }
         const value = this.committed.get(key);
-        const proof = req.prove ? Buffer.from(JSON.stringify(this.merkle.prove(key))) : undefined;
+        const proof = req.prove ? Buffer.from(JSON.stringify(this.prove(key))) : undefined;
         return { ...base, key: Buffer.from(key), value: value ?? new Uint8Array(), ...(proof ? { proof } : {}) };
       }
       if (path === 'app/info') return { ...base, value: json({ chain_id: this.chainIdValue, height: this.lastHeight.toString(), app_hash: hex(this.lastAppHash), version: SOFTWARE_VERSION }) };
@@ -767,8 +768,14 @@ export class App {
     }
   }
 
-  /** A Merkle proof of `key` against the latest app hash. */
+  /**
+   * A Merkle proof of `key` against the latest committed app hash. Between
+   * FinalizeBlock and Commit the tree already holds the pending block, so a
+   * proof then would not match the committed value or any header yet: it is
+   * refused (CometBFT may query in that window; the caller retries).
+   */
   prove(key: string): MerkleProof {
+    if (this.pending) throw ErrProofPending(`block ${this.pending.height} is finalized but not committed; ask again after its Commit`);
     return this.merkle.prove(key);
   }
 

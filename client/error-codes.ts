@@ -59,6 +59,7 @@ export const CHAIN_ERRORS: readonly ChainErrorInfo[] = [
   { codespace: "query", code: 2, name: "unknown_query", description: "unknown query path" },
   { codespace: "query", code: 3, name: "query_height", description: "height not available" },
   { codespace: "query", code: 4, name: "invalid_query_argument", description: "invalid query argument" },
+  { codespace: "query", code: 5, name: "proof_unavailable", description: "proof unavailable while a block awaits Commit; retry" },
   { codespace: "subaccounts", code: 2, name: "invalid_subaccount", description: "invalid subaccount" },
   { codespace: "subaccounts", code: 3, name: "insufficient_collateral", description: "not enough free collateral" },
   { codespace: "subaccounts", code: 4, name: "invalid_amount", description: "invalid amount" },

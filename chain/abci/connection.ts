@@ -5,7 +5,13 @@
  *   socket 'data' ─> FrameDecoder ─> Request.decode ─> queue ─> worker ─> App (under the AppLock)
  *                                                                   └─> Writer (batched) ─> socket.write
  *
- * The reader never pauses the socket, whatever the worker is doing.
+ * The reader never pauses the socket for the worker, whatever the worker is
+ * doing (waiting on the App must not stop the peer's requests from being
+ * read: CometBFT's #9030 deadlock). It pauses only while the peer is not
+ * reading its responses (more than OUT_HIGH_WATER bytes unsent on the
+ * socket) and resumes when they drain: a peer that never reads cannot make
+ * the server buffer without bound. CometBFT reads responses on a goroutine
+ * of its own, so it never meets this pause.
  * Responses (complete frames) are collected and handed to the socket in one
  * write when a Flush is answered, before the worker waits on anything, when the
  * queue runs dry, and every MAX_OUT_BYTES; so a response is never held back
@@ -23,6 +29,8 @@ import abci = tendermint.abci;
 
 /** Hand buffered responses to the socket once this many bytes are pending. */
 const MAX_OUT_BYTES = 1 << 20;
+/** Unsent response bytes on the socket beyond which the reader pauses until they drain. */
+const OUT_HIGH_WATER = 64 << 20;
 /** Let the event loop run (socket reads and writes) after this many requests in one go. */
 const YIELD_EVERY = 256;
 /** Pipelined CheckTx requests fewer than this are not worth a parallel signature prefetch. */
@@ -260,7 +268,15 @@ export class AbciConnection {
     const buf = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];
     this.outBytes = 0;
-    if (!this.closed && !this.socket.destroyed) this.socket.write(buf);
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(buf);
+    if (this.socket.writableLength > OUT_HIGH_WATER && !this.socket.isPaused()) {
+      // the peer is not reading its responses: stop reading its requests until they drain
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        if (!this.closed && !this.socket.destroyed) this.socket.resume();
+      });
+    }
   }
 
   /** Peer closed cleanly: answer what is left (done), then close our side. */

@@ -32,7 +32,8 @@ export function validateMarket(m: Market & { statusRaw?: number }): void {
   if (m.atomicResolution < -18 || m.atomicResolution > 6) bad('atomic_resolution must be in [-18, 6]');
   if (m.priceExponent < -18 || m.priceExponent > 6) bad('price_exponent must be in [-18, 6]');
   const e = quoteExponent(m);
-  if (e < -30 || e > 20) bad(`atomic_resolution + price_exponent + 6 = ${e} is out of range [-30, 20]`);
+  // below −18 the liquidation index (which prices every market every block) has no exact form: such a market would halt the chain
+  if (e < -18 || e > 20) bad(`atomic_resolution + price_exponent + 6 = ${e} is out of range [-18, 20]`);
   if (m.tickSize <= 0n) bad('tick_size must be positive');
   if (m.stepSize <= 0n) bad('step_size must be positive');
   if (m.minOrderSize < m.stepSize || m.minOrderSize % m.stepSize !== 0n) bad('min_order_size must be a positive multiple of step_size');

@@ -273,6 +273,28 @@ describe('MerkleIndex: the app hash', () => {
       expect(verifyProof(proof, r.value.length ? r.value : null, c.app.appHash), key).toBe(true);
     }
   });
+
+  it('between FinalizeBlock and Commit a proof is refused (the tree already holds the pending block), not mixed with committed values', async () => {
+    const c = TestChain.create({ accounts: 3 });
+    c.block();
+    const key = `bank/bal/${c.keys[1]!.address}`;
+    const q = () => c.app.query({ path: `store/${key}`, data: new Uint8Array(), height: 0n, prove: true });
+    const before = q();
+    c.app.finalizeBlock({ txs: [await c.send(c.keys[0]!, c.keys[1]!.address, 5n)], height: c.app.height + 1n, timeNs: 10_000_000_000n, hash: new Uint8Array(32), proposerAddress: new Uint8Array(20) });
+    const pending = q();
+    expect({ codespace: pending.codespace, code: pending.code }).toEqual({ codespace: 'query', code: 5 });
+    expect(pending.log).toMatch(/is finalized but not committed; ask again after its Commit/);
+    // without a proof the committed value is still served
+    const plain = c.app.query({ path: `store/${key}`, data: new Uint8Array(), height: 0n, prove: false });
+    expect(plain.code).toBe(0);
+    expect(hex(plain.value)).toBe(hex(before.value));
+    c.app.commit();
+    const after = q();
+    expect(after.code).toBe(0);
+    const proof = JSON.parse(Buffer.from(after.proof!).toString()) as MerkleProof;
+    expect(verifyProof(proof, after.value, c.app.appHash)).toBe(true);
+    expect(hex(after.value)).not.toBe(hex(before.value));
+  });
 });
 
 describe('CommittedState', () => {

@@ -118,6 +118,9 @@ describe('markets', () => {
       [newMarket(8, { initial_margin_ppm: '1000001' }), 'perpetuals/4'], // > 100%
       [newMarket(8, { tick_size: '0' }), 'perpetuals/4'],
       [newMarket(8, { ticker: 'btc' }), 'perpetuals/4'],
+      // quote exponent AR + PE + 6 = −20: each exponent in range, the pair not (it used to pass and then halt the chain in
+      // the same block's liquidation scan, which cannot price such a market)
+      [newMarket(8, { atomic_resolution: -18, price_exponent: -8 }), 'perpetuals/4'],
     ];
     const hash0 = c.queryJson('perpetuals/markets').length;
     for (const [m, code] of cases) {
