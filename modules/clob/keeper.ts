@@ -601,7 +601,10 @@ export class ClobKeeper {
         const seller = order.side === 'buy' ? { owner: mo.owner, number: mo.number } : takerId;
         const quote = ceilDiv(size * px * pow10(market.quoteExponent), pow10(-market.quoteExponent));
         const takerFee = liquidation ? 0n : feeOf(quote, p.takerFeePpm);
-        const makerFee = feeOf(quote, p.makerFeePpm);
+        // A maker rebate is paid out of the same fill's taker fee; a liquidation fill has none, so its makers get no
+        // rebate (a positive maker fee is still charged). Paying it anyway drained the fee collector in a crash, and an
+        // empty one then cancelled the very bids the liquidation needed ("maker_cannot_trade").
+        const makerFee = liquidation && p.makerFeePpm < 0n ? 0n : feeOf(quote, p.makerFeePpm);
         // Settle on a scratch branch first: keep it only if both sides stay collateralised.
         const scratch = new Branch(ctx.store);
         const sctx = { ...ctx, store: scratch, events: new EventSink(), journal: new Journal() };

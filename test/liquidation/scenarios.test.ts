@@ -18,7 +18,7 @@ const ETH = (dollars: number) => BigInt(Math.round(dollars * 100)) * 10_000n; //
 const eth = (n: number) => BigInt(Math.round(n * 1000)) * 1_000_000n; // ETH quantums (10^-9)
 
 /** Seed the fund directly through genesis balances: MsgSend to a module account is refused by design. */
-async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown> } = {}) {
+async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown>; clob?: Record<string, unknown>; auth?: Record<string, unknown> } = {}) {
   const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
   ms.prices.params.max_move_ppm = '1000000';
   const c = TestChain.create({
@@ -27,8 +27,9 @@ async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown
     appState: {
       ...ms,
       bank: { balances: [...keys.map((k) => ({ address: k.address, amount: '10000000000000' })), ...(fund > 0n ? [{ address: INSURANCE, amount: fund.toString() }] : [])] },
-      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
+      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0, ...o.clob } },
       liquidation: { params: { min_liquidation_notional: '100000000000', ...o.liquidation } },
+      ...(o.auth ? { auth: { params: o.auth } } : {}),
     },
   });
   c.block();
@@ -74,6 +75,30 @@ describe('liquidation scenarios (README)', () => {
     expect(sub(c, alice).positions).toEqual([]);
     expect(sub(c, alice).collateral).toBe('0');
     expect(fund(c)).toBe(1_180_000_000n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('1b. a liquidation fill pays its maker no rebate (no taker fee funds it), so an empty fee collector cannot cancel the bid it needs', async () => {
+    // maker rebate as large as the taker fee, and no gas fees: the fee collector holds only what takers paid
+    const c = await setupFund(1_000_000_000n, { clob: { taker_fee_ppm: 100, maker_fee_ppm: -100 }, auth: { min_gas_price_micro: '0' } });
+    const collector = moduleAddress('fee_collector');
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1); // taker fee 1,300,000 in, rebate 1,300,000 out
+    const feesBefore = c.balance(collector); // only the txs' own fees: far below the 1,218,000 rebate the liquidation fill would pay
+    expect(feesBefore).toBeLessThan(1_218_000n);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(60_900), size: btc(0.2) })]);
+    const carolBefore = BigInt(sub(c, carol).collateral);
+    const r = await price(c, 0, usd(61_000));
+    expect(eventsOf(r, 'liquidation.liquidated')).toHaveLength(1); // (before the fix: carol's bid cancelled as maker_cannot_trade, alice not liquidated)
+    expect(eventsOf(r, 'clob.order_cancelled').filter((e) => /maker_cannot_trade/.test(String(e.reason)))).toEqual([]);
+    const fill = eventsOf(r, 'clob.fill')[0]!;
+    expect(fill).toMatchObject({ taker_fee: '0', maker_fee: '0', price: usd(60_900).toString() });
+    expect(BigInt(sub(c, carol).collateral)).toBe(carolBefore - 12_180_000_000n); // the quote, no rebate
+    const feesAfter = c.balance(collector);
+    expect(feesAfter >= feesBefore && feesAfter - feesBefore < 10_000n, `${feesBefore} → ${feesAfter}`).toBe(true); // only the price tx's fee came in
+    expect(sub(c, alice).positions).toEqual([]);
     expect(c.app.runInvariants()).toEqual([]);
   });
 
