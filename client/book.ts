@@ -3,7 +3,7 @@
  * channel: a snapshot at height H, then one delta per block (H+1, H+2, …).
  * Every delta is checked three ways before the book is trusted again:
  *
- *   seq    must be the previous message's seq + 1 (nothing lost on this subscription)
+ *   seq    must be the previous message's seq + 1 (the channel's numbering: nothing lost since the snapshot)
  *   height must be the previous height + 1 (no block skipped)
  *   checksum of the top 25 levels must equal the node's (the book is the node's)
  *

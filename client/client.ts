@@ -51,11 +51,26 @@ export class PerpchainClient {
   static async connect(opts: ConnectionOptions | string): Promise<PerpchainClient> {
     const c = new PerpchainClient(opts);
     await c.conn.connect();
+    void c.chainId; // remember it
     return c;
   }
 
+  /** The chain id learnt from the first welcome: kept while the connection is down (a reconnect clears the welcome). */
+  private knownChainId = '';
+
+  /** The node's chain id ('' before the first welcome). */
   get chainId(): string {
-    return this.conn.welcome?.chain_id ?? '';
+    const id = this.conn.welcome?.chain_id;
+    if (id) this.knownChainId = id;
+    return this.knownChainId;
+  }
+
+  /** The chain id, waiting for a connection if none was ever made. */
+  async chainIdReady(timeoutMs?: number): Promise<string> {
+    if (!this.chainId) await this.conn.whenOpen(timeoutMs);
+    const id = this.chainId;
+    if (!id) throw new Error('the node sent no chain id in its welcome');
+    return id;
   }
 
   close(): void {
@@ -204,6 +219,10 @@ export class ManagedOrderBook {
   async start(): Promise<void> {
     const ready = this.ready();
     await this.conn.subscribe(this.channel, (m) => this.onMessage(m));
+    // A book without a live subscription is not the node's book: not ready until the reconnect's snapshot,
+    // and an error for good when the connection gives up.
+    this.conn.on('close', () => (this.book.ready = false));
+    this.conn.on('error', (e) => this.emit('error', e));
     await ready;
   }
 

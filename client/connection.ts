@@ -2,7 +2,7 @@
  * The SDK's transport: one WebSocket to a perpchain node, with
  *  - request/response by id (each request may time out),
  *  - channel subscriptions that are restored after every reconnect (the
- *    handler then sees a fresh snapshot, seq 1),
+ *    handler then sees a fresh snapshot, whose seq the next message continues),
  *  - waits for tx inclusion that survive reconnects (re-asked with
  *    {"method":"tx","params":{"hash":…,"wait":true}}),
  *  - reconnect with exponential backoff and jitter, and a client-side ping
@@ -40,9 +40,24 @@ export interface ConnectionOptions {
   /** false: no reconnect. */
   reconnect?: ReconnectOptions | false;
   requestTimeoutMs?: number;
+  /** connect() gives up (rejects and stops retrying) when no welcome came within this long. Default 10,000 ms. */
+  connectTimeoutMs?: number;
   /** Client ping interval (0 = off). A ping unanswered for requestTimeoutMs drops and reconnects the socket. */
   pingIntervalMs?: number;
   log?: (line: string) => void;
+}
+
+/** A request the node did not answer in time (the connection itself looked alive). */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+  /** For a tx submission: its hash, to ask for its fate (`tx` / waitTx) rather than sign it again. */
+  txHash: string | undefined;
+  constructor(
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method}: no answer within ${timeoutMs} ms`);
+  }
 }
 
 export class ApiRequestError extends Error {
@@ -137,7 +152,22 @@ export class PerpchainConnection {
   /** Open the socket; resolves at the server's welcome. */
   connect(): Promise<void> {
     this.closedByUser = false;
-    const p = new Promise<void>((resolve, reject) => this.openWaiters.push({ resolve, reject }));
+    const ms = this.opts.connectTimeoutMs ?? 10_000;
+    const p = new Promise<void>((resolve, reject) => {
+      // a node that never answers must not leave the caller waiting forever (reconnects would go on silently)
+      const timer = setTimeout(() => {
+        const i = this.openWaiters.indexOf(w);
+        if (i < 0) return;
+        this.openWaiters.splice(i, 1);
+        this.close();
+        reject(new ConnectionLostError(`no welcome from ${this.opts.url} within ${ms} ms (is the node running?)`));
+      }, ms);
+      const w = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+      };
+      this.openWaiters.push(w);
+    });
     this.open();
     return p;
   }
@@ -181,6 +211,8 @@ export class PerpchainConnection {
       const e = new ConnectionLostError(`gave up after ${o.maxAttempts} reconnect attempts`);
       for (const w of this.openWaiters.splice(0)) w.reject(e);
       for (const q of this.queued.splice(0)) q();
+      for (const w of this.txWaits.values()) w.reject(e);
+      this.txWaits.clear();
       this.emit('error', e);
       return;
     }
@@ -270,7 +302,7 @@ export class PerpchainConnection {
         const left = Math.max(1, timeoutMs - (Date.now() - started));
         const timer = setTimeout(() => {
           this.pending.delete(id);
-          reject(new Error(`${method}: no answer within ${timeoutMs} ms`));
+          reject(new RequestTimeoutError(method, timeoutMs));
         }, left);
         this.pending.set(id, { method, resolve, reject, timer, ...(o.onResult ? { onResult: o.onResult } : {}) });
         this.ws!.send(JSON.stringify({ id, method, params }));
@@ -327,11 +359,17 @@ export class PerpchainConnection {
 
   /**
    * Subscribe; `handler` receives every message of the channel, including a
-   * new snapshot (seq 1) after each reconnect. The handler is registered under
+   * new snapshot (the channel's current seq) after each reconnect. The handler is registered under
    * the server's canonical name (e.g. "orderbook:0" → "orderbook:BTC-USD")
    * before the snapshot is handled. Returns the canonical name.
    */
   async subscribe(channel: string, handler: (m: ChannelMessage) => void): Promise<string> {
+    // One handler per channel: a second subscribe is refused here, before it could replace (and on the
+    // server's refusal, delete) the first subscriber's handler.
+    const existing = this.aliases.get(channel) ?? channel;
+    if (this.handlers.has(existing)) {
+      throw new ApiRequestError('subscribe', { code: 'already_subscribed', message: `already subscribed to ${existing} on this connection; share that subscription or unsubscribe first` });
+    }
     this.handlers.set(channel, handler);
     const onResult = (v: unknown) => {
       const canonical = (v as { channel: string }).channel;
@@ -345,7 +383,7 @@ export class PerpchainConnection {
       const r = (await this.send('subscribe', { channel }, { onResult })) as { channel: string };
       return r.channel;
     } catch (e) {
-      this.handlers.delete(channel);
+      if (this.handlers.get(channel) === handler) this.handlers.delete(channel);
       throw e;
     }
   }
@@ -391,6 +429,8 @@ export class PerpchainConnection {
 
   /** Wait for a tx by hash (already submitted, maybe by an earlier connection); survives reconnects. */
   waitTx(hash: string): Promise<TxInclusion> {
+    if (this.closedByUser) return Promise.reject(new ConnectionLostError('client closed'));
+    if (!/^[0-9a-fA-F]{64}$/.test(hash)) return Promise.reject(new ApiRequestError('tx', { code: 'bad_params', message: `a tx hash is 64 hex characters, got ${JSON.stringify(hash.slice(0, 80))}` }));
     const h = hash.toUpperCase();
     const existing = this.txWaits.get(h);
     if (existing) return new Promise((resolve, reject) => {
@@ -414,7 +454,14 @@ export class PerpchainConnection {
         const inc = r as TxInclusion;
         if (inc.status === 'included') this.finishTx(w, inc);
       })
-      .catch(() => undefined); // a lost connection re-asks on reconnect
+      .catch((e: unknown) => {
+        // a lost connection re-asks on reconnect; the server refusing the question ends the wait
+        if (e instanceof ApiRequestError && this.txWaits.get(w.hash) === w) {
+          this.txWaits.delete(w.hash);
+          this.txById.delete(id);
+          w.reject(e);
+        }
+      });
   }
 
   private finishTx(w: TxWait, r: TxInclusion): void {
@@ -437,6 +484,8 @@ export class PerpchainConnection {
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const w of this.txWaits.values()) w.reject(new ConnectionLostError('client closed'));
     this.txWaits.clear();
+    // (between reconnect attempts there is no socket whose close would reject these)
+    for (const w of this.openWaiters.splice(0)) w.reject(new ConnectionLostError('client closed'));
     this.ws?.close(1000, 'client closed');
   }
 }

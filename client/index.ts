@@ -11,7 +11,7 @@
  * cosmjs-types), never on the node's code.
  */
 export { PerpchainClient, ManagedOrderBook, type ClientOrderInfo, type RecentFillJson } from './client.js';
-export { PerpchainConnection, ApiRequestError, ConnectionLostError, type ConnectionOptions, type ReconnectOptions, type WebSocketCtor, type WebSocketLike, type ConnectionEvents } from './connection.js';
+export { PerpchainConnection, ApiRequestError, ConnectionLostError, RequestTimeoutError, type ConnectionOptions, type ReconnectOptions, type WebSocketCtor, type WebSocketLike, type ConnectionEvents } from './connection.js';
 export { LocalOrderBook, BookIntegrityError, type Level, type BookIntegrityReason } from './book.js';
 export { bookChecksum, checksumText, crc32, CHECKSUM_DEPTH, type WireLevel } from './checksum.js';
 export { Trader, TxError, decodePlaceResponses, type TraderOptions, type PlaceResult, type BatchOp, type BatchResult, type IncludedTx } from './trader.js';

@@ -63,16 +63,42 @@ export interface OrderRef {
   clientId?: number;
 }
 
-const L = (v: bigint, unsigned = true) => Long.fromString(v.toString(), unsigned);
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** A protobuf 64-bit field, refused (not wrapped by Long) when the value does not fit. */
+const L = (v: bigint, unsigned = true, what = 'value') => {
+  if (unsigned ? v < 0n || v > U64_MAX : v < I64_MIN || v > I64_MAX) throw new UnitsError(`${what} ${v} does not fit in a ${unsigned ? 'uint64' : 'int64'} field`);
+  return Long.fromString(v.toString(), unsigned);
+};
+
+/** One of an enum's names, refused when it is not (a typo must not fall back to a default). */
+function pick<K extends string>(table: Record<K, number>, value: K, what: string): number {
+  if (!Object.prototype.hasOwnProperty.call(table, value)) throw new UnitsError(`${what} must be one of ${Object.keys(table).join(', ')}; got ${JSON.stringify(value)}`);
+  return table[value];
+}
+
+/** A whole number of blocks or seconds (a number or bigint), refused otherwise. */
+function whole(v: number | bigint, what: string): bigint {
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new UnitsError(`${what} must be a whole number, got ${v}`);
+  return BigInt(v);
+}
 
 export function placeOrderMsg(owner: string, subaccount: number, m: MarketSpec, p: PlaceOrderParams & { clientId: number }): EncodeObject {
   const type = p.type ?? 'limit';
+  const typeCode = pick(TYPE, type, 'type');
+  const side = pick(SIDE, p.side, 'side');
+  const tif = pick(TIF, p.timeInForce ?? 'gtc', 'timeInForce');
+  const stp = pick(STP, p.stp ?? 'cancel_resting', 'stp');
   const isMarket = type === 'market' || type === 'stop_market' || type === 'take_profit_market';
   if (!isMarket && p.price === undefined) throw new UnitsError(`a ${type} order needs a price`);
   const conditional = type !== 'limit' && type !== 'market';
   if (conditional && p.triggerPrice === undefined) throw new UnitsError(`a ${type} order needs a triggerPrice`);
   if (!Number.isInteger(p.clientId) || p.clientId < 0 || p.clientId > 0xffffffff) throw new UnitsError(`clientId must be a uint32, got ${p.clientId}`);
-  const gtt = p.goodTilTime === undefined ? 0n : p.goodTilTime instanceof Date ? BigInt(Math.floor(p.goodTilTime.getTime() / 1000)) : BigInt(p.goodTilTime);
+  const gtt = p.goodTilTime === undefined ? 0n : p.goodTilTime instanceof Date ? BigInt(Math.floor(p.goodTilTime.getTime() / 1000)) : whole(p.goodTilTime, 'goodTilTime');
+  // unix seconds, not milliseconds (Date.now()): a value past the year 5000 is surely the latter
+  if (gtt > 100_000_000_000n) throw new UnitsError(`goodTilTime is unix seconds (or a Date); ${gtt} looks like milliseconds`);
   return {
     typeUrl: MSG_PLACE_ORDER,
     value: {
@@ -80,16 +106,16 @@ export function placeOrderMsg(owner: string, subaccount: number, m: MarketSpec, 
       subaccountNumber: subaccount,
       marketId: m.id,
       clientId: p.clientId,
-      side: SIDE[p.side],
-      type: TYPE[type],
-      timeInForce: TIF[p.timeInForce ?? 'gtc'],
-      price: L(p.price === undefined ? 0n : priceToUnits(m, p.price)),
-      quantity: L(sizeToQuantums(m, p.size)),
+      side,
+      type: typeCode,
+      timeInForce: tif,
+      price: L(p.price === undefined ? 0n : priceToUnits(m, p.price), true, 'price (units)'),
+      quantity: L(sizeToQuantums(m, p.size), true, 'size (quantums)'),
       reduceOnly: p.reduceOnly ?? false,
-      goodTilBlock: L(BigInt(p.goodTilBlock ?? 0)),
-      goodTilTime: L(gtt, false),
-      stp: STP[p.stp ?? 'cancel_resting'],
-      triggerPrice: L(p.triggerPrice === undefined ? 0n : priceToUnits(m, p.triggerPrice)),
+      goodTilBlock: L(whole(p.goodTilBlock ?? 0, 'goodTilBlock'), true, 'goodTilBlock'),
+      goodTilTime: L(gtt, false, 'goodTilTime'),
+      stp,
+      triggerPrice: L(p.triggerPrice === undefined ? 0n : priceToUnits(m, p.triggerPrice), true, 'triggerPrice (units)'),
     },
   };
 }
@@ -113,8 +139,8 @@ export function amendOrderMsg(owner: string, subaccount: number, m: MarketSpec, 
       owner,
       subaccountNumber: subaccount,
       ...selector(ref),
-      price: L(change.price === undefined ? 0n : priceToUnits(m, change.price)),
-      quantity: L(change.size === undefined ? 0n : sizeToQuantums(m, change.size)),
+      price: L(change.price === undefined ? 0n : priceToUnits(m, change.price), true, 'price (units)'),
+      quantity: L(change.size === undefined ? 0n : sizeToQuantums(m, change.size), true, 'size (quantums)'),
     },
   };
 }

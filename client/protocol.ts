@@ -28,7 +28,11 @@ export interface ApiResponse {
   error?: ApiErrorBody;
 }
 
-/** Every channel push. seq counts this subscription's messages (1 = the snapshot); height is the committed height the message reflects. */
+/**
+ * Every channel push. seq is the channel's sequence number, the same for every subscriber (+1 per message
+ * published); a snapshot carries the seq of the last message it already contains (0 if none), and the next
+ * message must be seq + 1. height is the committed height the message reflects.
+ */
 export interface ChannelMessage<T = unknown> {
   channel: string;
   type: 'snapshot' | 'delta' | 'update';

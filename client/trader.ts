@@ -15,8 +15,8 @@ import type { EncodeObject, OfflineDirectSigner } from '@cosmjs/proto-signing';
 import { fromBase64 } from '@cosmjs/encoding';
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import { perpchain } from '../proto/gen/perpchain.js';
-import { feeFor, signTx } from './signing.js';
-import { ConnectionLostError } from './connection.js';
+import { feeFor, signTx, txHashOf } from './signing.js';
+import { ConnectionLostError, RequestTimeoutError } from './connection.js';
 import type { PerpchainClient } from './client.js';
 import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
 import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
@@ -272,7 +272,8 @@ export class Trader {
           signerAddress: this.address,
           messages: msgs,
           fee: feeFor(gas, this.gasPriceMicro ?? 1000n),
-          chainId: this.client.chainId,
+          // learnt at the first welcome and kept: a tx signed while the socket reconnects is for the same chain
+          chainId: await this.client.chainIdReady(),
           accountNumber: t.accountNumber,
           sequence,
           memo: this.opts.memo ?? '',
@@ -301,14 +302,22 @@ export class Trader {
     });
   }
 
-  /** Submit the same bytes until the node answers (a resubmission is harmless: same hash). */
+  /**
+   * Submit the same bytes until the node answers (a resubmission is harmless: same hash, answered "already in
+   * the mempool" or, once included, by the sequence check that finds it). A lost connection or an unanswered
+   * request is retried; when the tries run out the error carries the tx hash, since the tx may still land.
+   */
   private async submitBytes(bytes: Uint8Array) {
     for (let tries = 0; ; tries++) {
       try {
         return await this.client.submitTx(bytes);
       } catch (e) {
-        if (!(e instanceof ConnectionLostError) || tries >= 8) throw e;
-        await this.client.conn.whenOpen(60_000);
+        const retry = e instanceof ConnectionLostError || e instanceof RequestTimeoutError;
+        if (!retry || tries >= 8) {
+          if (e instanceof RequestTimeoutError) e.txHash = await txHashOf(bytes);
+          throw e;
+        }
+        if (e instanceof ConnectionLostError) await this.client.conn.whenOpen(60_000);
       }
     }
   }

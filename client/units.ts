@@ -43,7 +43,13 @@ export function marketSpec(m: Pick<MarketJson, 'id' | 'ticker' | 'atomic_resolut
   };
 }
 
+/** Plain decimal text: digits with an optional sign, point and exponent (not 0x…/0b…/0o…, which decimal.js would read). */
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function toDecimal(v: DecimalInput, what: string): Decimal {
+  if (typeof v === 'string' && !DECIMAL_TEXT.test(v.trim())) throw new UnitsError(`${what} ${JSON.stringify(v)} is not a decimal number`);
+  // more significant digits than the arithmetic keeps would be rounded without a word
+  if (typeof v === 'string' && v.replace(/e.*$/i, '').replace(/[^0-9]/g, '').replace(/^0+/, '').length > 60) throw new UnitsError(`${what} ${JSON.stringify(v.slice(0, 40) + '…')} has more than 60 significant digits`);
   let d: Decimal;
   try {
     d = v instanceof Decimal ? new D(v.toString()) : new D(v as Decimal.Value);

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { crc32, bookChecksum, checksumText } from '../../client/checksum.js';
 import { LocalOrderBook, BookIntegrityError } from '../../client/book.js';
 import { marketSpec, priceToUnits, sizeToQuantums, unitsToPrice, quantumsToSize, usdcToMicro, UnitsError, D } from '../../client/units.js';
+import { placeOrderMsg } from '../../client/orders.js';
 import { parseSequenceMismatch, SequenceTracker } from '../../client/sequence.js';
 import { diffSide } from '../../chain/api/feed.js';
 import type { WireLevel } from '../../client/checksum.js';
@@ -100,9 +101,29 @@ describe('units', () => {
     expect(() => sizeToQuantums(BTC, '0.000015')).toThrow(/step 0.00001/);
     expect(() => sizeToQuantums(ETH, '0.0005')).toThrow(UnitsError);
     expect(() => priceToUnits(BTC, '0')).toThrow(/positive/);
-    expect(() => priceToUnits(BTC, 'abc')).toThrow(/not a number/);
+    expect(() => priceToUnits(BTC, 'abc')).toThrow(/not a decimal number/);
     expect(() => priceToUnits(BTC, Number.NaN)).toThrow(UnitsError);
     expect(() => usdcToMicro('0.0000001')).toThrow(/6 decimals/);
+    // decimal.js would read these as hex / binary ($16, $64,000): refused
+    expect(() => priceToUnits(BTC, '0x10')).toThrow(/"0x10" is not a decimal number/);
+    expect(() => priceToUnits(BTC, '0b1111101000000000')).toThrow(/not a decimal number/);
+    // more digits than the arithmetic keeps would be rounded silently: refused
+    expect(() => priceToUnits(BTC, '64000.' + '0'.repeat(90) + '1')).toThrow(/more than 60 significant digits/);
+    expect(priceToUnits(BTC, '6.4e4')).toBe(6_400_000_000n);
+  });
+  it('refuses, rather than wraps, what does not fit the tx fields, and unknown enum values', () => {
+    const o = { clientId: 1, market: 'BTC-USD', side: 'buy' as const, price: '20000' };
+    // 3125·2^64 + 1e8 quantums used to wrap to a real 0.01 BTC order
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '5764607523034.24488' })).toThrow(/does not fit in a uint64/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', price: '576460752303443488' })).toThrow(/does not fit in a uint64/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', goodTilBlock: -5 })).toThrow(/does not fit in a uint64/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', goodTilBlock: 1.5 })).toThrow(/whole number/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', goodTilTime: Date.now() })).toThrow(/looks like milliseconds/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', timeInForce: 'IOC' as never })).toThrow(/timeInForce must be one of gtc, ioc, fok, post_only; got "IOC"/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', stp: 'x' as never })).toThrow(/stp must be one of/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', side: 'bid' as never })).toThrow(/side must be one of buy, sell/);
+    expect(() => placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', type: 'Limit' as never })).toThrow(/type must be one of/);
+    expect(placeOrderMsg('perp1x', 0, BTC, { ...o, size: '0.01', timeInForce: 'ioc' }).value.timeInForce).toBe(1); // TIME_IN_FORCE_IOC
   });
   it('round-trips every multiple of the tick and step (property)', () => {
     fc.assert(

@@ -206,8 +206,12 @@ describe('WebSocket API end to end', () => {
     const reconnecting: number[] = [];
     c.conn.on('reconnecting', (r) => reconnecting.push(r.delayMs));
     const heightBefore = mb.book.height;
+    let readyWhileDown: boolean | undefined;
+    const off = c.conn.on('close', () => queueMicrotask(() => (readyWhileDown = mb.book.ready)));
     c.conn.dropForTest();
     await waitFor(() => c.conn.reconnects >= 1 && mb.book.height > heightBefore + 3, 10_000, 'reconnect');
+    off();
+    expect(readyWhileDown).toBe(false); // a book without a live subscription does not claim to be the node's
     await waitFor(equalNow, 5_000, 'book equal after reconnect');
     expect(reconnecting.length).toBeGreaterThanOrEqual(1);
 
@@ -221,6 +225,49 @@ describe('WebSocket API end to end', () => {
 
     stop = true;
     await flow;
+    c.close();
+  });
+
+  it('waits that cannot end are rejected: connect to nothing, waitTx after close or with a malformed hash', async () => {
+    await expect(PerpchainClient.connect({ url: 'ws://127.0.0.1:1', connectTimeoutMs: 500 })).rejects.toThrow(/no welcome from ws:\/\/127.0.0.1:1 within 500 ms/);
+    const c = await PerpchainClient.connect({ url: t.url });
+    await expect(c.waitTx('zz')).rejects.toThrow(/bad_params: a tx hash is 64 hex characters/);
+    c.close();
+    await expect(c.waitTx('A'.repeat(64))).rejects.toThrow(/client closed/);
+  });
+
+  it('an unanswered submit_tx is submitted again (same bytes, same hash), not given up with an untyped error: the deposit lands once', async () => {
+    const c = await PerpchainClient.connect({ url: t.url, requestTimeoutMs: 400 });
+    const tr = await Trader.create({ client: c, signer: t.keys[3]! });
+    const conn = c.conn as unknown as { onFrame(text: string): void };
+    const onFrame = conn.onFrame.bind(c.conn);
+    let swallowed = 0;
+    conn.onFrame = (text: string) => {
+      if (swallowed === 0 && text.includes('"check_tx"')) {
+        swallowed++;
+        return; // the node's answer to the first submit_tx is lost
+      }
+      onFrame(text);
+    };
+    const before = BigInt((await c.subaccount(tr.address, 0)).collateral);
+    await tr.deposit('7');
+    expect(swallowed).toBe(1);
+    await waitFor(async () => BigInt((await c.subaccount(tr.address, 0)).collateral) !== before, 5_000, 'the deposit');
+    expect(BigInt((await c.subaccount(tr.address, 0)).collateral)).toBe(before + 7_000_000n);
+    c.close();
+  });
+
+  it('a second subscription to a channel is refused without hurting the first (it used to silence it)', async () => {
+    const c = await PerpchainClient.connect({ url: t.url });
+    let first = 0;
+    await c.subscribe('blocks', () => first++);
+    await expect(c.subscribe('blocks', () => {})).rejects.toThrow(/already_subscribed/);
+    const book = await c.orderBook('BTC-USD');
+    await expect(c.orderBook('BTC-USD')).rejects.toThrow(/already_subscribed/);
+    const h = t.node.app.height;
+    await waitFor(() => t.node.app.height >= h + 3n && book.book.height >= Number(h) + 3, 5_000, 'blocks after the refused subscriptions');
+    const seen = first;
+    await waitFor(() => first > seen, 5_000, 'the first handler to keep receiving');
     c.close();
   });
 
@@ -248,6 +295,12 @@ describe('WebSocket API end to end', () => {
     const open = (await c.orders(tr.address, 0)).filter((o) => o.client_id === clientId);
     expect(open.length).toBe(1);
     expect(open[0]!.id).toBe(r1.orderId.toString());
+    // a tx signed while the socket is down is still signed for the chain (the chain id used to be read from the
+    // welcome, which a reconnect clears: "signed for \"\"", tx/4)
+    c.conn.dropForTest();
+    await waitFor(() => c.conn.welcome === undefined, 2_000, 'the welcome to be cleared');
+    const r3 = await tr.placeOrder({ market: 'BTC-USD', side: 'buy', price: '50001', size: '0.001' });
+    expect(r3.orderId).toBeGreaterThan(0n);
     c.close();
   });
 
