@@ -20,7 +20,7 @@ import { ConnectionLostError, RequestTimeoutError } from './connection.js';
 import type { PerpchainClient } from './client.js';
 import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
 import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
-import type { DecimalInput } from './units.js';
+import { UnitsError, type DecimalInput, type MarketSpec } from './units.js';
 import type { TxInclusion } from './protocol.js';
 import { chainError } from './errors.js';
 
@@ -148,6 +148,8 @@ export class Trader {
     if (ops.length === 0) throw new Error('empty batch');
     const msgs: EncodeObject[] = [];
     const clientIds: Array<number | undefined> = [];
+    /** Each place's market and side: a reused client id is "already placed" only if the order it names matches. */
+    const placed: Array<{ marketId: number; side: string } | undefined> = [];
     let gas = 0n;
     for (const op of ops) {
       if (op.op === 'place') {
@@ -155,15 +157,19 @@ export class Trader {
         const clientId = op.clientId ?? this.nextClientId();
         msgs.push(placeOrderMsg(this.address, this.subaccount, spec, { ...op, clientId }));
         clientIds.push(clientId);
+        placed.push({ marketId: spec.id, side: op.side });
         gas += GAS.place;
       } else if (op.op === 'cancel') {
         msgs.push(cancelOrderMsg(this.address, this.subaccount, op));
         clientIds.push(undefined);
+        placed.push(undefined);
         gas += GAS.cancel;
       } else {
         const spec = await this.client.market(op.market);
+        await this.checkOrderMarket(op, spec);
         msgs.push(amendOrderMsg(this.address, this.subaccount, spec, op, { ...(op.price !== undefined ? { price: op.price } : {}), ...(op.size !== undefined ? { size: op.size } : {}) }));
         clientIds.push(undefined);
+        placed.push(undefined);
         gas += GAS.amend;
       }
     }
@@ -171,10 +177,11 @@ export class Trader {
     try {
       inc = await this.execute(msgs, gas);
     } catch (e) {
-      if (e instanceof TxError && e.stage === 'deliver' && e.codespace === 'clob' && e.code === 6 && clientIds.some((c) => c !== undefined)) {
-        // duplicate client id: this batch (or its placements) already landed
+      // duplicate client id: a retried batch of placements that already landed. Only a batch of nothing but
+      // placements can be read that way: the tx is all or nothing, so a cancel or amend in it did not run.
+      if (e instanceof TxError && e.stage === 'deliver' && e.codespace === 'clob' && e.code === 6 && clientIds.every((c) => c !== undefined)) {
         const results: Array<PlaceResult | null> = [];
-        for (const cid of clientIds) results.push(cid === undefined ? null : await this.resolvePlaced(cid, e.hash ?? '', e.log));
+        for (let i = 0; i < clientIds.length; i++) results.push(await this.resolvePlaced(clientIds[i]!, e.hash ?? '', e.log, placed[i]!));
         return { txHash: e.hash ?? '', height: results.find((r) => r)?.height ?? 0, results };
       }
       throw e;
@@ -199,10 +206,37 @@ export class Trader {
     return { txHash: inc.hash, height: inc.height, results };
   }
 
-  /** Which order holds a client id (the answer to clob/6 duplicate_client_id). */
-  private async resolvePlaced(clientId: number, txHash: string, log: string): Promise<PlaceResult> {
+  /**
+   * An amend's price and size are converted with `market`'s units: refuse it when the order is in another
+   * market (a BTC order amended "in ETH-USD" would get a price a thousand times off). An order the node does
+   * not know as open is left to the chain to refuse.
+   */
+  private async checkOrderMarket(ref: OrderRef, spec: MarketSpec): Promise<void> {
+    let marketId: number | undefined;
     try {
-      const info = await this.client.clientOrder(this.address, this.subaccount, clientId);
+      if (ref.orderId !== undefined) marketId = (await this.client.order(ref.orderId)).market_id;
+      else if (ref.clientId !== undefined) marketId = (await this.client.clientOrder(this.address, this.subaccount, ref.clientId)).order?.market_id;
+    } catch {
+      return;
+    }
+    if (marketId !== undefined && marketId !== spec.id) {
+      throw new UnitsError(`order ${ref.orderId ?? `with client id ${ref.clientId}`} is in market ${marketId}, not ${spec.ticker} (${spec.id}): name its own market so its price and size are converted with its units`);
+    }
+  }
+
+  /** Which order holds a client id (the answer to clob/6 duplicate_client_id). */
+  private async resolvePlaced(clientId: number, txHash: string, log: string, want: { marketId: number; side: string }): Promise<PlaceResult> {
+    let info: Awaited<ReturnType<PerpchainClient['clientOrder']>> | undefined;
+    try {
+      info = await this.client.clientOrder(this.address, this.subaccount, clientId);
+    } catch {
+      info = undefined; // the node restarted and no longer knows: the chain's error names the order
+    }
+    // the id holds another order (another market or side): a collision, not this placement landing earlier
+    if (info?.order && (info.order.market_id !== want.marketId || info.order.side !== want.side)) {
+      throw new TxError('deliver', 6, 'clob', `${log} (it holds order ${info.order_id}: ${info.order.side} in market ${info.order.market_id}, not this ${want.side} in market ${want.marketId})`, txHash);
+    }
+    if (info) {
       return {
         orderId: BigInt(info.order_id),
         clientId,
@@ -214,12 +248,10 @@ export class Trader {
         txHash,
         alreadyPlaced: true,
       };
-    } catch {
-      // node restarted and no longer knows; the chain's error names the order
-      const m = /client id (\d+) (?:is|was) order (\d+)/.exec(log);
-      if (!m || Number(m[1]) !== clientId) throw new TxError('deliver', 6, 'clob', log, txHash);
-      return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };
     }
+    const m = /client id (\d+) (?:is|was) order (\d+)/.exec(log);
+    if (!m || Number(m[1]) !== clientId) throw new TxError('deliver', 6, 'clob', log, txHash);
+    return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };
   }
 
   // -------------------------------------------------------------- collateral

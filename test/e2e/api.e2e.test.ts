@@ -295,6 +295,15 @@ describe('WebSocket API end to end', () => {
     const open = (await c.orders(tr.address, 0)).filter((o) => o.client_id === clientId);
     expect(open.length).toBe(1);
     expect(open[0]!.id).toBe(r1.orderId.toString());
+    // the same client id on another market or side is a collision, not this order landing earlier
+    await expect(tr.placeOrder({ market: 'ETH-USD', side: 'sell', price: '9000', size: '1', clientId })).rejects.toThrow(/holds order .*not this sell in market 1/);
+    // and a batch whose place reuses the id while another op rides along failed as a whole: an error, not "already placed"
+    const other = await tr.placeOrder({ market: 'BTC-USD', side: 'buy', price: '50002', size: '0.001' });
+    await expect(tr.batch([{ op: 'place', market: 'BTC-USD', side: 'buy', price: '50000', size: '0.001', clientId }, { op: 'cancel', orderId: other.orderId }])).rejects.toThrow(/clob\/6/);
+    expect((await c.orders(tr.address, 0)).some((o) => o.id === other.orderId.toString())).toBe(true); // the cancel did not run
+    // an amend names the order's own market (its units convert the new price): another market is refused
+    await expect(tr.amendOrder({ market: 'ETH-USD', orderId: other.orderId, price: '1999' })).rejects.toThrow(/is in market 0, not ETH-USD/);
+    expect((await c.order(other.orderId)).price).toBe('5000200000');
     // a tx signed while the socket is down is still signed for the chain (the chain id used to be read from the
     // welcome, which a reconnect clears: "signed for \"\"", tx/4)
     c.conn.dropForTest();
