@@ -3,6 +3,7 @@
  * withdrawals, transfers, lazy funding settlement, and the margin figures
  * (NC, IMR, MMR, free collateral, leverage, liquidation prices). See README.md.
  */
+import { queryAddress } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { SubaccountsKeeper } from './keeper.js';
@@ -96,9 +97,10 @@ export function createSubaccountsModule(deps: {
         return subaccountView(keeper, state, keeper.get(state, id));
       },
       owner(state, [owner]) {
+        const who = queryAddress(owner, 'owner');
         const out = [];
         for (let n = 0; n <= MAX_SUBACCOUNT_NUMBER; n++) {
-          if (keeper.exists(state, { owner: owner ?? '', number: n })) out.push(subaccountView(keeper, state, keeper.get(state, { owner: owner ?? '', number: n })));
+          if (keeper.exists(state, { owner: who, number: n })) out.push(subaccountView(keeper, state, keeper.get(state, { owner: who, number: n })));
         }
         return out;
       },

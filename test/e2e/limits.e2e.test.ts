@@ -302,7 +302,7 @@ describe('HTTP routes', () => {
     const absent = (await (await fetch(`${t.httpUrl}/query/store/bank/bal/perp1nothere`)).json()) as { value_base64: string };
     expect(absent.value_base64).toBe('');
     // malformed or unknown arguments are the asker's mistake, with a registered code (they used to answer 200 with nulls)
-    for (const path of ['clob/book/abc', 'clob/book/99', 'clob/fills/99', 'prices/price/', 'auth/account/notanaddress', 'bank/balance']) {
+    for (const path of ['clob/book/abc', 'clob/book/99', 'clob/fills/99', 'prices/price/', 'auth/account/notanaddress', 'bank/balance', 'subaccounts/owner/perp1xyz']) {
       const r = await fetch(`${t.httpUrl}/query/${path}`);
       expect(r.status, path).toBe(400);
       expect(((await r.json()) as Err).error, path).toMatchObject({ code: 'query_failed', chain_code: 'query/4' });
