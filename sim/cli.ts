@@ -7,7 +7,7 @@
  *   perpchain sim --config sim/scenarios/btc-2020-03-12.json --sweep
  *   perpchain sim --config sim/scenarios/btc-2020-03-12.json --axis params.mmfPpm=30000,50000,70000 --axis params.insuranceFundUsd=0,1000000
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
@@ -42,14 +42,15 @@ interface SimCliOptions {
   json?: boolean;
 }
 
+// (commander's InvalidArgumentError: the message names the flag, "option '--traders <n>' argument 'abc' is invalid")
 const int = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new ConfigError(`"${v}" is not an integer`);
+  if (v.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${v}" is not an integer.`);
   return n;
 };
 const num = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`"${v}" is not a number`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${v}" is not a number.`);
   return n;
 };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -139,7 +140,7 @@ export function registerSimCommand(program: Command): void {
           onProgress: (p, label) => bar.update(p, label),
           onRunDone: (i, n, label, s) => {
             bar.done();
-            console.log(`run ${i + 1}/${n} ${label}: bad debt $${s.bad_debt.total_usd}, insurance fund min $${s.insurance_fund.min_usd} (−${s.insurance_fund.max_drawdown_pct}%), ${s.liquidations.count} liquidations, ${s.adl.fills} ADL fills`);
+            console.log(`run ${i + 1}/${n} ${label}: bad debt $${s.bad_debt.total_usd}, insurance fund min $${s.insurance_fund.min_usd}, largest fall $${s.insurance_fund.max_drawdown_usd} (−${s.insurance_fund.max_drawdown_pct}% from its peak), ${s.liquidations.count} liquidations, ${s.adl.fills} ADL fills`);
           },
         });
         console.log(`\nsweep of ${r.rows.length} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n  ${r.files.html}\n  ${r.files.csv}\n  ${r.files.json}`);

@@ -337,6 +337,10 @@ export function validateConfig(raw: unknown, source = 'config'): SimConfig {
     if (!c.markets.some((m) => m.id === s.market)) throw new ConfigError(`${source}: spike on market ${s.market}, which the scenario does not have`);
   }
   if (c.agents.whale && !c.markets.some((m) => m.id === c.agents.whale!.market)) throw new ConfigError(`${source}: the whale trades market ${c.agents.whale.market}, which the scenario does not have`);
+  if (c.blockMs > c.oracle.stalenessSeconds * 1000) {
+    // every price would be stale by the next block: the chain refuses every order that adds risk, nothing trades
+    throw new ConfigError(`${source}: blockMs ${c.blockMs} is longer than oracle.stalenessSeconds (${c.oracle.stalenessSeconds} s), so every price is stale by the next block and no order that adds risk is accepted; set oracle.stalenessSeconds to at least ${Math.ceil(c.blockMs / 1000)}`);
+  }
   const mix = c.agents.mix.leveraged + c.agents.mix.momentum;
   if (c.agents.traders > 0 && !(mix > 0)) throw new ConfigError(`${source}: agents.mix shares sum to zero`);
   const mg = c.agents.margin;

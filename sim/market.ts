@@ -147,9 +147,11 @@ export function loadSeries(c: SimConfig, specs: readonly MarketSpec[], baseDir: 
     });
     return { marketId: mc.id, source, ticks };
   });
-  let length = Math.min(...series.map((s) => s.ticks.length));
-  if (c.blocks > 0) length = Math.min(length, c.blocks);
-  if (length < 2) throw new ConfigError('the price series gives fewer than 2 blocks');
+  const available = Math.min(...series.map((s) => s.ticks.length));
+  if (c.blocks === 1) throw new ConfigError('blocks must be 0 (the whole series) or at least 2');
+  if (available < 2) throw new ConfigError(`the price series gives ${available} block(s) at ${c.blockMs} ms per block; a run needs at least 2 (a longer window or a shorter block)`);
+  if (c.blocks > available) throw new ConfigError(`blocks ${c.blocks} is more than the price series gives (${available} blocks at ${c.blockMs} ms each); use 0 for the whole series`);
+  const length = c.blocks > 0 ? c.blocks : available;
   return { series, length, startMs: series[0]!.ticks[0]!.timeMs };
 }
 

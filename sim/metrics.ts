@@ -115,6 +115,9 @@ export class Metrics {
   insuranceStart: bigint | undefined;
   insuranceMin: { value: bigint; height: number } | undefined;
   insuranceEnd = 0n;
+  /** The fund's running peak, and its largest fall from a peak (peak to a later low) over the scenario blocks. */
+  insurancePeak = 0n;
+  insuranceDrawdown: { usd: bigint; peak: bigint; height: number } = { usd: 0n, peak: 0n, height: 0 };
   peakOi = new Map<number, { base: bigint; usd: bigint; height: number }>();
   /** Largest |oracle − reference| / reference seen, ppm. */
   maxOracleDeviationPpm = new Map<number, number>();
@@ -313,6 +316,9 @@ export class Metrics {
     if (o.sblock >= 0) {
       if (this.insuranceStart === undefined) this.insuranceStart = o.insuranceFund;
       if (!this.insuranceMin || o.insuranceFund < this.insuranceMin.value) this.insuranceMin = { value: o.insuranceFund, height: o.height };
+      if (o.insuranceFund > this.insurancePeak) this.insurancePeak = o.insuranceFund;
+      const fall = this.insurancePeak - o.insuranceFund;
+      if (fall > this.insuranceDrawdown.usd) this.insuranceDrawdown = { usd: fall, peak: this.insurancePeak, height: o.height };
     }
     for (const [id, mc] of c.markets) {
       const s = this.specs.get(id)!;
@@ -438,8 +444,13 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
       min_usd: usdString(min),
       min_height: m.insuranceMin?.height ?? null,
       end_usd: usdString(m.insuranceEnd),
-      max_drawdown_usd: usdString(start - min),
-      max_drawdown_pct: start > 0n ? r2((Number(start - min) / Number(start)) * 100) : 0,
+      // peak to trough: the largest fall from a running peak to a later value (a fund that grew from fees and then
+      // paid them out has drawn down, even if it never went below its start)
+      max_drawdown_usd: usdString(m.insuranceDrawdown.usd),
+      max_drawdown_pct: m.insuranceDrawdown.peak > 0n ? r2((Number(m.insuranceDrawdown.usd) / Number(m.insuranceDrawdown.peak)) * 100) : 0,
+      max_drawdown_peak_usd: usdString(m.insuranceDrawdown.peak),
+      max_drawdown_height: m.insuranceDrawdown.usd > 0n ? m.insuranceDrawdown.height : null,
+      below_start_usd: usdString(start > min ? start - min : 0n),
     },
     adl: { fills: m.adlFills, notional_usd: usdString(m.adlNotional), at_oracle: m.adlAtOracle, counterparties_by_kind: Object.fromEntries([...m.adlCounterpartyKinds].sort()) },
     bad_debt: { total_usd: usdString(m.badDebt), events: m.badDebtEvents, insurance_covered_usd: usdString(m.insuranceCovered) },

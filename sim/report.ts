@@ -73,13 +73,13 @@ export function runReport(o: { config: SimConfig; summary: Summary; metrics: Met
       [
         kpi('Liquidations', `${s.liquidations.count.toLocaleString('en-US')}`, `${money(s.liquidations.notional_usd)} notional`),
         kpi('Liquidation slippage vs oracle', `${sl.notional_weighted_mean} bps`, `median ${sl.median}, p95 ${sl.p95}, max ${sl.max} bps`),
-        kpi('Insurance fund', `${money(s.insurance_fund.start_usd)} → ${money(s.insurance_fund.end_usd)}`, `min ${money(s.insurance_fund.min_usd)} (−${s.insurance_fund.max_drawdown_pct}%)`),
+        kpi('Insurance fund', `${money(s.insurance_fund.start_usd)} → ${money(s.insurance_fund.end_usd)}`, `min ${money(s.insurance_fund.min_usd)}; largest fall ${money(s.insurance_fund.max_drawdown_usd)} (−${s.insurance_fund.max_drawdown_pct}% from its peak)`),
         kpi(
           'ADL',
           `${s.adl.fills} fills`,
           `${money(s.adl.notional_usd)}, ${s.adl.at_oracle} at oracle${Object.keys(s.adl.counterparties_by_kind).length ? `; counterparties: ${Object.entries(s.adl.counterparties_by_kind).map(([k, v]) => `${k.replace('_', ' ')} ${v}`).join(', ')}` : ''}`,
         ),
-        kpi('Bad debt', money(s.bad_debt.total_usd), `${s.bad_debt.events} accounts`),
+        kpi('Bad debt', money(s.bad_debt.total_usd), `${s.bad_debt.events} events`),
         kpi('Funding paid', money(s.funding.paid_usd), `${s.funding.ticks} ticks`),
         ...Object.entries(s.markets).map(([t, v]) => kpi(`Peak OI ${t}`, v.peak_open_interest ? money(v.peak_open_interest.notional_usd) : '—', v.peak_open_interest ? `${v.peak_open_interest.base} base` : '')),
         kpi('Volume', money(s.trading.volume_usd), `${s.trading.fills.toLocaleString('en-US')} fills`),

@@ -480,7 +480,7 @@ export class Simulation {
         for (const key of ['owner', 'counterparty_owner']) {
           const a = this.byAddress.get(this.attr(e, key)!);
           if (a) {
-            a.onAdl(size, price);
+            a.onAdl(size, price, key === 'counterparty_owner');
             touched.add(a.index);
           }
         }
@@ -598,7 +598,8 @@ export class Simulation {
     for (const a of this.agents) {
       if (a instanceof Trader || a instanceof Whale) topUps += a.topUps;
       if (a instanceof MarketMaker) quotes += a.quotes;
-      if (a.liquidations > 0) liquidatedAccounts++;
+      // liquidated: through the book or closed by ADL; deleveraged: a solvent counterparty of an ADL fill
+      if (a.liquidations > 0 || a.adlClosed > 0) liquidatedAccounts++;
       if (a.adls > 0) adlAccounts++;
     }
     agentStats.margin_top_ups = topUps;

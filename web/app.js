@@ -10,7 +10,8 @@ const state = {
   nextId: 1,
   pending: new Map(),
   markets: new Map(), // id → market json
-  selected: null, // ticker
+  selected: null, // ticker shown
+  subscribed: null, // ticker whose book, trades and candles channels are subscribed
   book: null, // { bids: Map, asks: Map, height, seq, checksum, ready }
   trades: [],
   candles: [],
@@ -77,22 +78,58 @@ function request(method, params = {}) {
   });
 }
 
+/** Reconnect delay: 1 s, doubling to 10 s while the node stays away; back to 1 s once it answers. */
+let retryMs = 1000;
+/** When the node last sent anything (a hung node or a half-open connection sends nothing). */
+let lastHeard = 0;
+const SILENCE_MS = 10_000;
+
 function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`);
   state.ws = ws;
-  ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+  lastHeard = Date.now();
+  ws.onmessage = (ev) => {
+    lastHeard = Date.now();
+    onMessage(JSON.parse(ev.data));
+  };
   ws.onclose = (ev) => {
+    if (state.ws !== ws) return;
     state.closes.push(`${ev.code} ${ev.reason}`);
-    $('conn').textContent = `disconnected (${ev.code}${ev.reason ? ' ' + ev.reason : ''}), retrying…`;
+    if (state.closes.length > 20) state.closes.splice(0, state.closes.length - 20);
+    $('conn').textContent = `disconnected (${ev.code}${ev.reason ? ' ' + ev.reason : ''}), retrying in ${Math.round(retryMs / 1000)} s…`;
     $('conn').className = 'bad';
+    // what is on screen is no longer live: say so instead of "verified"
+    const st = $('book-status');
+    if (state.book) st.textContent = `not live: last verified at height ${state.book.height}`;
+    st.className = 'bad';
+    st.dataset.ready = 'false';
+    document.body.classList.add('stale');
     for (const p of state.pending.values()) p.reject(new Error('closed'));
     state.pending.clear();
-    setTimeout(connect, 1000);
+    state.subscribed = null; // the server forgot our subscriptions with the connection
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(10_000, retryMs * 2);
   };
 }
 
+// A node that stops answering (hung, or a connection that died without a close) is noticed: ask it every few
+// seconds, and drop the socket (and reconnect) when it has been silent for SILENCE_MS.
+setInterval(() => {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  if (Date.now() - lastHeard > SILENCE_MS) {
+    $('conn').textContent = `no answer from the node for ${Math.round((Date.now() - lastHeard) / 1000)} s, reconnecting…`;
+    $('conn').className = 'bad';
+    ws.close(4000, 'node silent');
+    return;
+  }
+  request('ping').catch(() => {});
+}, 3000);
+
 async function onWelcome(w) {
   const reselect = state.selected; // after a reconnect: the market shown before
+  retryMs = 1000;
+  document.body.classList.remove('stale');
   $('chain').textContent = w.chain_id;
   $('conn').textContent = 'live';
   $('conn').className = 'ok';
@@ -170,27 +207,65 @@ function onBook(msg) {
   renderBook();
 }
 
+/** Resyncs in the last few seconds: a book that keeps failing is asked again more slowly (up to 10 s apart). */
+const recentResyncs = [];
+
 function resync(why) {
   state.resyncs++;
   state.book.resyncing = true;
   $('book-status').textContent = `resyncing (${why})`;
   $('book-status').className = 'bad';
+  const now = Date.now();
+  recentResyncs.push(now);
+  while (recentResyncs.length && now - recentResyncs[0] > 30_000) recentResyncs.shift();
+  const delay = recentResyncs.length <= 2 ? 0 : Math.min(10_000, 500 * 2 ** (recentResyncs.length - 3));
   const ch = `orderbook:${state.selected}`;
-  request('unsubscribe', { channel: ch }).catch(() => {}).then(() => request('subscribe', { channel: ch })).catch(console.error);
+  setTimeout(() => {
+    if (`orderbook:${state.selected}` !== ch) return; // the market changed meanwhile
+    request('unsubscribe', { channel: ch }).catch(() => {}).then(() => request('subscribe', { channel: ch })).catch((e) => state.errors.push(String(e)));
+  }, delay);
 }
 
-async function selectMarket(ticker, resubscribeOnly = false) {
-  const prev = state.selected;
-  if (prev && !resubscribeOnly) {
+/**
+ * Show a market: clicks (and reconnects) are applied one after another, each waiting for the previous
+ * switch's unsubscribe/subscribe round trips, so quick clicks cannot leave a stale book or two markets'
+ * subscriptions behind. Clicking the market already shown does nothing.
+ */
+let switching = Promise.resolve();
+function selectMarket(ticker, resubscribeOnly = false) {
+  switching = switching
+    .then(() => switchTo(ticker, resubscribeOnly))
+    .catch((e) => state.errors.push(String(e)));
+  return switching;
+}
+
+async function switchTo(ticker, resubscribeOnly) {
+  if (!resubscribeOnly && ticker === state.selected && state.subscribed === ticker) return;
+  const prev = state.subscribed;
+  if (prev && prev !== ticker && !resubscribeOnly) {
     for (const ch of [`orderbook:${prev}`, `trades:${prev}`, `candles:${prev}:1m`]) await request('unsubscribe', { channel: ch }).catch(() => {});
   }
+  state.subscribed = null;
   state.selected = ticker;
   state.book = null;
   state.trades = [];
   state.candles = [];
   $('book-market').textContent = ticker;
+  $('asks').replaceChildren();
+  $('bids').replaceChildren();
+  $('spread-cell').textContent = '–';
+  $('book-status').textContent = 'waiting for snapshot…';
+  $('book-status').className = '';
+  $('book-status').dataset.ready = 'false';
+  renderTrades();
+  renderChart();
   renderMarkets();
-  for (const ch of [`orderbook:${ticker}`, `trades:${ticker}`, `candles:${ticker}:1m`]) await request('subscribe', { channel: ch });
+  for (const ch of [`orderbook:${ticker}`, `trades:${ticker}`, `candles:${ticker}:1m`]) {
+    await request('subscribe', { channel: ch }).catch((e) => {
+      if (!/already_subscribed/.test(String(e))) throw e;
+    });
+  }
+  state.subscribed = ticker;
 }
 
 // ---------------------------------------------------------------- render
@@ -199,22 +274,38 @@ function marketOf(ticker) {
   return [...state.markets.values()].find((m) => m.ticker === ticker);
 }
 
+/** Market rows by ticker, updated in place: replacing them every block lost clicks and text selections. */
+const marketRows = new Map();
+
 function renderMarkets() {
   const body = $('markets').tBodies[0];
-  body.replaceChildren(
-    ...[...state.markets.values()].map((m) => {
-      const tr = document.createElement('tr');
-      if (m.ticker === state.selected) tr.className = 'sel';
-      const rate = shift(m.last_funding_rate_ppm, -4) + '%';
-      for (const v of [m.ticker, fmtPrice(m, m.oracle_price) + (m.oracle_stale ? ' (stale)' : ''), rate, fmtSize(m, m.open_interest), m.status]) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(td);
-      }
+  for (const m of state.markets.values()) {
+    let tr = marketRows.get(m.ticker);
+    if (!tr) {
+      tr = document.createElement('tr');
+      tr.tabIndex = 0; // reachable by keyboard: Enter or Space selects
+      tr.setAttribute('role', 'button');
+      for (let i = 0; i < 5; i++) tr.append(document.createElement('td'));
       tr.onclick = () => void selectMarket(m.ticker);
-      return tr;
-    }),
-  );
+      tr.onkeydown = (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          void selectMarket(m.ticker);
+        }
+      };
+      marketRows.set(m.ticker, tr);
+      body.append(tr);
+    }
+    const sel = m.ticker === state.selected;
+    tr.className = sel ? 'sel' : '';
+    tr.setAttribute('aria-pressed', sel ? 'true' : 'false');
+    tr.setAttribute('aria-label', `show ${m.ticker}`);
+    const rate = shift(m.last_funding_rate_ppm, -4) + '%';
+    const values = [m.ticker, fmtPrice(m, m.oracle_price) + (m.oracle_stale ? ' (stale)' : ''), rate, fmtSize(m, m.open_interest), m.status];
+    values.forEach((v, i) => {
+      if (tr.cells[i].textContent !== v) tr.cells[i].textContent = v;
+    });
+  }
 }
 
 function renderBook() {

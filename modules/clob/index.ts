@@ -68,10 +68,14 @@ export function createClobModule(deps: {
   });
   // Read side (not consensus state): the last fills per market, from committed blocks' events.
   const recent = new Map<number, RecentFill[]>();
-  /** A query's market argument: a market id the clob has a book for (every market gets one when it is created). */
-  const knownMarket = (market: string | undefined): number => {
+  /** A query's market argument: the id of a market that exists (its book may still be empty, or not built yet). */
+  const knownMarket = (state: KVReader, market: string | undefined): number => {
     const id = queryInt(market, 'market id', 0xffffffff);
-    if (!keeper.engine(id)) throw ErrInvalidQueryArgument(`no market ${id}`);
+    try {
+      deps.perpetuals.marketInfo(state, id);
+    } catch {
+      throw ErrInvalidQueryArgument(`no market ${id}`);
+    }
     return id;
   };
   return {
@@ -139,8 +143,8 @@ export function createClobModule(deps: {
       keeper.endBlock(ctx);
     },
     queries: {
-      book(_state, [market, depth]) {
-        const id = knownMarket(market);
+      book(state, [market, depth]) {
+        const id = knownMarket(state, market);
         const l = keeper.levels(id, depth === undefined || depth === '' ? 50 : Math.max(1, queryInt(depth, 'depth', 1000)));
         const f = (x: [bigint, bigint, number]) => [x[0].toString(), x[1].toString(), x[2]];
         return { market_id: id, bids: l.bids.map(f), asks: l.asks.map(f) };
@@ -157,8 +161,8 @@ export function createClobModule(deps: {
           .filter((o) => o !== undefined)
           .map((o) => orderJson(o!));
       },
-      fills(_state, [market]) {
-        return recent.get(knownMarket(market)) ?? [];
+      fills(state, [market]) {
+        return recent.get(knownMarket(state, market)) ?? [];
       },
       client_id(state, [owner, number, cid]) {
         const b = state.get(clientIdKey(queryAddress(owner, 'owner'), queryInt(number, 'subaccount number', 127), queryInt(cid, 'client id', 0xffffffff)));

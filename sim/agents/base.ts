@@ -65,7 +65,10 @@ export abstract class Agent {
   private nextClientId = 1;
   /** Liquidation steps and ADL fills this account went through. */
   liquidations = 0;
+  /** ADL fills that took from this account's position as the solvent counterparty. */
   adls = 0;
+  /** ADL fills that closed this account's own (bankrupt) position. */
+  adlClosed = 0;
   /** Set when a tx failed or the account was liquidated: resynchronise from queries before trading. */
   stale = false;
   /** Scenario block of the last liquidation event. */
@@ -177,9 +180,13 @@ export abstract class Agent {
     this.openOrders.delete(orderId);
   }
 
-  /** ADL: the position shrinks by `size` toward zero at `price`. */
-  onAdl(size: bigint, price: bigint): void {
-    this.adls++;
+  /**
+   * ADL: the position shrinks by `size` toward zero at `price`. The bankrupt account being closed
+   * (`asCounterparty` false) is a liquidation outcome; the solvent counterparty is the one deleveraged.
+   */
+  onAdl(size: bigint, price: bigint, asCounterparty: boolean): void {
+    if (asCounterparty) this.adls++;
+    else this.adlClosed++;
     this.applyTrade(this.position > 0n ? -size : size, Number(price));
   }
 

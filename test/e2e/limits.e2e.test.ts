@@ -307,6 +307,10 @@ describe('HTTP routes', () => {
       expect(r.status, path).toBe(400);
       expect(((await r.json()) as Err).error, path).toMatchObject({ code: 'query_failed', chain_code: 'query/4' });
     }
+    // a market that exists but has no order yet (its book is built on the first order) is an empty book, not an error
+    const empty0 = await fetch(`${t.httpUrl}/query/clob/book/1`);
+    expect(empty0.status).toBe(200);
+    expect(await empty0.json()).toMatchObject({ market_id: 1, bids: [], asks: [] });
     // each argument is decoded once: %25 is "%" (it was decoded twice, so %25 failed and %2525 meant "%")
     const pct = (await (await fetch(`${t.httpUrl}/query/clob/order/%25`)).json()) as Err;
     expect(pct.error.message).toMatch(/order % is not open/);

@@ -78,4 +78,27 @@ describe.skipIf(!launched.browser)('market page in headless Chromium', () => {
     expect(h).toBeGreaterThanOrEqual(Number(t.node.app.height) - 5);
     expect(await page.evaluate<number>('window.__perpchainState.resyncs')).toBe(0);
   });
+
+  it('quick clicks between markets (and on the one shown) leave one market subscribed, its book live and verified; rows work from the keyboard', async () => {
+    const page = await browser.open(`${t.httpUrl}/`);
+    await waitFor(async () => (await page.evaluate<string>(`document.getElementById('book-status')?.dataset.ready ?? 'false'`)) === 'true', 15_000, 'page book ready');
+    // a review found these racing: a stale book still marked verified, or one market's book under the other's name
+    await page.evaluate(`(() => { const rows = [...document.querySelectorAll('#markets tbody tr')]; const eth = rows.find(r => r.cells[0].textContent === 'ETH-USD'); const btc = rows.find(r => r.cells[0].textContent === 'BTC-USD'); btc.click(); btc.click(); eth.click(); btc.click(); eth.click(); btc.click(); return true; })()`);
+    const h0 = Number(t.node.app.height);
+    // the clicks are applied in order: the last one (BTC-USD) wins, and its book keeps verifying block after block
+    await waitFor(
+      async () => (await page.evaluate<boolean>(`document.getElementById('book-market').textContent === 'BTC-USD' && document.getElementById('book-status').dataset.ready === 'true' && Number(document.getElementById('book-status').dataset.height) >= ${h0 + 3}`)),
+      10_000,
+      'the BTC book to keep verifying after the clicks',
+    );
+    expect(await page.evaluate<string>(`document.getElementById('book-market').textContent`)).toBe('BTC-USD');
+    expect(await page.evaluate<string>('window.__perpchainBook.market')).toBe('BTC-USD');
+    expect(await page.evaluate<string[]>('window.__perpchainState.errors')).toEqual([]);
+    const node = await client.book('BTC-USD');
+    expect((await page.evaluate<Array<[string]>>('window.__perpchainBook.bids')).map((l) => l[0])).toEqual(node.bids.map((l) => l[0]));
+    // keyboard: a market row takes focus and Enter selects it
+    await page.evaluate(`(() => { const r = [...document.querySelectorAll('#markets tbody tr')].find(r => r.cells[0].textContent === 'ETH-USD'); r.focus(); r.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })); return document.activeElement === r && r.tabIndex === 0; })()`);
+    await waitFor(async () => (await page.evaluate<string>(`document.getElementById('book-market').textContent`)) === 'ETH-USD', 5_000, 'ETH-USD selected by keyboard');
+    expect(await page.evaluate<string>(`[...document.querySelectorAll('#markets tbody tr')].find(r => r.cells[0].textContent === 'ETH-USD').getAttribute('aria-pressed')`)).toBe('true');
+  });
 });

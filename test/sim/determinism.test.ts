@@ -29,6 +29,18 @@ describe('risk simulator: determinism', () => {
     expect(s.oracle.updates).toBeGreaterThan(0);
     expect(s.txs.total).toBeGreaterThan(1000);
     expect(s.agents.margin_top_ups as number).toBeGreaterThan(0);
+    // the insurance fund's drawdown is peak to trough over the scenario's blocks, as the per-block series shows it
+    // (it used to be start − min, which called a fund that grew on fees and then paid them all out "0% drawn down")
+    const c = sim.metrics.cols;
+    let peak = 0;
+    let fall = 0;
+    for (let k = 0; k < c.height.length; k++) {
+      if (c.sblock[k]! < 0) continue;
+      peak = Math.max(peak, c.insuranceFundUsd[k]!);
+      fall = Math.max(fall, peak - c.insuranceFundUsd[k]!);
+    }
+    expect(Number(s.insurance_fund.max_drawdown_usd)).toBeCloseTo(fall, 4);
+    expect(Number(s.insurance_fund.max_drawdown_usd)).toBeGreaterThanOrEqual(Number(s.insurance_fund.below_start_usd));
     reference = { summary: s, hash: s.final.app_hash };
     sim.close();
   });
