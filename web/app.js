@@ -71,6 +71,7 @@ function checksumOf(book) {
 // ---------------------------------------------------------------- socket
 
 function request(method, params = {}) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected'));
   const id = state.nextId++;
   return new Promise((resolve, reject) => {
     state.pending.set(id, { resolve, reject });
@@ -92,24 +93,27 @@ function connect() {
     lastHeard = Date.now();
     onMessage(JSON.parse(ev.data));
   };
-  ws.onclose = (ev) => {
-    if (state.ws !== ws) return;
-    state.closes.push(`${ev.code} ${ev.reason}`);
-    if (state.closes.length > 20) state.closes.splice(0, state.closes.length - 20);
-    $('conn').textContent = `disconnected (${ev.code}${ev.reason ? ' ' + ev.reason : ''}), retrying in ${Math.round(retryMs / 1000)} s…`;
-    $('conn').className = 'bad';
-    // what is on screen is no longer live: say so instead of "verified"
-    const st = $('book-status');
-    if (state.book) st.textContent = `not live: last verified at height ${state.book.height}`;
-    st.className = 'bad';
-    st.dataset.ready = 'false';
-    document.body.classList.add('stale');
-    for (const p of state.pending.values()) p.reject(new Error('closed'));
-    state.pending.clear();
-    state.subscribed = null; // the server forgot our subscriptions with the connection
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(10_000, retryMs * 2);
-  };
+  ws.onclose = (ev) => onClosed(ws, ev.code, ev.reason);
+}
+
+function onClosed(ws, code, reason) {
+  if (state.ws !== ws) return;
+  state.ws = null;
+  state.closes.push(`${code} ${reason}`);
+  if (state.closes.length > 20) state.closes.splice(0, state.closes.length - 20);
+  $('conn').textContent = `disconnected (${code}${reason ? ' ' + reason : ''}), retrying in ${Math.round(retryMs / 1000)} s…`;
+  $('conn').className = 'bad';
+  // what is on screen is no longer live: say so instead of "verified"
+  const st = $('book-status');
+  if (state.book) st.textContent = `not live: last verified at height ${state.book.height}`;
+  st.className = 'bad';
+  st.dataset.ready = 'false';
+  document.body.classList.add('stale');
+  for (const p of state.pending.values()) p.reject(new Error('closed'));
+  state.pending.clear();
+  state.subscribed = null; // the server forgot our subscriptions with the connection
+  setTimeout(connect, retryMs);
+  retryMs = Math.min(10_000, retryMs * 2);
 }
 
 // A node that stops answering (hung, or a connection that died without a close) is noticed: ask it every few
@@ -118,9 +122,10 @@ setInterval(() => {
   const ws = state.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return;
   if (Date.now() - lastHeard > SILENCE_MS) {
-    $('conn').textContent = `no answer from the node for ${Math.round((Date.now() - lastHeard) / 1000)} s, reconnecting…`;
-    $('conn').className = 'bad';
+    // a closing handshake with a hung peer can take long: give up on this socket now
+    ws.onclose = null;
     ws.close(4000, 'node silent');
+    onClosed(ws, 4000, `no answer for ${Math.round((Date.now() - lastHeard) / 1000)} s`);
     return;
   }
   request('ping').catch(() => {});
