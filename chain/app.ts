@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { perpchain } from '../proto/gen/perpchain.js';
 import { EventSink, Journal, type Ctx, type ExecMode } from './context.js';
 import { ChainError, ErrInternal, registerError } from './errors/index.js';
-import { ErrBlockGasExceeded, ErrProtocolTxOnly } from './errors/tx.js';
+import { ErrBlockGasExceeded, ErrProtocolTxOnly, ErrTxTooLarge } from './errors/tx.js';
 import { GasKV, GasMeter, InfiniteGasMeter } from './gas/index.js';
 import type { AppModule, Invariant, MsgDef, MsgResponse } from './module.js';
 import { Any } from 'cosmjs-types/google/protobuf/any';
@@ -355,6 +355,11 @@ export class App {
     const meterHolder: { meter: GasMeter } = { meter: new GasMeter(0) };
     try {
       checkTxSize(req.tx.length, this.keepers.auth.getParams(this.checkState).maxTxBytes);
+      // a tx that no block can hold would sit at the head of the mempool forever
+      const maxBlockBytes = this.consensusParams().block.maxBytes;
+      if (maxBlockBytes > 0n && BigInt(protoSizeInBlock(req.tx.length)) > maxBlockBytes) {
+        throw ErrTxTooLarge(`${req.tx.length} bytes do not fit in a block of at most ${maxBlockBytes} bytes (consensus param block.max_bytes)`);
+      }
       const tx = this.decode(req.tx);
       if (tx.msgs.some((m) => m.def.protocolOnly)) throw ErrProtocolTxOnly('only a block proposer can include this message');
       gasLimit = tx.gasLimit;
@@ -419,19 +424,27 @@ export class App {
     let gas = 0n;
     const maxGas = this.consensusParams().block.maxGas;
     const injected = this.injectProtocolTxs(req);
+    // A sender whose tx did not fit gets none of its later txs into this block: they follow it in sequence
+    // order, and taking a later one without it would fail that one in the block (wrong sequence).
+    const heldBack = new Set<string>();
     for (const tx of [...injected, ...req.txs]) {
       const size = BigInt(protoSizeInBlock(tx.length));
-      if (bytes + size > req.maxTxBytes) continue;
       let wanted = 0n;
+      let signer = '';
       if (!injected.includes(tx)) {
         try {
           const d = this.decode(tx);
           if (d.msgs.some((m) => m.def.protocolOnly)) continue; // only the proposer injects these
           wanted = d.gasLimit;
+          signer = d.signer;
         } catch {
           continue; // undecodable: an honest proposer does not propose it
         }
-        if (maxGas > 0n && gas + wanted > maxGas) continue;
+        if (heldBack.has(signer)) continue;
+      }
+      if (bytes + size > req.maxTxBytes || (signer && maxGas > 0n && gas + wanted > maxGas)) {
+        if (signer) heldBack.add(signer);
+        continue;
       }
       bytes += size;
       gas += wanted;

@@ -731,19 +731,24 @@ export class ApiServer {
       throw new ApiError('submit_failed', `could not hand the tx to the chain: ${(e as Error).message}`);
     }
     this.reply(c, id, { hash: r.hash, check_tx: txResultJson(r) });
-    if (r.code === 0 || (r.codespace === 'tx' && r.code === 26)) {
-      this.addWaiter(r.hash, c, id);
-      this.opts.submitter.onDropped?.(r.hash, (reason) => {
-        const list = this.waiters.get(r.hash);
-        if (!list) return;
-        this.waiters.delete(r.hash);
-        for (const w of list) this.sendJson(w.conn, { type: 'tx_result', id: w.id, result: { hash: r.hash, status: 'dropped', reason } satisfies TxInclusion });
-      });
-    }
+    if (r.code === 0 || (r.codespace === 'tx' && r.code === 26)) this.addWaiter(r.hash, c, id);
   }
 
+  /**
+   * Push the tx's result to this request when it lands, is dropped from the mempool (recheck) or times
+   * out. The first waiter of a hash also listens for the drop: whether the tx came through this
+   * connection's submit_tx, another's, or POST /tx, a `tx` with `wait` hears "dropped" at once.
+   */
   private addWaiter(hash: string, conn: Conn, id: number | string | null): void {
     const deadline = this.feed.height + this.limits.inclusion_timeout_blocks;
+    if (!this.waiters.has(hash)) {
+      this.opts.submitter.onDropped?.(hash, (reason) => {
+        const list = this.waiters.get(hash);
+        if (!list) return;
+        this.waiters.delete(hash);
+        for (const w of list) this.sendJson(w.conn, { type: 'tx_result', id: w.id, result: { hash, status: 'dropped', reason } satisfies TxInclusion });
+      });
+    }
     const list = this.waiters.get(hash) ?? [];
     list.push({ conn, id, deadline });
     this.waiters.set(hash, list);

@@ -19,7 +19,7 @@ import { clobParamsJson, decodeOrder, DEFAULT_CLOB_PARAMS, orderJson, type ClobP
 import { ErrInvalidGenesis, ErrOrderNotFound } from './errors.js';
 import type { PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
 
-export { ClobKeeper, MAX_ENGINE_INT, feeOf, type PlaceOrderInput, type PlaceOutcome, type FillRecord, type LiquidationTaker } from './keeper.js';
+export { ClobKeeper, MAX_ENGINE_INT, feeOf, type PlaceOrderInput, type PlaceOutcome, type FillRecord, type FillLimiter, type LiquidationTaker } from './keeper.js';
 export { MSG_PLACE_ORDER_URL, MSG_CANCEL_ORDER_URL, MSG_AMEND_ORDER_URL, MSG_UPDATE_CLOB_PARAMS_URL, PLACE_ORDER_RESPONSE_URL, placeInput } from './msgs.js';
 export { type Order, type Side, type OrderType, type TimeInForce, type StpMode, type ClobParams, orderJson, DEFAULT_CLOB_PARAMS } from './types.js';
 export * as clobErrors from './errors.js';

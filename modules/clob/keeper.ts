@@ -80,6 +80,15 @@ export interface PlaceOutcome {
 }
 
 /** A taker the liquidation engine sends through the book (no fee, no margin checks on the taker). */
+/**
+ * How much of each fill a liquidation may take (the insurance fund must be able to pay for fills past the
+ * bankruptcy price): `allow` answers for a proposed fill, `settled` is told the fills that really happened.
+ */
+export interface FillLimiter {
+  allow(price: bigint, size: bigint): bigint;
+  settled(price: bigint, size: bigint): void;
+}
+
 export interface LiquidationTaker {
   owner: string;
   number: number;
@@ -561,7 +570,7 @@ export class ClobKeeper {
     p: ClobParams,
     liquidation: boolean,
     fills?: FillRecord[],
-    limiter?: (price: bigint, size: bigint) => bigint,
+    limiter?: FillLimiter,
   ): bigint {
     const book = this.touch(ctx, market.id);
     const takerId = { owner: order.owner, number: order.number };
@@ -593,7 +602,7 @@ export class ClobKeeper {
         }
         const px = BigInt(price);
         if (limiter) {
-          const allowed = limiter(px, size);
+          const allowed = limiter.allow(px, size);
           if (allowed <= 0n) return 0;
           if (allowed < size) size = allowed;
         }
@@ -659,6 +668,8 @@ export class ClobKeeper {
         if (makerLeft === 0n) this.closeOrder(ctx, { ...mo, filled: mo.quantity });
         else this.putOrder(ctx.store, { ...mo, filled: mo.filled + size });
         filled += size;
+        // only now does the fill count against the limiter: a maker that failed above took nothing
+        limiter?.settled(px, size);
         const takerCash = order.side === 'buy' ? -r.buyerPays : r.sellerGets;
         fills?.push({ makerOrderId: mo.id, makerOwner: mo.owner, makerNumber: mo.number, price: px, size, takerCash });
         ctx.events.emit(
@@ -743,7 +754,7 @@ export class ClobKeeper {
    * taker fee and no taker margin check (the engine bounds the price), makers
    * are checked as usual. Returns the fills.
    */
-  liquidationMatch(ctx: OrderCtx, t: LiquidationTaker, limiter?: (price: bigint, size: bigint) => bigint): { filled: bigint; fills: FillRecord[]; stoppedByLimiter: boolean } {
+  liquidationMatch(ctx: OrderCtx, t: LiquidationTaker, limiter?: FillLimiter): { filled: bigint; fills: FillRecord[]; stoppedByLimiter: boolean } {
     const market = this.perps.marketInfo(ctx.store, t.marketId);
     const p = this.getParams(ctx.store);
     const pseudo: Order = {
@@ -769,12 +780,22 @@ export class ClobKeeper {
     };
     const fills: FillRecord[] = [];
     const limit = t.limitPrice > MAX_ENGINE_INT ? MARKET_BUY_LIMIT : t.limitPrice <= 0n ? MARKET_SELL_LIMIT : Number(t.limitPrice);
+    // Stopped by the limiter: it allowed nothing more, or it cut a fill that then settled (a cut fill whose
+    // maker failed its checks took nothing, and matching goes on with the next maker).
     let stopped = false;
-    const wrapped = limiter
-      ? (px: bigint, size: bigint) => {
-          const a = limiter(px, size);
-          if (a < size) stopped = true;
-          return a;
+    let cut = false;
+    const wrapped: FillLimiter | undefined = limiter
+      ? {
+          allow: (px, size) => {
+            const a = limiter.allow(px, size);
+            if (a <= 0n) stopped = true;
+            cut = a > 0n && a < size;
+            return a;
+          },
+          settled: (px, size) => {
+            limiter.settled(px, size);
+            if (cut) stopped = true;
+          },
         }
       : undefined;
     const filled = this.matchTaker(ctx, pseudo, limit, t.quantity, market, p, true, fills, wrapped);

@@ -41,7 +41,7 @@ export interface ClobKeeper {
   liquidationMatch(
     ctx: Ctx,
     t: { owner: string; number: number; marketId: number; side: 'buy' | 'sell'; limitPrice: bigint; quantity: bigint },
-    limiter?: (price: bigint, size: bigint) => bigint,
+    limiter?: { allow(price: bigint, size: bigint): bigint; settled(price: bigint, size: bigint): void },
   ): { filled: bigint; fills: Array<{ price: bigint; size: bigint; takerCash: bigint }>; stoppedByLimiter: boolean };
 }
 

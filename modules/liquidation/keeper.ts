@@ -239,23 +239,25 @@ export class LiquidationKeeper {
 
     // through the book; the insurance fund must be able to pay for any fill past the bankruptcy price
     const fund0 = this.insuranceFund(ctx.store);
+    // The fund's capacity is taken by the fills that settle, not by those proposed: a maker that fails its
+    // own checks after approval took nothing (counting it cut later fills and forced ADL for nothing).
     let reserved = 0n;
-    const limiter = (px: bigint, size: bigint): bigint => {
-      const need = (q: bigint) => insuranceNeed(plan, portion, q, px, pos.e, side);
-      if (reserved + need(size) <= fund0) {
-        reserved += need(size);
-        return size;
-      }
-      let lo = 0n;
-      let hi = size / info.stepSize;
-      while (lo < hi) {
-        const mid = (lo + hi + 1n) / 2n;
-        if (reserved + need(mid * info.stepSize) <= fund0) lo = mid;
-        else hi = mid - 1n;
-      }
-      const ok = lo * info.stepSize;
-      reserved += need(ok);
-      return ok;
+    const need = (q: bigint, px: bigint) => insuranceNeed(plan, portion, q, px, pos.e, side);
+    const limiter = {
+      allow: (px: bigint, size: bigint): bigint => {
+        if (reserved + need(size, px) <= fund0) return size;
+        let lo = 0n;
+        let hi = size / info.stepSize;
+        while (lo < hi) {
+          const mid = (lo + hi + 1n) / 2n;
+          if (reserved + need(mid * info.stepSize, px) <= fund0) lo = mid;
+          else hi = mid - 1n;
+        }
+        return lo * info.stepSize;
+      },
+      settled: (px: bigint, size: bigint): void => {
+        reserved += need(size, px);
+      },
     };
     const r = clob.liquidationMatch(ctx, { owner: id.owner, number: id.number, marketId, side, limitPrice: limit, quantity: portion }, limiter);
 

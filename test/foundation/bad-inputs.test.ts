@@ -320,6 +320,33 @@ describe('bad inputs: registered error, no unwanted state change, the App keeps 
     expect(secp256k1.verify(high, digest, env.a.pub)).toBe(false); // noble's default is low-S too
   });
 
+  it('PrepareProposal never takes a sender\'s later tx without the earlier one that did not fit (it failed in the block on its sequence)', () => {
+    const { A, env } = twins();
+    const big = env.tx({ messages: [1, 2, 3, 4].map(() => msgSendAny(env.a.address, env.b.address, '5')), memo: 'm'.repeat(250) }); // a, sequence 0
+    const next = env.tx({ signers: [{ key: env.a, sequence: 1n }] }); // a, sequence 1 (small)
+    const other = env.tx({ messages: [msgSendAny(env.b.address, env.a.address, '5')], signers: [{ key: env.b, sequence: 0n }], accountNumber: 1n, extension: { chainId: TEST_CHAIN_ID, accountNumber: 1n } });
+    const room = BigInt(next.length + other.length + 10); // both small ones fit, the big one does not
+    expect(BigInt(big.length)).toBeGreaterThan(room - BigInt(other.length));
+    const r = A.app.prepareProposal({ maxTxBytes: room, txs: [big, next, other], localLastCommit: { round: 0, votes: [] }, height: 2n, timeNs: A.timeNs + 1n, proposerAddress: new Uint8Array(20) });
+    const label = (t: Uint8Array) => (Buffer.from(t).equals(Buffer.from(big)) ? 'big' : Buffer.from(t).equals(Buffer.from(next)) ? 'next' : Buffer.from(t).equals(Buffer.from(other)) ? 'other' : `?${t.length}`);
+    expect(r.txs.map(label)).toEqual(['other']);
+  });
+
+  it('CheckTx refuses a tx that no block can hold (it would block the mempool\'s head for good)', () => {
+    const { A, env } = twins();
+    const huge = env.tx({ memo: 'm'.repeat(200) });
+    const params = A.app.consensusParams();
+    const saved = params.block.maxBytes;
+    try {
+      (params.block as { maxBytes: bigint }).maxBytes = BigInt(huge.length); // a block smaller than the tx's own framing
+      const r = A.app.checkTx({ tx: huge, type: 'new' });
+      expect({ codespace: r.codespace, code: r.code }).toEqual({ codespace: 'tx', code: 2 });
+      expect(r.log).toMatch(/do not fit in a block of at most/);
+    } finally {
+      (params.block as { maxBytes: bigint }).maxBytes = saved;
+    }
+  });
+
   it('ProcessProposal rejects a block whose txs want more gas than the block allows', () => {
     const { A, env } = twins();
     const req = { txs: [env.tx({ gas: 300_000_000n })], proposedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32), height: 2n, timeNs: A.timeNs + 1n, proposerAddress: new Uint8Array(20) };

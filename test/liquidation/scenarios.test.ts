@@ -137,6 +137,27 @@ describe('liquidation scenarios (README)', () => {
     expect(c.app.runInvariants()).toEqual([]);
   });
 
+  it('3b. a better bid whose maker fails its margin check takes none of the fund: the next bid gets all of it, no ADL', async () => {
+    // found by a review: the approved-then-rejected fill kept its reservation, the good bid was cut, and a profitable
+    // counterparty was auto-deleveraged while the fund kept $240 unspent
+    const c = await setupFund(300_000_000n); // exactly the $300 that scenario 3 needs
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await deposit(c, erin, 10_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(58_500), size: btc(0.2) })]);
+    c.block([await place(c, erin, { clientId: 9, side: 'buy', price: usd(58_800), size: btc(0.2) })]).txResults.forEach(expectOk);
+    const withdraw = { typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { owner: erin.address, subaccountNumber: 0, amount: '9900000000', recipient: erin.address } };
+    c.block([await c.sign(erin, [withdraw])]).txResults.forEach(expectOk); // erin's bid can no longer be margined
+    const r = await price(c, 0, usd(59_000)); // NC −$200, bankruptcy price $60,000
+    expect(eventsOf(r, 'clob.order_cancelled').some((e) => e.owner === erin.address && /maker_undercollateralized/.test(String(e.reason)))).toBe(true);
+    expect(eventsOf(r, 'liquidation.adl')).toEqual([]);
+    expect(eventsOf(r, 'liquidation.liquidated')[0]).toMatchObject({ size: btc(0.2).toString(), average_price: usd(58_500).toString(), insurance_delta: '-300000000' });
+    expect(fund(c)).toBe(0n);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
   it('4. the fund runs dry: the book takes what the fund can pay for, ranked ADL takes the rest at the bankruptcy price', async () => {
     const c = await setupFund(100_000_000n); // $100
     await deposit(c, alice, 1_000);
