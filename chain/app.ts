@@ -618,10 +618,19 @@ export class App {
     let tx: DecodedTx;
     // decode and ante: all or nothing (a tx that fails here changes nothing and pays nothing)
     try {
-      checkTxSize(bytes.length, this.keepers.auth.getParams(state).maxTxBytes);
-      tx = this.decode(bytes, hash);
+      // The user-tx size limit does not bind the proposer's tx 0 (the oracle votes grow with the validator
+      // set; ProcessProposal has checked it): past index 0 it is checked before anything is decoded.
+      const maxTxBytes = this.keepers.auth.getParams(state).maxTxBytes;
+      if (index !== 0) checkTxSize(bytes.length, maxTxBytes);
+      try {
+        tx = this.decode(bytes, hash);
+      } catch (e) {
+        if (index === 0) checkTxSize(bytes.length, maxTxBytes); // an oversized tx 0 that is not even a tx: say so first
+        throw e;
+      }
       gasWanted = tx.gasLimit;
       const protocol = tx.msgs.some((m) => m.def.protocolOnly);
+      if (index === 0 && !protocol) checkTxSize(bytes.length, maxTxBytes);
       if (protocol) {
         if (index !== 0) throw ErrProtocolTxOnly('a protocol tx must be the first tx of the block');
         meter = new InfiniteGasMeter();

@@ -56,6 +56,7 @@ export const CHAIN_ERRORS: readonly ChainErrorInfo[] = [
   { codespace: "prices", code: 8, name: "duplicate_report", description: "market reported twice in one message" },
   { codespace: "prices", code: 9, name: "unauthorized", description: "only the authority may change prices params" },
   { codespace: "prices", code: 10, name: "price_exists", description: "market already has an oracle price" },
+  { codespace: "prices", code: 11, name: "feeders_replaced", description: "prices come from the validators' vote extensions: feeder reports are refused" },
   { codespace: "query", code: 2, name: "unknown_query", description: "unknown query path" },
   { codespace: "query", code: 3, name: "query_height", description: "height not available" },
   { codespace: "query", code: 4, name: "invalid_query_argument", description: "invalid query argument" },

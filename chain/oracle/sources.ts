@@ -6,7 +6,8 @@
  *
  *   file:PATH        JSON {"BTC-USD": "65000.5", "1": "3000.25"} (ticker or market id → USD decimal), re-read when it changes
  *   dataset:ID       a shipped historic dataset (sim/data), replayed one data-second per wall-second from start-up
- *   http://HOST/...  a URL on this machine returning the same JSON, polled every second
+ *   http://HOST/...  a URL on this machine returning the same JSON, polled every second; its prices are
+ *                    dropped after 5 s without a good answer
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Decimal } from 'decimal.js';
@@ -17,6 +18,9 @@ export interface MarketUnit {
   ticker: string;
   priceExponent: number;
 }
+
+/** How long an http source's last answer is reported after the service stops answering. */
+export const HTTP_SOURCE_MAX_AGE_MS = 5_000;
 
 export type PriceSource = () => Array<{ marketId: number; price: bigint }>;
 
@@ -81,17 +85,33 @@ export function createPriceSource(spec: string, markets: () => readonly MarketUn
     const url = new URL(spec);
     if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) throw new Error(`price source URL must be on this machine, got ${url.hostname}`);
     let latest: Array<{ marketId: number; price: bigint }> = [];
+    let latestAt = -Infinity;
+    let reportedStale = false;
     const poll = async () => {
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(900) });
+        if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
         latest = fromJson(await res.json(), markets());
+        latestAt = Date.now();
+        if (reportedStale) log(`price source ${spec}: answering again`);
+        reportedStale = false;
       } catch (e) {
         log(`price source ${spec}: ${(e as Error).message}`);
       }
     };
     void poll();
     setInterval(() => void poll(), 1000).unref();
-    return () => latest;
+    // A dead service must not keep reporting its last prices: that would refresh them on chain forever and hide
+    // the outage from the staleness rule. After HTTP_SOURCE_MAX_AGE_MS without an answer this validator
+    // reports nothing (the chain then uses the other validators' reports, or marks the market stale).
+    return () => {
+      if (Date.now() - latestAt <= HTTP_SOURCE_MAX_AGE_MS) return latest;
+      if (!reportedStale && latestAt !== -Infinity) {
+        log(`price source ${spec}: no good answer for ${HTTP_SOURCE_MAX_AGE_MS / 1000} s; reporting no prices until it answers`);
+        reportedStale = true;
+      }
+      return [];
+    };
   }
   throw new Error(`unknown price source "${spec}" (use file:PATH, dataset:MARKET=ID[,…] or http://127.0.0.1:PORT/path)`);
 }

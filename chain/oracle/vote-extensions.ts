@@ -131,6 +131,14 @@ export interface InjectedVote {
  * every vote's position, address, power and flag (ProcessProposal compares
  * them with proposed_last_commit) but blanking extensions that fail the
  * validators' own checks (late votes may never have been verified).
+ *
+ * An empty extension with a valid signature is kept: it is a validator's
+ * signed "no prices", and it counts toward the 2/3 of voting power that
+ * checkInjected requires behind the carried extensions. When the kept
+ * extensions hold 2/3 of the power or less, all of them are blanked (an
+ * oracle-less block), so what an honest proposer builds is always accepted
+ * by ProcessProposal (ABCI: ProcessProposal must accept an honest
+ * PrepareProposal's block, or the height never ends).
  */
 export function injectedVotes(
   local: ExtendedCommitInfo,
@@ -139,15 +147,19 @@ export function injectedVotes(
   keyOf: (address: Uint8Array) => ValidatorKey | undefined,
   knownMarket: (id: number) => boolean,
 ): InjectedVote[] {
-  return local.votes.map((v) => {
+  let total = 0n;
+  let kept = 0n;
+  const votes = local.votes.map((v) => {
+    total += v.power;
     const keep =
       v.blockIdFlag === BLOCK_ID_FLAG_COMMIT &&
-      v.voteExtension.length > 0 &&
+      v.extensionSignature.length > 0 &&
       decodeVoteExtension(v.voteExtension, knownMarket) !== undefined &&
       (() => {
         const k = keyOf(v.validatorAddress);
         return k !== undefined && verifyExtensionSignature(k, voteExtensionSignBytes(v.voteExtension, height, local.round, chainId), v.extensionSignature);
       })();
+    if (keep) kept += v.power;
     return {
       validatorAddress: v.validatorAddress,
       power: v.power,
@@ -156,14 +168,17 @@ export function injectedVotes(
       extensionSignature: keep ? v.extensionSignature : new Uint8Array(),
     };
   });
+  if (kept * 3n > total * 2n) return votes;
+  return votes.map((v) => ({ ...v, voteExtension: new Uint8Array(), extensionSignature: new Uint8Array() }));
 }
 
 /**
  * ProcessProposal's check of an injected commit (returns a reason when it
  * must be rejected): same round and votes as the trusted proposed_last_commit
  * (address, power, flag, position), every carried extension well formed and
- * signed by its validator's key, and more than 2/3 of the power behind valid
- * extensions — or no extensions at all (an oracle-less block is allowed).
+ * signed by its validator's key (an empty extension too: a signed "no
+ * prices"), and more than 2/3 of the power behind those signed extensions —
+ * or none at all (an oracle-less block is allowed).
  */
 export function checkInjected(
   m: { height: bigint; round: number; votes: InjectedVote[] },

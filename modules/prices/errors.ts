@@ -10,3 +10,4 @@ export const ErrStalePrice = registerError(cs, 7, 'stale_price', 'oracle price i
 export const ErrDuplicateReport = registerError(cs, 8, 'duplicate_report', 'market reported twice in one message');
 export const ErrUnauthorized = registerError(cs, 9, 'unauthorized', 'only the authority may change prices params');
 export const ErrPriceExists = registerError(cs, 10, 'price_exists', 'market already has an oracle price');
+export const ErrFeedersReplaced = registerError(cs, 11, 'feeders_replaced', 'prices come from the validators\' vote extensions: feeder reports are refused');

@@ -4,8 +4,8 @@ import { abs, medianLow, PPM } from '../../chain/math/int.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
 import { toBigInt } from '../../chain/codec/amount.js';
 import { toLong } from '../../chain/codec/long.js';
-import { ErrInvalidPrice, ErrPriceExists, ErrUnknownMarket } from './errors.js';
-import { PARAMS_KEY, PRICE_TABLE, priceKey, VOTE_TABLE, voteKey } from './keys.js';
+import { ErrFeedersReplaced, ErrInvalidPrice, ErrPriceExists, ErrUnknownMarket } from './errors.js';
+import { PARAMS_KEY, PRICE_TABLE, priceKey, VOTE_EXTENSIONS_SINCE_KEY, VOTE_TABLE, voteKey } from './keys.js';
 import { DecodeCache } from '../../chain/store/decode-cache.js';
 import { decodeMarketPrice, decodePricesParams, DEFAULT_PRICES_PARAMS, encodeMarketPrice, encodePricesParams, MAX_PRICE, type MarketPrice, type PricesParams } from './types.js';
 
@@ -60,8 +60,34 @@ export class PricesKeeper {
     ctx.events.emit('prices.update', { market_id: marketId, price, previous: 0, reported: price, clamped: false }, ['market_id']);
   }
 
+  /**
+   * The height from which validators' vote extensions carry the prices (the first block that applied a
+   * MsgInjectPrices), or undefined while feeders do.
+   */
+  voteExtensionsSince(store: KVReader): bigint | undefined {
+    const b = store.get(VOTE_EXTENSIONS_SINCE_KEY);
+    return b ? BigInt(Buffer.from(b).toString()) : undefined;
+  }
+
+  /**
+   * Vote extensions replace the feeders for good: the first injected block records its height, and feeder
+   * reports are refused from that tx on. With both, a block would move a price twice (the injected median
+   * at tx 0, the feeders' median at the end of the block), each move clamped only against the price
+   * before it: up to twice max_move_ppm per block.
+   */
+  markVoteExtensions(ctx: StoreCtx): void {
+    if (this.voteExtensionsSince(ctx.store) === undefined) ctx.store.set(VOTE_EXTENSIONS_SINCE_KEY, Buffer.from(ctx.height.toString()));
+  }
+
+  /** Throws ErrFeedersReplaced once vote extensions carry the prices. */
+  assertFeedersAccepted(store: KVReader): void {
+    const since = this.voteExtensionsSince(store);
+    if (since !== undefined) throw ErrFeedersReplaced(`validators' vote extensions have carried the oracle prices since height ${since}; feeder reports are no longer accepted`);
+  }
+
   /** Record a feeder's report for this block; the median is applied at the end of the block. */
   recordReport(ctx: StoreCtx, feeder: string, marketId: number, price: bigint): void {
+    this.assertFeedersAccepted(ctx.store);
     if (!this.getPrice(ctx.store, marketId)) throw ErrUnknownMarket(`market ${marketId}`);
     checkPrice(price);
     ctx.store.set(voteKey(marketId, feeder), Buffer.from(price.toString()));

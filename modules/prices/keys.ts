@@ -2,6 +2,8 @@
 export const PRICE_TABLE = 'prices/px/';
 export const VOTE_TABLE = 'prices/vote/';
 export const PARAMS_KEY = 'prices/params/';
+/** The height of the first block whose prices came from validators' vote extensions (absent before). */
+export const VOTE_EXTENSIONS_SINCE_KEY = 'prices/ve_since/';
 
 export const marketKey = (id: number): string => id.toString(16).padStart(8, '0');
 export const priceKey = (id: number): string => PRICE_TABLE + marketKey(id);

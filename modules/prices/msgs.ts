@@ -39,7 +39,7 @@ export function validateParams(p: PricesParams): void {
   if (p.minChangePpm >= 1_000_000n) throw ErrInvalidParams(`min_change_ppm ${p.minChangePpm} must be below 1,000,000`);
   if (p.maxMovePpm === 0n || p.maxMovePpm > 1_000_000n) throw ErrInvalidParams(`max_move_ppm ${p.maxMovePpm} must be in (0, 1,000,000]`);
   if (p.minChangePpm >= p.maxMovePpm) throw ErrInvalidParams('min_change_ppm must be below max_move_ppm');
-  if (p.stalenessSeconds === 0n) throw ErrInvalidParams('staleness_seconds must be positive');
+  if (p.stalenessSeconds === 0n || p.stalenessSeconds > 0xffff_ffffn) throw ErrInvalidParams(`staleness_seconds ${p.stalenessSeconds} must be in [1, 4,294,967,295]`);
 }
 
 export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) => string): MsgDef[] {
@@ -54,6 +54,7 @@ export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) =>
       validateReports(m);
     },
     precheck(ctx, m) {
+      keeper.assertFeedersAccepted(ctx.store);
       if (!keeper.getParams(ctx.store).feeders.includes(m.feeder)) throw ErrUnauthorizedFeeder(m.feeder);
     },
     handle(ctx, m) {
@@ -72,6 +73,7 @@ export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) =>
     },
     handle(ctx, m) {
       // ProcessProposal has checked the votes against the commit and the validators' keys.
+      keeper.markVoteExtensions(ctx);
       const known = (id: number) => keeper.getPrice(ctx.store, id) !== undefined;
       for (const r of aggregatePrices(injectedFromProto(m).votes, known)) keeper.applyPrice(ctx, r.marketId, r.price);
     },
