@@ -21,3 +21,4 @@ export const ErrUnauthorized = registerError(cs, 18, 'unauthorized', 'only the a
 export const ErrSizeTooLarge = registerError(cs, 19, 'size_too_large', 'size or price too large');
 export const ErrMaxOpenInterest = registerError(cs, 20, 'max_open_interest', 'order would push open interest over the market maximum');
 export const ErrInvalidGenesis = registerError(cs, 21, 'invalid_genesis', 'invalid clob genesis');
+export const ErrBookSideFull = registerError(cs, 22, 'book_side_full', 'resting quantity on this side of the book would exceed 2^53 quantums');

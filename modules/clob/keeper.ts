@@ -7,9 +7,10 @@ import { decodeInt, encodeInt } from '../../chain/codec/amount.js';
 import { abs, ceilDiv, floorDiv, PPM } from '../../chain/math/int.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
 import { toLong } from '../../chain/codec/long.js';
-import { OrderBookEngine, MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, type RestingOrder } from './engine/index.js';
+import { ClobEngineError, OrderBookEngine, MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, type RestingOrder } from './engine/index.js';
 import {
   ErrAmendWouldCross,
+  ErrBookSideFull,
   ErrDuplicateClientId,
   ErrInsufficientMargin,
   ErrInvalidExpiry,
@@ -365,12 +366,14 @@ export class ClobKeeper {
    * The placement margin rule: with this order and every other open order of
    * the subaccount on the same side of the same market filled completely at
    * its limit price (taker fee included), the subaccount must still meet its
-   * initial margin requirement at the oracle price.
+   * initial margin requirement at the oracle price. `self`: the id of an
+   * order already open (triggered, amended) that `o` stands for.
    */
-  private checkPlacementMargin(ctx: OrderCtx, o: PlaceOrderInput, limit: bigint, market: MarketInfo, p: ClobParams): void {
+  private checkPlacementMargin(ctx: OrderCtx, o: PlaceOrderInput, limit: bigint, market: MarketInfo, p: ClobParams, self?: bigint): void {
     const sub = this.subaccounts.get(ctx.store, { owner: o.owner, number: o.number });
     const sizes: Array<{ qty: bigint; price: bigint }> = [{ qty: o.quantity, price: limit }];
     for (const id of this.openOrders(o.owner, o.number)) {
+      if (id === self) continue; // the order being checked (a triggered or amended one is already open)
       const other = this.getOrder(ctx.store, id);
       if (other && other.marketId === o.marketId && other.side === o.side && other.triggered && !other.reduceOnly) sizes.push({ qty: other.quantity - other.filled, price: other.price });
     }
@@ -446,6 +449,29 @@ export class ClobKeeper {
    * cancellation outcome.
    */
   private execute(ctx: OrderCtx, order: Order, market: MarketInfo, p: ClobParams, strict: boolean): PlaceOutcome {
+    return this.executeClipped(ctx, this.clipReduceOnly(ctx, order, market), market, p, strict);
+  }
+
+  /**
+   * A reduce-only order larger than the position it reduces is clipped to that position (on the step grid)
+   * before it runs, and says so (`clob.order_clipped`): from then on it is an order of the clipped size, so
+   * a fok fills all of that or nothing, and a gtc/ioc that fills it is "filled", not cut short.
+   */
+  private clipReduceOnly(ctx: OrderCtx, order: Order, market: MarketInfo): Order {
+    if (!order.reduceOnly) return order;
+    const pos = this.positionSize(ctx.store, order.owner, order.number, order.marketId);
+    const room = abs(pos) - (abs(pos) % market.stepSize);
+    if (pos === 0n || (pos > 0n) === (order.side === 'buy') || room <= 0n || order.quantity - order.filled <= room) return order;
+    const clipped = { ...order, quantity: order.filled + room };
+    ctx.events.emit(
+      'clob.order_clipped',
+      { order_id: order.id, owner: order.owner, number: order.number, market_id: order.marketId, quantity: order.quantity, new_quantity: clipped.quantity, clipped: order.quantity - clipped.quantity, reason: 'reduce_only' },
+      ['owner', 'order_id', 'market_id'],
+    );
+    return clipped;
+  }
+
+  private executeClipped(ctx: OrderCtx, order: Order, market: MarketInfo, p: ClobParams, strict: boolean): PlaceOutcome {
     const kind = triggeredType(order.type);
     const oracle = this.prices.price(ctx.store, market.id);
     const limit = kind === 'market' ? this.marketBound(order, oracle, market, p) : order.price;
@@ -460,18 +486,16 @@ export class ClobKeeper {
       return { orderId: order.id, status: filled > 0n ? 'partially_filled' : 'cancelled', filled, remaining, reason };
     };
 
-    let quantity = order.quantity - order.filled;
+    const quantity = order.quantity - order.filled;
     if (order.reduceOnly) {
       const pos = this.positionSize(ctx.store, order.owner, order.number, order.marketId);
-      if (pos === 0n || (pos > 0n) === (order.side === 'buy')) return cancel('reduce_only_would_increase');
-      if (quantity > abs(pos)) quantity = abs(pos) - (abs(pos) % market.stepSize);
-      if (quantity <= 0n) return cancel('reduce_only_would_increase');
+      if (pos === 0n || (pos > 0n) === (order.side === 'buy') || quantity > abs(pos)) return cancel('reduce_only_would_increase'); // (clipped above when it can be)
     }
     const book = this.touch(ctx, market.id);
     if (order.tif === 'post_only' && book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
     if (!order.reduceOnly) {
       try {
-        this.checkPlacementMargin(ctx, { ...order, quantity }, limit, market, p);
+        this.checkPlacementMargin(ctx, { ...order, quantity }, limit, market, p, order.id);
       } catch (e) {
         if (strict || !ErrInsufficientMargin.is(e)) throw e;
         return cancel('insufficient_margin');
@@ -512,17 +536,6 @@ export class ClobKeeper {
       const why = stop === 'self_trade' ? 'self_trade' : stop === 'hook_stop' ? 'margin_or_open_interest_limit' : kind === 'market' ? 'market_order_unfilled_rest' : order.tif === 'ioc' ? 'ioc_unfilled_rest' : 'fok_not_fillable';
       return cancel(why, filled);
     }
-    if (order.reduceOnly && quantity < order.quantity - order.filled) {
-      // a clipped reduce-only order rests only with the size the position allows
-      const clipped = { ...order, quantity: order.filled + quantity };
-      // say so: without it filled + remaining no longer adds up to the quantity placed
-      ctx.events.emit(
-        'clob.order_clipped',
-        { order_id: order.id, owner: order.owner, number: order.number, market_id: order.marketId, quantity: order.quantity, new_quantity: clipped.quantity, clipped: order.quantity - clipped.quantity, reason: 'reduce_only' },
-        ['owner', 'order_id', 'market_id'],
-      );
-      return this.rest(ctx, clipped, total, filled, book);
-    }
     return this.rest(ctx, order, total, filled, book);
   }
 
@@ -532,7 +545,7 @@ export class ClobKeeper {
       this.closeOrder(ctx, rested);
       return { orderId: order.id, status: 'filled', filled, remaining: 0n, reason: '' };
     }
-    book.add(this.engineOrder(rested), Number(rested.seq));
+    addToBook(book, this.engineOrder(rested), Number(rested.seq));
     this.putOrder(ctx.store, rested);
     const key = `${rested.owner}/${rested.number}`;
     if (!this.openBySub.get(key)?.has(rested.id)) this.indexOrder(rested, ctx.journal);
@@ -576,6 +589,8 @@ export class ClobKeeper {
     const takerId = { owner: order.owner, number: order.number };
     const owner = this.handleOf(order.owner, order.number);
     let filled = 0n;
+    /** Reduce-only makers whose fill closed their position: the rest of such an order can never fill. */
+    let closedReduceOnly: Order[] | undefined;
     const hooks = {
       allow: (maker: RestingOrder, qty: number, price: number): number => {
         const mo = this.getOrder(ctx.store, BigInt(maker.id));
@@ -666,7 +681,10 @@ export class ClobKeeper {
         // maker record
         const makerLeft = mo.quantity - mo.filled - size;
         if (makerLeft === 0n) this.closeOrder(ctx, { ...mo, filled: mo.quantity });
-        else this.putOrder(ctx.store, { ...mo, filled: mo.filled + size });
+        else {
+          this.putOrder(ctx.store, { ...mo, filled: mo.filled + size });
+          if (mo.reduceOnly && this.positionSize(ctx.store, mo.owner, mo.number, market.id) === 0n) (closedReduceOnly ??= []).push(mo);
+        }
         filled += size;
         // only now does the fill count against the limiter: a maker that failed above took nothing
         limiter?.settled(px, size);
@@ -697,6 +715,12 @@ export class ClobKeeper {
     };
     const res = book.match({ owner, side: order.side, limitPrice: limit, quantity: Number(quantity), stp: order.stp }, hooks);
     this.lastStop = res.stopReason;
+    // The engine passed such a maker with its remainder still resting at a price the taker accepted: left
+    // there, it would cross a taker's remainder (which then could not rest) and refuse post-only orders.
+    for (const mo of closedReduceOnly ?? []) {
+      const cur = this.getOrder(ctx.store, mo.id);
+      if (cur) this.cancelOrder(ctx, cur, 'reduce_only_position_closed');
+    }
     for (let i = 0; i < res.removedCount; i++) {
       if (res.removedReason(i) !== 'self_trade') continue;
       const mo = this.getOrder(ctx.store, BigInt(res.removedId(i)));
@@ -852,6 +876,7 @@ export class ClobKeeper {
     if (newRemaining % market.stepSize !== 0n) throw ErrSizeNotStepMultiple(`size ${newRemaining} is not a multiple of step size ${market.stepSize}`);
     if (newRemaining < market.minOrderSize) throw ErrSizeBelowMinimum(`size ${newRemaining} is below the minimum ${market.minOrderSize}`);
     if (market.status === 'halted') throw ErrMarketHalted(`market ${market.ticker} is halted`);
+    if (market.status === 'reduce_only' && !o.reduceOnly) throw ErrMarketReduceOnly(`market ${market.ticker} accepts only reduce-only orders: cancel this order, or place a reduce-only one`);
     const book = this.touch(ctx, o.marketId);
     const keepsPriority = newPrice === o.price && newRemaining <= remaining;
     if (!keepsPriority && book.wouldCross(o.side, Number(newPrice))) throw ErrAmendWouldCross(`${o.side} at ${newPrice} would cross the book; cancel and place a new order to take liquidity`);
@@ -859,13 +884,7 @@ export class ClobKeeper {
     if (increases && !o.reduceOnly) {
       if (!this.prices.isStale(ctx.store, o.marketId, ctx.timeSec)) {
         // check margin as if the amended order were new (the old one excluded)
-        const others = this.openBySub.get(`${owner}/${number}`)!;
-        others.delete(o.id);
-        try {
-          this.checkPlacementMargin(ctx, { ...o, quantity: newRemaining } as unknown as PlaceOrderInput, newPrice, market, p);
-        } finally {
-          others.add(o.id);
-        }
+        this.checkPlacementMargin(ctx, { ...o, quantity: newRemaining }, newPrice, market, p, o.id);
       } else throw ErrStalePrice(`market ${market.ticker}: an amend that adds risk needs a fresh oracle price`);
     }
     let updated: Order;
@@ -876,7 +895,7 @@ export class ClobKeeper {
       book.cancel(Number(o.id));
       const seq = this.nextId(ctx.store);
       updated = { ...o, price: newPrice, quantity: o.filled + newRemaining, seq };
-      book.add(this.engineOrder(updated), Number(seq));
+      addToBook(book, this.engineOrder(updated), Number(seq));
     }
     this.putOrder(ctx.store, updated);
     ctx.events.emit(
@@ -941,14 +960,28 @@ export class ClobKeeper {
       }
     }
     due.sort((a, b) => (a.id < b.id ? -1 : 1));
-    for (const o of due) {
+    // The trigger heaps are lazy: an entry pushed by a tx that then failed stays behind, and the id it names
+    // is handed out again (the id counter was rolled back), so one order can be found twice. A restarted
+    // node rebuilds the heaps from the store without such entries: firing once per id, with the order read
+    // again just before it runs, is what keeps every node on the same state.
+    let last: bigint | undefined;
+    for (const d of due) {
+      if (d.id === last) continue;
+      last = d.id;
+      const o = this.getOrder(ctx.store, d.id);
+      if (!o || o.triggered) continue;
       const oracle = this.prices.price(ctx.store, o.marketId);
       ctx.events.emit('clob.order_triggered', { order_id: o.id, owner: o.owner, number: o.number, market_id: o.marketId, trigger_price: o.triggerPrice, oracle_price: oracle }, ['owner', 'order_id', 'market_id']);
       const n = nest(ctx);
       try {
         const market = this.perps.marketInfo(n.ctx.store, o.marketId);
         if (market.status === 'halted') throw ErrMarketHalted(market.ticker);
-        const triggered: Order = { ...o, triggered: true };
+        if (market.status === 'reduce_only' && !o.reduceOnly) throw ErrMarketReduceOnly(market.ticker);
+        // The position count is the taker's to meet (a settlement error in the match is blamed on the maker).
+        const sub = this.subaccounts.get(n.ctx.store, { owner: o.owner, number: o.number });
+        if (!sub.positions.some((x) => x.marketId === o.marketId) && sub.positions.length >= MAX_POSITIONS) throw subaccountsErrors.ErrTooManyPositions(`${o.owner}/${o.number}`);
+        // It joins the queue now, behind what rested before it fired (its placement-time seq would jump it ahead).
+        const triggered: Order = { ...o, triggered: true, seq: this.nextId(n.ctx.store) };
         this.putOrder(n.ctx.store, triggered);
         this.execute(n.ctx, triggered, market, this.getParams(n.ctx.store), false);
         n.keep();
@@ -1023,6 +1056,20 @@ export class ClobKeeper {
       for (const p of book.checkInvariants()) broken.push(`market ${id} engine: ${p}`);
     }
     return broken;
+  }
+}
+
+/**
+ * Rest an order, with the engine's one limit a state-passing order can reach (2^53 quantums resting on a
+ * side: a far-from-market order passes the margin check at its own price) as a typed error: a tx fails
+ * with clob/22, a triggered order is cancelled; an engine error would halt the block.
+ */
+function addToBook(book: OrderBookEngine, o: Parameters<OrderBookEngine['add']>[0], seq: number): void {
+  try {
+    book.add(o, seq);
+  } catch (e) {
+    if (e instanceof ClobEngineError && e.code === 'overflow') throw ErrBookSideFull(`${o.side}: ${e.message}`);
+    throw e;
   }
 }
 
