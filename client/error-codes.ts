@@ -68,6 +68,8 @@ export const CHAIN_ERRORS: readonly ChainErrorInfo[] = [
   { codespace: "subaccounts", code: 5, name: "invalid_genesis", description: "invalid subaccounts genesis" },
   { codespace: "subaccounts", code: 6, name: "negative_equity", description: "subaccount has negative equity" },
   { codespace: "subaccounts", code: 7, name: "too_many_positions", description: "too many open positions in one subaccount" },
+  { codespace: "subaccounts", code: 8, name: "invalid_recipient", description: "recipient cannot receive collateral (malformed, or a module account)" },
+  { codespace: "subaccounts", code: 9, name: "stale_price", description: "collateral cannot leave a subaccount while a market it holds has a stale oracle price" },
   { codespace: "tx", code: 2, name: "tx_too_large", description: "transaction too large" },
   { codespace: "tx", code: 3, name: "tx_decode", description: "transaction could not be decoded" },
   { codespace: "tx", code: 4, name: "wrong_chain_id", description: "transaction is for another chain" },

@@ -12,6 +12,7 @@ export interface SubaccountsKeeper {
   settleFunding(ctx: EventCtx, sub: Subaccount): Subaccount;
   chargeToModule(ctx: EventCtx, sub: Subaccount, amount: bigint, to: string, reason: string): void;
   recordBadDebt(ctx: EventCtx, sub: Subaccount, marketId: number, amount: bigint): void;
+  repayBadDebt(ctx: EventCtx, from: string, available: bigint): bigint;
   executeFill(
     ctx: Ctx,
     f: { marketId: number; size: bigint; price: bigint; buyer: SubaccountId; seller: SubaccountId; buyerFee: bigint; sellerFee: bigint; feeCollector: string },

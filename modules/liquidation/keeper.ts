@@ -209,6 +209,10 @@ export class LiquidationKeeper {
     if (flagged.length > carriedFrom) {
       ctx.events.emit('liquidation.carried', { count: flagged.length - carriedFrom, cap });
     }
+    // Recorded bad debt leaves the pool short of the claims on it (the last to withdraw would bear it): what
+    // the fund holds after this block's liquidations had their call on it goes to repay it first.
+    const fund = this.insuranceFund(ctx.store);
+    if (fund > 0n) this.d.subaccounts.repayBadDebt(ctx, this.d.insuranceFund, fund);
   }
 
   /** One account's liquidation step for this block. */

@@ -6,6 +6,8 @@ type EventCtx = Pick<Ctx, 'store' | 'events'>;
 export interface BankKeeper {
   send(ctx: EventCtx, from: string, to: string, amount: bigint, reason?: string): void;
   balance(store: KVReader, address: string): bigint;
+  /** Module accounts (the margin pool, the insurance fund, the fee collector): no withdrawal may go there. */
+  isBlocked(address: string): boolean;
 }
 
 export interface MarketView {
@@ -25,4 +27,5 @@ export interface PerpetualsKeeper {
 
 export interface PriceKeeper {
   price(store: KVReader, marketId: number): bigint;
+  isStale(store: KVReader, marketId: number, nowSec: bigint): boolean;
 }

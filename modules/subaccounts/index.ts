@@ -3,7 +3,7 @@
  * withdrawals, transfers, lazy funding settlement, and the margin figures
  * (NC, IMR, MMR, free collateral, leverage, liquidation prices). See README.md.
  */
-import { queryAddress } from '../../chain/errors/query.js';
+import { queryAddress, queryInt } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { SubaccountsKeeper } from './keeper.js';
@@ -92,8 +92,7 @@ export function createSubaccountsModule(deps: {
     },
     queries: {
       subaccount(state, [owner, number]) {
-        const id = { owner: owner ?? '', number: Number(number ?? 0) };
-        SubaccountsKeeper.checkId(id);
+        const id = { owner: queryAddress(owner, 'owner'), number: queryInt(number, 'subaccount number', MAX_SUBACCOUNT_NUMBER) };
         return subaccountView(keeper, state, keeper.get(state, id));
       },
       owner(state, [owner]) {

@@ -11,7 +11,7 @@ import {
   type AccountRisk,
   type PositionRiskInput,
 } from './margin.js';
-import { ErrInsufficientCollateral, ErrInvalidAmount, ErrInvalidSubaccount, ErrTooManyPositions } from './errors.js';
+import { ErrInsufficientCollateral, ErrInvalidAmount, ErrInvalidRecipient, ErrInvalidSubaccount, ErrStalePrice, ErrTooManyPositions } from './errors.js';
 import type { BankKeeper, MarketView, PerpetualsKeeper, PriceKeeper } from './expected-keepers.js';
 import { BAD_DEBT_TABLE, badDebtKey, DUST_KEY, MAX_SUBACCOUNT_NUMBER, subaccountKey } from './keys.js';
 import { decodeSubaccount, encodeSubaccount, type Position, type Subaccount, type SubaccountId } from './types.js';
@@ -48,6 +48,11 @@ export class SubaccountsKeeper {
     readonly poolAddress: string,
     readonly insuranceFundAddress: string,
   ) {}
+
+  /** An address's bank balance (a deposit's source). */
+  bankBalance(store: KVReader, address: string): bigint {
+    return this.bank.balance(store, address);
+  }
 
   /** Called after every write of a subaccount (the liquidation index listens). */
   onUpdate(listener: SubaccountListener): void {
@@ -147,16 +152,38 @@ export class SubaccountsKeeper {
     return sub;
   }
 
+  /**
+   * Refusals that need no change of state: a module account as recipient (a withdrawal to the margin pool
+   * itself moved nothing while the collateral fell, breaking conservation; to any module account the money
+   * was lost to its owner), and a stale oracle price in a market the subaccount holds (its margin cannot be
+   * known, and taking collateral out adds risk as surely as an order does). CheckTx runs it too.
+   */
+  checkOutflow(store: KVReader, id: SubaccountId, recipient: string, nowSec: bigint): void {
+    if (this.bank.isBlocked(recipient)) throw ErrInvalidRecipient(`${recipient} is a module account`);
+    const b = store.get(subaccountKey(id.owner, id.number));
+    if (!b) return;
+    for (const p of decodeSubaccount(b).positions) {
+      if (this.prices.isStale(store, p.marketId, nowSec)) throw ErrStalePrice(`market ${p.marketId} has had no oracle report for longer than the staleness threshold; close the position or wait for prices`);
+    }
+  }
+
   withdraw(ctx: Ctx, id: SubaccountId, amount: bigint, recipient: string): Subaccount {
     SubaccountsKeeper.checkId(id);
     if (amount <= 0n) throw ErrInvalidAmount('withdrawal must be positive');
+    this.checkOutflow(ctx.store, id, recipient, ctx.timeSec);
     const sub = this.settleFunding(ctx, this.get(ctx.store, id));
     sub.collateral -= amount;
     this.requireInitialMargin(ctx.store, sub, `withdrawing ${amount} uusdc`);
     const pool = this.bank.balance(ctx.store, this.poolAddress);
     if (pool < amount) {
-      // Profits can exceed the pool's cash only while losing accounts are insolvent and not yet closed.
-      throw ErrInsufficientCollateral(`the margin pool holds ${pool} uusdc, less than ${amount}: counterparties' losses are not yet realised (insolvent accounts are being liquidated); retry later or withdraw less`);
+      // Claims exceed the pool's cash while insolvent accounts are not yet closed, and by the recorded bad debt
+      // until the insurance fund has repaid it (from the fees it receives; see repayBadDebt).
+      const bad = this.totalBadDebt(ctx.store);
+      throw ErrInsufficientCollateral(
+        bad > 0n
+          ? `the margin pool holds ${pool} uusdc, less than ${amount}: ${bad} uusdc of bad debt is recorded and is repaid from the insurance fund as it receives fees; withdraw at most ${pool} now`
+          : `the margin pool holds ${pool} uusdc, less than ${amount}: counterparties' losses are not yet realised (insolvent accounts are being liquidated); retry in a few blocks or withdraw at most ${pool}`,
+      );
     }
     this.save(ctx.store, sub, ctx.journal);
     this.bank.send(ctx, this.poolAddress, recipient, amount, 'withdraw');
@@ -169,6 +196,7 @@ export class SubaccountsKeeper {
     SubaccountsKeeper.checkId(to);
     if (amount <= 0n) throw ErrInvalidAmount('transfer must be positive');
     if (from.owner === to.owner && from.number === to.number) throw ErrInvalidSubaccount('cannot transfer to the same subaccount');
+    this.checkOutflow(ctx.store, from, to.owner, ctx.timeSec);
     const src = this.settleFunding(ctx, this.get(ctx.store, from));
     src.collateral -= amount;
     this.requireInitialMargin(ctx.store, src, `transferring ${amount} uusdc`);
@@ -295,6 +323,27 @@ export class SubaccountsKeeper {
     let t = 0n;
     for (const [, v] of store.scanTable(BAD_DEBT_TABLE)) t += decodeInt(v);
     return t;
+  }
+
+  /**
+   * Repay recorded bad debt from `from` (the insurance fund) into the pool, markets in id order, up to
+   * `available`; returns what was repaid. Until it is repaid the pool holds less than the claims on it by
+   * that amount, and the last withdrawals would find it short.
+   */
+  repayBadDebt(ctx: EventCtx, from: string, available: bigint): bigint {
+    let paid = 0n;
+    for (const [key, v] of ctx.store.scanTable(BAD_DEBT_TABLE)) {
+      if (paid >= available) break;
+      const debt = decodeInt(v);
+      const x = debt < available - paid ? debt : available - paid;
+      if (x <= 0n) continue;
+      this.bank.send(ctx, from, this.poolAddress, x, 'bad debt repaid');
+      if (x === debt) ctx.store.delete(key);
+      else ctx.store.set(key, encodeInt(debt - x));
+      paid += x;
+      ctx.events.emit('subaccounts.bad_debt_repaid', { market_id: parseInt(key.slice(BAD_DEBT_TABLE.length), 16), amount: x, remaining: debt - x }, ['market_id']);
+    }
+    return paid;
   }
 
   /** Write off a negative collateral balance as bad debt of a market (liquidation engine only). */

@@ -226,6 +226,18 @@ describe('liquidation scenarios (README)', () => {
     expect(c.queryJson('liquidation/status')).toMatchObject({ insurance_fund: '0', bad_debt_total: '3000000000' });
     expect(sub(c, alice).collateral).toBe('0');
     expect(c.app.runInvariants()).toEqual([]);
+
+    // The fund's next income repays the recorded bad debt before the fund builds up again (until then the pool
+    // holds less than the claims on it, and the last to withdraw would bear the loss): erin is liquidated above
+    // her bankruptcy price, and the liquidation fee goes straight on to the pool.
+    await deposit(c, erin, 1_000);
+    await trade(c, carol, erin, { price: usd(40_000), size: btc(0.2), makerSide: 'sell' }, 3); // erin long 0.2 BTC, bankrupt at $35,000
+    c.block([await place(c, carol, { clientId: 4, side: 'buy', price: usd(35_900), size: btc(0.2) })]);
+    const r2 = await price(c, 0, usd(36_000));
+    // received $7,180 against the bankruptcy quote $7,000: fee min($180, 1.5% · $7,180 = $107.70)
+    expect(eventsOf(r2, 'subaccounts.bad_debt_repaid')).toMatchObject([{ market_id: '0', amount: '107700000', remaining: '2892300000' }]);
+    expect(c.queryJson('liquidation/status')).toMatchObject({ insurance_fund: '0', bad_debt_total: '2892300000' });
+    expect(c.app.runInvariants()).toEqual([]);
   });
 
   it('6. open orders are cancelled before the account is closed', async () => {
