@@ -1,15 +1,16 @@
 import { z } from 'zod';
+import { safeUintJson } from '../../chain/codec/json-int.js';
 import { addressProblem } from '../../chain/codec/address.js';
 import { isValidPubKey } from '../../chain/crypto/secp256k1.js';
 import { ErrInvalidGenesis } from './errors.js';
 import { DEFAULT_AUTH_PARAMS, type AuthParams } from './params.js';
 import type { Account } from './keeper.js';
 
-const uint = z.union([z.string().regex(/^[0-9]+$/), z.number().int().nonnegative()]);
+const uint = safeUintJson;
 
-export const AuthGenesisSchema = z.object({
+export const AuthGenesisSchema = z.strictObject({
   params: z
-    .object({
+    .strictObject({
       max_memo_characters: uint,
       max_tx_bytes: uint,
       tx_size_cost_per_byte: uint,
@@ -20,7 +21,7 @@ export const AuthGenesisSchema = z.object({
     .optional(),
   accounts: z
     .array(
-      z.object({
+      z.strictObject({
         address: z.string(),
         pub_key: z.string().optional(),
         account_number: uint.optional(),

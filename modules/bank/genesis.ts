@@ -3,9 +3,9 @@ import { addressProblem } from '../../chain/codec/address.js';
 import { parseAmount } from '../../chain/codec/amount.js';
 import { ErrInvalidGenesis } from './errors.js';
 
-export const BankGenesisSchema = z.object({
-  params: z.object({ send_enabled: z.boolean() }).partial().optional(),
-  balances: z.array(z.object({ address: z.string(), amount: z.string() })).default([]),
+export const BankGenesisSchema = z.strictObject({
+  params: z.strictObject({ send_enabled: z.boolean() }).partial().optional(),
+  balances: z.array(z.strictObject({ address: z.string(), amount: z.string() })).default([]),
   /** Optional; when given it must equal Σ balances. */
   supply: z.string().optional(),
 });

@@ -6,6 +6,7 @@
  * See README.md.
  */
 import { z } from 'zod';
+import { int64Json } from '../../chain/codec/json-int.js';
 import { ErrInvalidQueryArgument, queryAddress, queryInt } from '../../chain/errors/query.js';
 import type { AppModule } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
@@ -24,10 +25,10 @@ export { MSG_PLACE_ORDER_URL, MSG_CANCEL_ORDER_URL, MSG_AMEND_ORDER_URL, MSG_UPD
 export { type Order, type Side, type OrderType, type TimeInForce, type StpMode, type ClobParams, orderJson, DEFAULT_CLOB_PARAMS } from './types.js';
 export * as clobErrors from './errors.js';
 
-const int = z.union([z.string().regex(/^-?[0-9]+$/), z.number().int()]);
-const GenesisSchema = z.object({
+const int = int64Json;
+const GenesisSchema = z.strictObject({
   params: z
-    .object({
+    .strictObject({
       taker_fee_ppm: int,
       maker_fee_ppm: int,
       max_open_orders: z.number().int(),

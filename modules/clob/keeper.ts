@@ -999,30 +999,33 @@ export class ClobKeeper {
   impactPrices(_store: KVReader, marketId: number, impactNotional: bigint, quoteExponent: number): { bid?: bigint; ask?: bigint } {
     const book = this.books.get(marketId);
     if (!book) return {};
+    // Exact: quote in units of 10^-max(−e,0) uusdc, so a level's quote q·px·10^e is an integer. The last level
+    // supplies the exact (fractional) base that completes the notional, and the average price is one rational
+    // rounded once (bids down, asks up). Rounding that base up to a whole quantum put the average below every
+    // price walked on a market with coarse quanta (a false negative premium every block).
+    const A = quoteExponent >= 0 ? 10n ** BigInt(quoteExponent) : 1n;
+    const D = quoteExponent < 0 ? 10n ** BigInt(-quoteExponent) : 1n;
+    const target = impactNotional * D;
     const walk = (side: 'buy' | 'sell'): bigint | undefined => {
-      let quote = 0n;
-      let base = 0n;
-      let done = false;
+      let quote = 0n; // Σ q·px·A of the whole levels walked
+      let base = 0n; // Σ q of those levels
+      let avg: bigint | undefined;
       book.forEachLevel(side, (price, qty) => {
         const px = BigInt(price);
         const q = BigInt(qty);
-        const levelQuote = mulPow(q * px, quoteExponent);
-        if (quote + levelQuote >= impactNotional) {
-          // part of this level: the base that brings the quote to exactly the notional (rounded up)
-          const need = impactNotional - quote;
-          const part = ceilDivPow(need, px, quoteExponent);
-          base += part > q ? q : part;
-          quote = impactNotional;
-          done = true;
+        const levelQuote = q * px * A;
+        if (quote + levelQuote >= target) {
+          // average = target / (A · (base + (target − quote)/(px·A))) = target·px / (A·base·px + target − quote)
+          const num = target * px;
+          const den = A * base * px + target - quote;
+          avg = side === 'buy' ? num / den : (num + den - 1n) / den;
           return false;
         }
         quote += levelQuote;
         base += q;
         return true;
       });
-      if (!done || base === 0n) return undefined;
-      // average price = quote / (base · k), bids rounded down, asks up
-      return side === 'buy' ? floorDivPow(quote, base, quoteExponent) : ceilDivPow2(quote, base, quoteExponent);
+      return avg;
     };
     return { bid: walk('buy'), ask: walk('sell') };
   }
@@ -1081,26 +1084,6 @@ function heap(m: Map<number, LazyHeap>, id: number): LazyHeap {
 
 function pow10(e: number): bigint {
   return e > 0 ? 10n ** BigInt(e) : 1n;
-}
-
-/** x · 10^e, exact when e ≥ 0, rounded down otherwise. */
-function mulPow(x: bigint, e: number): bigint {
-  return e >= 0 ? x * 10n ** BigInt(e) : x / 10n ** BigInt(-e);
-}
-
-/** ⌈need / (px · 10^e)⌉ */
-function ceilDivPow(need: bigint, px: bigint, e: number): bigint {
-  return e >= 0 ? ceilDiv(need, px * 10n ** BigInt(e)) : ceilDiv(need * 10n ** BigInt(-e), px);
-}
-
-/** ⌊quote / (base · 10^e)⌋ */
-function floorDivPow(quote: bigint, base: bigint, e: number): bigint {
-  return e >= 0 ? floorDiv(quote, base * 10n ** BigInt(e)) : floorDiv(quote * 10n ** BigInt(-e), base);
-}
-
-/** ⌈quote / (base · 10^e)⌉ */
-function ceilDivPow2(quote: bigint, base: bigint, e: number): bigint {
-  return e >= 0 ? ceilDiv(quote, base * 10n ** BigInt(e)) : ceilDiv(quote * 10n ** BigInt(-e), base);
 }
 
 /** Fee of a quote at a ppm rate: a charge rounds up, a rebate (negative rate) rounds down in size. */

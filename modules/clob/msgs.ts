@@ -80,8 +80,10 @@ export function validateClobParams(p: ClobParams): void {
   if (p.takerFeePpm < 0n || p.takerFeePpm > 100_000n) throw ErrInvalidParams('taker_fee_ppm must be in [0, 100,000]');
   if (p.makerFeePpm > 100_000n || -p.makerFeePpm > p.takerFeePpm) throw ErrInvalidParams('maker_fee_ppm must be ≤ 100,000 and a rebate no larger than the taker fee');
   if (p.maxOpenOrders < 1 || p.maxOpenOrders > 10_000) throw ErrInvalidParams('max_open_orders must be in [1, 10,000]');
-  if (p.maxGoodTilBlocks < 1n) throw ErrInvalidParams('max_good_til_blocks must be positive');
-  if (p.maxGoodTilSeconds < 1n) throw ErrInvalidParams('max_good_til_seconds must be positive');
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+  if (p.maxGoodTilBlocks < 1n || p.maxGoodTilBlocks > SAFE) throw ErrInvalidParams('max_good_til_blocks must be in [1, 2^53 - 1]');
+  if (p.maxGoodTilSeconds < 1n || p.maxGoodTilSeconds > SAFE) throw ErrInvalidParams('max_good_til_seconds must be in [1, 2^53 - 1]');
+  if (p.clientIdRetentionBlocks < 0n || p.clientIdRetentionBlocks > SAFE) throw ErrInvalidParams('client_id_retention_blocks must be in [0, 2^53 - 1]');
   if (p.marketOrderSlippagePpm < 1n || p.marketOrderSlippagePpm >= 1_000_000n) throw ErrInvalidParams('market_order_slippage_ppm must be in [1, 1,000,000)');
 }
 

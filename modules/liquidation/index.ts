@@ -5,6 +5,7 @@
  * counterparties when the fund cannot pay and records bad debt. See README.md.
  */
 import { z } from 'zod';
+import { uint64Json } from '../../chain/codec/json-int.js';
 import type { AppModule, MsgDef } from '../../chain/module.js';
 import type { KVReader } from '../../chain/store/kv.js';
 import { registerError, ChainError } from '../../chain/errors/index.js';
@@ -23,10 +24,10 @@ export const ErrInvalidParams = registerError('liquidation', 2, 'invalid_params'
 export const ErrUnauthorized = registerError('liquidation', 3, 'unauthorized', 'only the authority may change liquidation params');
 export const MSG_UPDATE_LIQUIDATION_PARAMS_URL = '/perpchain.liquidation.v1.MsgUpdateParams';
 
-const int = z.union([z.string().regex(/^[0-9]+$/), z.number().int().nonnegative()]);
-const GenesisSchema = z.object({
+const int = uint64Json;
+const GenesisSchema = z.strictObject({
   params: z
-    .object({
+    .strictObject({
       liquidation_fee_ppm: int,
       spread_to_mmf_ppm: int,
       position_fraction_ppm: int,

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { int64Json } from '../../chain/codec/json-int.js';
 import { ChainError } from '../../chain/errors/index.js';
 import { ErrInvalidGenesis } from './errors.js';
 import { DEFAULT_PERPETUALS_PARAMS, validateMarket, validatePerpetualsParams } from './keeper.js';
 import { marketJson, type Market, type MarketStatus, type PerpetualsParams } from './types.js';
 
-const int = z.union([z.string().regex(/^-?[0-9]+$/), z.number().int()]);
+const int = int64Json;
 
-export const MarketJsonSchema = z.object({
+export const MarketJsonSchema = z.strictObject({
   id: z.number().int().nonnegative(),
   ticker: z.string(),
   status: z.enum(['active', 'reduce_only', 'halted']).default('active'),
@@ -25,8 +26,8 @@ export const MarketJsonSchema = z.object({
   impact_notional: int,
 });
 
-export const PerpetualsGenesisSchema = z.object({
-  params: z.object({ authority: z.string(), funding_interval_seconds: int }).partial().optional(),
+export const PerpetualsGenesisSchema = z.strictObject({
+  params: z.strictObject({ authority: z.string(), funding_interval_seconds: int }).partial().optional(),
   markets: z.array(MarketJsonSchema).default([]),
 });
 

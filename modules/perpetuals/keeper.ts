@@ -6,7 +6,7 @@ import { notional, quoteExponent, scaledImf } from '../subaccounts/index.js';
 import { ErrDuplicateMarket, ErrImmutableField, ErrInvalidMarketParams, ErrInvalidParams, ErrUnknownMarket } from './errors.js';
 import type { PremiumSource, PriceKeeper } from './expected-keepers.js';
 import { MARKET_TABLE, marketKey, PARAMS_KEY, stateKey } from './keys.js';
-import { decodeMarket, decodeMarketState, decodeParams, encodeMarket, encodeMarketState, encodeParams, type Market, type MarketState, type PerpetualsParams } from './types.js';
+import { decodeMarket, decodeMarketState, decodeParams, encodeMarket, encodeMarketState, encodeParams, statusFromProto, type Market, type MarketState, type PerpetualsParams } from './types.js';
 import { DecodeCache } from '../../chain/store/decode-cache.js';
 
 const marketCache = new DecodeCache(decodeMarket);
@@ -18,6 +18,8 @@ export const DEFAULT_PERPETUALS_PARAMS: PerpetualsParams = { authority: '', fund
 const MAX_TICKER = 20;
 /** Funding index unit: 10^-18 uusdc per base quantum (see subaccounts/margin.ts). */
 const FUNDING_INDEX_EXP = 18;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const U64_MAX = (1n << 64n) - 1n;
 
 type StoreCtx = Pick<Ctx, 'store' | 'events' | 'height' | 'timeSec'>;
 
@@ -34,17 +36,18 @@ export function validateMarket(m: Market & { statusRaw?: number }): void {
   const e = quoteExponent(m);
   // below −18 the liquidation index (which prices every market every block) has no exact form: such a market would halt the chain
   if (e < -18 || e > 20) bad(`atomic_resolution + price_exponent + 6 = ${e} is out of range [-18, 20]`);
-  if (m.tickSize <= 0n) bad('tick_size must be positive');
-  if (m.stepSize <= 0n) bad('step_size must be positive');
-  if (m.minOrderSize < m.stepSize || m.minOrderSize % m.stepSize !== 0n) bad('min_order_size must be a positive multiple of step_size');
+  if (m.tickSize <= 0n || m.tickSize > SAFE) bad('tick_size must be in [1, 2^53 - 1]');
+  if (m.stepSize <= 0n || m.stepSize > SAFE) bad('step_size must be in [1, 2^53 - 1]');
+  if (m.minOrderSize < m.stepSize || m.minOrderSize > SAFE || m.minOrderSize % m.stepSize !== 0n) bad('min_order_size must be a positive multiple of step_size, at most 2^53 - 1');
   if (m.initialMarginPpm <= 0n || m.initialMarginPpm > PPM) bad(`initial_margin_ppm ${m.initialMarginPpm} must be in (0, 1,000,000]`);
   if (m.maintenanceMarginPpm <= 0n || m.maintenanceMarginPpm >= m.initialMarginPpm) bad(`maintenance_margin_ppm ${m.maintenanceMarginPpm} must be positive and below initial_margin_ppm ${m.initialMarginPpm}`);
-  if (m.oiLowerCap < 0n || m.oiUpperCap < 0n) bad('open interest caps must be non-negative integers');
+  if (m.oiLowerCap < 0n || m.oiUpperCap < 0n || m.oiLowerCap > U64_MAX || m.oiUpperCap > U64_MAX) bad('open interest caps must be integers in [0, 2^64 - 1]');
   if (!(m.oiLowerCap === 0n && m.oiUpperCap === 0n) && m.oiUpperCap <= m.oiLowerCap) bad('oi_upper_cap must exceed oi_lower_cap (or both 0 to disable)');
-  if (m.maxOpenInterest < 0n) bad('max_open_interest must be non-negative');
-  if (m.fundingRateCapPpm > PPM) bad('funding_rate_cap_ppm must be at most 1,000,000');
+  if (m.maxOpenInterest < 0n || m.maxOpenInterest > U64_MAX) bad('max_open_interest must be in [0, 2^64 - 1]');
+  if (m.fundingRateCapPpm < 0n || m.fundingRateCapPpm > PPM) bad('funding_rate_cap_ppm must be in [0, 1,000,000]');
   if (m.interestRatePpm > m.fundingRateCapPpm || -m.interestRatePpm > m.fundingRateCapPpm) bad('|interest_rate_ppm| must not exceed funding_rate_cap_ppm');
-  if (m.impactNotional <= 0n) bad('impact_notional must be a positive uusdc amount');
+  if (m.impactNotional <= 0n || m.impactNotional > U64_MAX) bad('impact_notional must be a positive uusdc amount below 2^64');
+  if (m.statusRaw !== undefined && m.statusRaw !== 0 && statusFromProto(m.statusRaw) === undefined) bad(`status ${m.statusRaw} is not a market status (1 active, 2 reduce_only, 3 halted)`);
 }
 
 export function validatePerpetualsParams(p: PerpetualsParams): void {
@@ -182,7 +185,19 @@ export class PerpetualsKeeper {
     for (const m of this.markets(ctx.store)) {
       const price = this.prices.price(ctx.store, m.id);
       const s = this.getState(ctx.store, m.id);
-      const sample = this.premiumPpm(ctx.store, m, price);
+      if (m.status === 'halted') {
+        // A halted market accrues no funding: its book is frozen (a stale premium) and no order, not even a
+        // reduce-only one, can close a position. Its interval starts again when it resumes.
+        s.premiumSum = 0n;
+        s.premiumSamples = 0;
+        s.lastFundingTime = ctx.timeSec;
+        this.setState(ctx.store, s);
+        continue;
+      }
+      // Each sample is clamped to the rate cap: unclamped, one block's far-off bid (a one-block order costs
+      // almost nothing) set the mean, and so the interval's rate, to the cap, and a sum of such samples
+      // could outgrow its 64-bit field.
+      const sample = clamp(this.premiumPpm(ctx.store, m, price), -m.fundingRateCapPpm, m.fundingRateCapPpm);
       s.premiumSum += sample;
       s.premiumSamples += 1;
       if (ctx.timeSec / interval > s.lastFundingTime / interval) {

@@ -70,6 +70,9 @@ export function perpetualsMsgs(keeper: PerpetualsKeeper): MsgDef[] {
       checkAuthorityAddress(m.authority);
       validatePerpetualsParams({ authority: m.params?.authority ?? '', fundingIntervalSeconds: BigInt(m.params?.fundingIntervalSeconds ?? 0) });
     },
+    precheck(ctx, m) {
+      authorityOnly(keeper, ctx.store, m.authority);
+    },
     handle(ctx, m) {
       authorityOnly(keeper, ctx.store, m.authority);
       keeper.setParams(ctx.store, { authority: m.params!.authority!, fundingIntervalSeconds: BigInt(m.params!.fundingIntervalSeconds!) });

@@ -1,17 +1,18 @@
 import { z } from 'zod';
+import { uint64Json } from '../../chain/codec/json-int.js';
 import { ErrInvalidGenesis } from './errors.js';
 import { DEFAULT_PRICES_PARAMS, type PricesParams } from './types.js';
 import { validateParams } from './msgs.js';
 import { ChainError } from '../../chain/errors/index.js';
 
-const uint = z.union([z.string().regex(/^[0-9]+$/), z.number().int().nonnegative()]);
+const uint = uint64Json;
 
-export const PricesGenesisSchema = z.object({
+export const PricesGenesisSchema = z.strictObject({
   params: z
-    .object({ feeders: z.array(z.string()), min_change_ppm: uint, max_move_ppm: uint, staleness_seconds: uint })
+    .strictObject({ feeders: z.array(z.string()), min_change_ppm: uint, max_move_ppm: uint, staleness_seconds: uint })
     .partial()
     .optional(),
-  prices: z.array(z.object({ market_id: z.number().int().nonnegative(), price: uint })).default([]),
+  prices: z.array(z.strictObject({ market_id: z.number().int().nonnegative(), price: uint })).default([]),
 });
 
 export function parsePricesGenesis(json: unknown): { params: PricesParams; prices: Array<{ marketId: number; price: bigint }> } {
