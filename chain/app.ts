@@ -218,6 +218,14 @@ export class App {
     this.chainIdValue = this.db.meta('chain_id')?.toString() ?? '';
     const ih = this.db.meta('initial_height');
     if (ih) this.initialHeight = BigInt(ih.toString());
+    // The committed height and hash must agree with the block log (one transaction writes all three): a
+    // changed height loaded "fine" and then overwrote the logged blocks above it.
+    const logged = this.db.lastBlockHeight();
+    if (logged !== undefined && logged > this.lastHeight) throw new Error(`store is corrupt: the block log holds height ${logged}, above the committed height ${this.lastHeight}`);
+    const rec = this.lastHeight > 0n ? this.db.block(this.lastHeight) : undefined;
+    if (rec && !Buffer.from(decodeBlockRecord(rec).appHash).equals(this.lastAppHash)) {
+      throw new Error(`store is corrupt: the committed app hash ${Buffer.from(this.lastAppHash).toString('hex')} is not the one logged for height ${this.lastHeight}`);
+    }
     if (this.lastHeight === 0n) return;
     const thread = this.opts.loadThread ?? 'auto';
     const progress = this.opts.onLoadProgress;
@@ -249,6 +257,11 @@ export class App {
 
   get height(): bigint {
     return this.lastHeight;
+  }
+
+  /** The height FinalizeBlock expects next: the genesis initial height on a fresh chain, else height + 1. */
+  get nextHeight(): bigint {
+    return this.lastHeight === 0n ? this.initialHeight : this.lastHeight + 1n;
   }
 
   /** Height of a block finalized but not yet committed (between FinalizeBlock and Commit), if any. */

@@ -27,3 +27,9 @@ export function urlArg(value: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError(`expected an http:// or https:// URL, got "${value}".`);
   return value;
 }
+
+/** A chain id as CometBFT accepts it: 1 to 50 printable ASCII characters, no spaces. */
+export function chainIdArg(value: string): string {
+  if (!/^[\x21-\x7e]{1,50}$/.test(value)) throw new InvalidArgumentError(`expected 1 to 50 printable ASCII characters without spaces, got "${value}".`);
+  return value;
+}

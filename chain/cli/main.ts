@@ -6,7 +6,7 @@ import { SOFTWARE_VERSION } from '../app.js';
 import { registerSimCommand } from '../../sim/cli.js';
 import { registerAbciCommand } from './abci-command.js';
 import { registerVerifyCommand } from '../verify/command.js';
-import { intArg, portArg } from './args.js';
+import { chainIdArg, intArg, portArg } from './args.js';
 
 const program = new Command();
 program
@@ -25,7 +25,7 @@ program
   .command('init')
   .description('create a node home: genesis (with funded development accounts and markets), node config and dev keys')
   .requiredOption('--home <dir>', 'node home directory')
-  .option('--chain-id <id>', 'chain id', DEFAULT_CHAIN_ID)
+  .addOption(new Option('--chain-id <id>', 'chain id').argParser(chainIdArg).default(DEFAULT_CHAIN_ID))
   .addOption(new Option('--accounts <n>', 'number of funded development accounts (the first is the market authority)').argParser(intArg(1, 1000)).default(5))
   .option('--overwrite', 'replace the genesis, node config and dev keys of a home that has no chain data yet', false)
   .action(async (o: { home: string; chainId: string; accounts: number; overwrite: boolean }) => {
@@ -38,7 +38,7 @@ program
   .command('start')
   .description('run a single-validator devnet node: produces blocks, serves the WebSocket API (creates the home on first start)')
   .requiredOption('--home <dir>', 'node home directory')
-  .option('--chain-id <id>', 'chain id when the home is created', DEFAULT_CHAIN_ID)
+  .addOption(new Option('--chain-id <id>', 'chain id when the home is created').argParser(chainIdArg).default(DEFAULT_CHAIN_ID))
   .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(portArg))
   .option('--api-host <host>', 'API listen address, e.g. 0.0.0.0 to serve the market page to other machines (overrides config/node.json)')
   .addOption(new Option('--block-interval <ms>', 'block interval in ms, at least 10 (overrides config/node.json)').argParser(intArg(10)))

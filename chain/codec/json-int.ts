@@ -10,7 +10,9 @@ const I64_MIN = -(1n << 63n);
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 const digits = z.union([z.string().regex(/^-?[0-9]{1,24}$/, 'must be an integer (decimal digits)'), z.number().int()]);
-const within = (lo: bigint, hi: bigint, what: string) => digits.refine((v) => BigInt(v) >= lo && BigInt(v) <= hi, { message: `must be ${what}` });
+const isInt = (v: string | number) => (typeof v === 'number' ? Number.isInteger(v) : /^-?[0-9]{1,24}$/.test(v));
+// (zod runs a refinement even after the regex failed: BigInt only on what is an integer)
+const within = (lo: bigint, hi: bigint, what: string) => digits.refine((v) => !isInt(v) || (BigInt(v) >= lo && BigInt(v) <= hi), { message: `must be ${what}` });
 
 /** Any 64-bit protobuf integer field: in [−2^63, 2^64 − 1] (the field's validator then checks its sign and range). */
 export const int64Json = within(I64_MIN, U64_MAX, 'an integer that fits in 64 bits');

@@ -137,7 +137,7 @@ export async function initHome(o: InitOptions): Promise<{ paths: HomePaths; acco
     );
   }
   if (existsSync(paths.genesis) && !o.overwrite) throw new Error(`${paths.genesis} already exists (pass --overwrite to replace its genesis, node config and dev keys)`);
-  if (existsSync(paths.devKeys) && !o.overwrite) throw new Error(`${paths.devKeys} already exists but ${paths.genesis} does not: restore the genesis, or pass --overwrite to replace the keys too`);
+  if (existsSync(paths.devKeys) && !o.overwrite) throw new Error(`${paths.devKeys} already exists but ${paths.genesis} does not: restore the genesis, or replace the keys too with \`perpchain init --home ${o.home} --overwrite\``);
   for (const d of ['config', 'data', 'keys']) mkdirSync(join(paths.home, d), { recursive: true });
   const accounts: DevAccount[] = [];
   const names = [...Array.from({ length: o.accounts ?? 5 }, (_, i) => `dev${i}`), 'feeder'];
@@ -204,12 +204,41 @@ export function readJsonFile(path: string): unknown {
   }
 }
 
+const intString = (what: string, min: bigint) =>
+  z
+    .string()
+    .regex(/^-?[0-9]{1,19}$/, `${what} must be an integer in a JSON string`)
+    // (zod runs a refinement even after the regex failed: guard before BigInt)
+    .refine((s) => !/^-?[0-9]{1,19}$/.test(s) || (BigInt(s) >= min && BigInt(s) < 1n << 63n), `${what} must be at least ${min}`);
+
+/**
+ * The parts of a (CometBFT-format) genesis file that perpchain reads; other fields pass through. Checked
+ * before anything starts, so a bad field is named instead of failing later as "Cannot convert abc to a
+ * BigInt", a stored chain id of a NUL byte, or a block size of −1 that lets no tx into a block.
+ */
+const GenesisFileSchema = z.looseObject({
+  genesis_time: z.string(),
+  chain_id: z.string().regex(/^[\x21-\x7e]{1,50}$/, 'chain_id must be 1 to 50 printable ASCII characters without spaces'),
+  initial_height: intString('initial_height', 1n).optional(),
+  consensus_params: z.looseObject({
+    block: z.looseObject({
+      max_bytes: intString('consensus_params.block.max_bytes', -1n).refine((s) => s === '-1' || BigInt(s) >= 1024n, 'consensus_params.block.max_bytes must be at least 1024 (or -1: 100 MiB)'),
+      max_gas: intString('consensus_params.block.max_gas', -1n),
+    }),
+    abci: z.looseObject({ vote_extensions_enable_height: intString('consensus_params.abci.vote_extensions_enable_height', 0n) }).optional(),
+  }),
+  app_state: z.record(z.string(), z.unknown()),
+});
+
 export function readGenesis(paths: HomePaths): GenesisDoc {
-  const doc = readJsonFile(paths.genesis) as GenesisDoc;
-  if (typeof doc !== 'object' || doc === null) throw new Error(`${paths.genesis}: expected a JSON object`);
-  if (!doc.chain_id) throw new Error(`${paths.genesis}: chain_id missing`);
-  return doc;
+  const raw = readJsonFile(paths.genesis);
+  const r = GenesisFileSchema.safeParse(raw);
+  if (!r.success) throw new Error(`${paths.genesis}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+  return raw as GenesisDoc;
 }
+
+/** CometBFT's largest block (types.MaxBlockSizeBytes): what max_bytes = -1 means. */
+export const MAX_BLOCK_BYTES = 104_857_600n;
 
 export function readConfig(paths: HomePaths): NodeConfig {
   const raw = existsSync(paths.config) ? readJsonFile(paths.config) : {};
@@ -234,7 +263,7 @@ export function rfc3339ToNs(s: string): bigint {
 
 export function consensusParamsOf(g: GenesisDoc) {
   return {
-    block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
+    block: { maxBytes: g.consensus_params.block.max_bytes === '-1' ? MAX_BLOCK_BYTES : BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
     abci: { voteExtensionsEnableHeight: BigInt(g.consensus_params.abci?.vote_extensions_enable_height ?? '0') },
   };
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { App, InvariantBrokenError } from '../app.js';
 import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
@@ -66,6 +67,7 @@ export class DevnetNode {
       const checked = NodeConfigSchema.safeParse(config);
       if (!checked.success) throw new Error(`node options: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const genesis = readGenesis(paths);
+      mkdirSync(dirname(paths.db), { recursive: true }); // (a home whose data directory was deleted to start over)
       const pool = new VerifyPool();
       const app = App.open({
         dbPath: paths.db,
@@ -124,7 +126,13 @@ export class DevnetNode {
         .then(() => undefined)
         .catch((e) => {
           // A broken invariant is a finding, not a crash: its report is the message; anything else gets its stack.
-          const detail = e instanceof InvariantBrokenError ? `${e.message}\n  nothing of height ${e.height} was committed; the node stays at ${e.height - 1n} (inspect it with \`perpchain verify --home … --check-invariants\`)` : ((e as Error).stack ?? String(e));
+          const code = (e as { code?: unknown }).code;
+          const detail =
+            e instanceof InvariantBrokenError
+              ? `${e.message}\n  nothing of height ${e.height} was committed; the node stays at ${e.height - 1n} (inspect it with \`perpchain verify --home … --check-invariants\`)`
+              : typeof code === 'string' && code.startsWith('SQLITE_')
+                ? `the database failed: ${(e as Error).message} (${code}); the last committed block is safe: fix the cause (e.g. free disk space) and start the node again`
+                : ((e as Error).stack ?? String(e));
           this.log(`FATAL: block production stopped: ${detail}`);
           this.stopping = true;
           process.exitCode = 1;
@@ -140,7 +148,7 @@ export class DevnetNode {
   async produce(): Promise<CommittedBlock> {
     const app = this.app;
     const params = app.consensusParams();
-    const height = app.height + 1n;
+    const height = app.nextHeight; // (a genesis may start at any initial_height)
     // Block time from the wall clock (a driver may read it), strictly increasing.
     const now = BigInt(Date.now()) * 1_000_000n;
     const timeNs = now > this.lastTimeNs ? now : this.lastTimeNs + 1_000_000n;

@@ -468,6 +468,38 @@ export class SqliteStore {
     }
   }
 
+  /**
+   * Hold one read snapshot until endSnapshot(): every read in between sees the same committed state, while
+   * a node keeps writing (WAL). Without it a reader of a live home saw the block log, the height and the
+   * state at different heights. Reads on a load worker thread (loadAll with thread) are outside it.
+   */
+  beginSnapshot(): void {
+    this.db.exec('BEGIN');
+    this.db.prepare('SELECT count(*) FROM meta').get(); // the snapshot starts at the first read
+  }
+
+  endSnapshot(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+  }
+
+  /** Whether the committed state (the kv table with the not-yet-merged change log over it) holds a key starting with `prefix`. */
+  hasPrefix(prefix: string): boolean {
+    const latest = new Map<string, boolean>();
+    for (const [data] of this.db.prepare('SELECT data FROM changes ORDER BY height').raw(true).iterate() as Iterable<[Buffer]>) {
+      for (const [k, v] of decodeChangeSet(data)) if (k.startsWith(prefix)) latest.set(k, v !== null);
+    }
+    for (const present of latest.values()) if (present) return true;
+    const rows = this.db.prepare('SELECT key FROM kv WHERE key >= ? AND key < ?').raw(true).iterate(prefix, prefix + '\uffff') as Iterable<[string]>;
+    for (const [k] of rows) if (latest.get(k) !== false) return true;
+    return false;
+  }
+
+  /** The highest height in the block log (undefined when it is empty). */
+  lastBlockHeight(): bigint | undefined {
+    const row = this.db.prepare('SELECT MAX(height) AS h FROM blocks').safeIntegers(true).get() as { h: bigint | null };
+    return row.h ?? undefined;
+  }
+
   block(height: bigint): Buffer | undefined {
     return (this.db.prepare('SELECT record FROM blocks WHERE height = ?').get(height) as { record: Buffer } | undefined)?.record;
   }

@@ -147,6 +147,7 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
     );
   }
   const problems: string[] = [];
+  store.beginSnapshot(); // a live node keeps committing: read its log, height and state as of one moment
   const node = store.lastCommitted();
   const res: VerifyResult = {
     ok: false,
@@ -176,6 +177,9 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
       initialHeight,
       appStateBytes: Buffer.from(JSON.stringify(genesis.app_state ?? {})),
       consensusParams: consensusParamsOf(genesis),
+      // A chain run under CometBFT recorded its genesis validators (their keys check vote extensions); the
+      // devnet records none. The node's state says which of the two this home is.
+      validators: store.hasPrefix('app/val/') ? genesisValidators(genesis) : [],
     });
     let expect = initialHeight;
     let lastProgress = performance.now();
@@ -254,12 +258,22 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
       }
     }
   } finally {
+    store.endSnapshot();
     store.close();
     app.close();
   }
   res.ok = !res.mismatch && res.mismatchedHeights === 0 && problems.length === 0;
   res.ms = performance.now() - t0;
   return res;
+}
+
+/** CometBFT's genesis validators ({pub_key: {type, value}, power}) as InitChain gives them to the App. */
+function genesisValidators(g: GenesisDoc): Array<{ pubKeyType: 'ed25519' | 'secp256k1'; pubKeyBytes: Uint8Array; power: bigint }> {
+  return (g.validators as Array<{ pub_key?: { type?: string; value?: string }; power?: string }>).map((v, i) => {
+    const type = v.pub_key?.type === 'tendermint/PubKeyEd25519' ? 'ed25519' : v.pub_key?.type === 'tendermint/PubKeySecp256k1' ? 'secp256k1' : undefined;
+    if (!type || !v.pub_key?.value || !/^[0-9]+$/.test(v.power ?? '')) throw new Error(`genesis validators[${i}]: expected {pub_key: {type: tendermint/PubKeyEd25519 | tendermint/PubKeySecp256k1, value: base64}, power: "N"}`);
+    return { pubKeyType: type, pubKeyBytes: new Uint8Array(Buffer.from(v.pub_key.value, 'base64')), power: BigInt(v.power!) };
+  });
 }
 
 /** Keys whose values differ between the node's kv table and the App's committed state (first 20). */

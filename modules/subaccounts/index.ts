@@ -78,11 +78,14 @@ export function createSubaccountsModule(deps: {
     keeper,
     msgs: subaccountsMsgs(keeper),
     defaultGenesis: () => ({}),
-    initGenesis(_ctx, json) {
+    initGenesis(ctx, json) {
       // Subaccounts start empty; funds enter by MsgDeposit so the pool always matches.
       if (json && typeof json === 'object' && Object.keys(json).length > 0) {
         throw ErrInvalidGenesis('subaccounts genesis takes no entries; fund subaccounts with MsgDeposit after genesis');
       }
+      // (bank's genesis runs first) a pool that starts with coins no subaccount claims breaks conservation from block 1
+      const held = deps.bank.balance(ctx.store, pool);
+      if (held !== 0n) throw ErrInvalidGenesis(`the margin pool ${pool} must start empty, but bank genesis gives it ${held} uusdc; fund subaccounts with MsgDeposit after genesis`);
     },
     exportGenesis(state) {
       return {

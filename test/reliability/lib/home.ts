@@ -93,7 +93,8 @@ export function deleteRecords(db: string, where: string): void {
  * invariants (or a replay) can tell. Models a bug that committed a wrong
  * state, or a deliberate edit.
  */
-export function corruptValue(db: string, key: string, change: (v: Buffer) => Buffer): { before: Buffer; after: Buffer } {
+/** `relog`: also put the new hash in the last block record (else the node's start-up check refuses the store). */
+export function corruptValue(db: string, key: string, change: (v: Buffer) => Buffer, relog = true): { before: Buffer; after: Buffer } {
   // merge the logged change sets into kv first (as a node does between blocks), so kv is the whole state
   const s = new SqliteStore(db);
   s.checkpoint();
@@ -108,6 +109,11 @@ export function corruptValue(db: string, key: string, change: (v: Buffer) => Buf
     for (const r of d.prepare('SELECT key, leaf FROM kv ORDER BY key').iterate() as Iterable<{ key: string; leaf: Buffer }>) m.loadLeaf(r.key, r.leaf);
     m.rebuild();
     d.prepare("UPDATE meta SET value = ? WHERE name = 'app_hash'").run(m.root());
+    // and the last block's logged hash, which the start-up check compares with the committed one: the change
+    // stays one that no start-up check can see (only the invariants, or a replay, can)
+    const height = BigInt((d.prepare("SELECT value FROM meta WHERE name = 'height'").get() as { value: Buffer }).value.toString());
+    const rec = d.prepare('SELECT record FROM blocks WHERE height = ?').get(height) as { record: Buffer } | undefined;
+    if (rec && relog) d.prepare('UPDATE blocks SET record = ? WHERE height = ?').run(Buffer.from(encodeBlockRecord(decodeBlockRecord(rec.record), m.root())), height);
     return { before: row.value, after };
   } finally {
     d.close();
@@ -115,6 +121,6 @@ export function corruptValue(db: string, key: string, change: (v: Buffer) => Buf
 }
 
 /** Add `delta` uusdc to a bank balance on disk (consistently, see corruptValue). */
-export function corruptBalance(db: string, address: string, delta: bigint): void {
-  corruptValue(db, `bank/bal/${address}`, (v) => Buffer.from(encodeInt(decodeInt(v) + delta)));
+export function corruptBalance(db: string, address: string, delta: bigint, relog = true): void {
+  corruptValue(db, `bank/bal/${address}`, (v) => Buffer.from(encodeInt(decodeInt(v) + delta)), relog);
 }
