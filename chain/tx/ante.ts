@@ -47,10 +47,10 @@ export function checkTxSize(size: number, maxTxBytes: number): void {
 }
 
 /**
- * Ante handler: everything a tx must pass before its messages run, in this
- * order, each with its own error: chain id → signer/pubkey → signature →
- * account number and sequence → fee and gas limit → each message's stateless
- * validation. On success it charges the fee, records the public key and bumps
+ * Ante handler: everything a tx must pass before its messages run, in the
+ * order of modules/auth/README.md, each with its own error (chain id,
+ * signer and public key, account number, signature, sequence, memo and
+ * timeout, gas limit, fee, each message's stateless validation). On success it charges the fee, records the public key and bumps
  * the sequence (in ctx.store; the caller decides whether to keep it).
  */
 export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { App } from '../../chain/app.js';
-import { homePaths, initHome } from '../../chain/devnet/home.js';
+import { consensusParamsOf, homePaths, initHome, readGenesis } from '../../chain/devnet/home.js';
 import { DevnetNode } from '../../chain/devnet/node.js';
 import { moduleAddress } from '../../chain/codec/address.js';
 import { verifyChain, formatVerifyResult } from '../../chain/verify/index.js';
@@ -76,6 +76,20 @@ describe('devnet genesis', () => {
     } finally {
       await node.stop();
     }
+  });
+});
+
+describe('the documented CometBFT genesis (docs/cometbft/genesis.json)', () => {
+  it('passes the genesis checks and InitChain, with markets, an authority, a feeder and no module account funded', () => {
+    const path = join(root, 'docs', 'cometbft', 'genesis.json');
+    const g = readGenesis({ genesis: path } as never) as unknown as { chain_id: string; app_state: Record<string, any> };
+    const app = App.open({});
+    app.initChain({ chainId: g.chain_id, timeNs: 1_767_225_600_000_000_000n, initialHeight: 1n, appStateBytes: Buffer.from(JSON.stringify(g.app_state)), consensusParams: consensusParamsOf(g as never) });
+    app.finalizeBlock({ txs: [], height: 1n, timeNs: 1_767_225_601_000_000_000n, hash: new Uint8Array(32), proposerAddress: new Uint8Array(20) });
+    app.commit();
+    expect(app.keepers.perpetuals.markets(app.state).map((m) => m.ticker)).toEqual(['BTC-USD', 'ETH-USD']);
+    for (const b of g.app_state.bank.balances as Array<{ address: string }>) expect(app.keepers.bank.isBlocked(b.address)).toBe(false);
+    expect(app.runInvariants()).toEqual([]);
   });
 });
 
