@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { App, InvariantBrokenError } from '../app.js';
+import { LAST_BLOCK_TIME_KEY } from '../block-time.js';
 import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
@@ -95,6 +96,13 @@ export class DevnetNode {
       const mempool = new Mempool(app, { maxTxs: config.mempool.max_txs, maxBytes: config.mempool.max_bytes });
       const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
       const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
+      // Block times only move forward: from the last block's (after a restart on a clock that went back) or
+      // from the genesis time (a genesis in the future: blocks then carry times just after it, 1 ms apart,
+      // until the wall clock catches up; CometBFT would wait for it).
+      const stored = app.state.get(LAST_BLOCK_TIME_KEY);
+      n.lastTimeNs = app.height > 0n && stored ? BigInt(Buffer.from(stored).toString()) : rfc3339ToNs(genesis.genesis_time);
+      const ahead = n.lastTimeNs - BigInt(Date.now()) * 1_000_000n;
+      if (ahead > 5_000_000_000n) log(`warning: the last block time (or genesis_time) is ${ahead / 1_000_000_000n} s ahead of this machine's clock: blocks carry times 1 ms apart after it until the clock catches up`);
       app.onCommit((b) => n.afterCommit(b));
       const feederKey = readDevAccounts(paths).find((a) => a.name === 'feeder');
       if (config.feeder.enabled && feederKey) {

@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { App } from '../../chain/app.js';
-import { consensusParamsOf, homePaths, initHome, readGenesis } from '../../chain/devnet/home.js';
+import { consensusParamsOf, homePaths, initHome, readGenesis, rfc3339ToNs } from '../../chain/devnet/home.js';
+import { LAST_BLOCK_TIME_KEY } from '../../chain/block-time.js';
 import { DevnetNode } from '../../chain/devnet/node.js';
 import { moduleAddress } from '../../chain/codec/address.js';
 import { verifyChain, formatVerifyResult } from '../../chain/verify/index.js';
@@ -50,6 +51,22 @@ describe('devnet genesis', () => {
     try {
       expect((await node.produce()).height).toBe(100n);
       expect((await node.produce()).height).toBe(101n);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('block times never go back: a genesis in the future gives blocks just after it (they came before it, and funding never ran)', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const dir = await home('future', (g) => (g.genesis_time = future));
+    const logs: string[] = [];
+    const node = await DevnetNode.start({ home: dir, apiPort: 0, autoProduce: false, log: (l) => logs.push(l) });
+    try {
+      await node.produce();
+      await node.produce();
+      const t = BigInt(Buffer.from(node.app.state.get(LAST_BLOCK_TIME_KEY)!).toString());
+      expect(t).toBe(rfc3339ToNs(future) + 2_000_000n);
+      expect(logs.some((l) => /ahead of this machine's clock/.test(l))).toBe(true);
     } finally {
       await node.stop();
     }
