@@ -263,7 +263,8 @@ export function rfc3339ToNs(s: string): bigint {
 
 export function consensusParamsOf(g: GenesisDoc) {
   return {
-    block: { maxBytes: g.consensus_params.block.max_bytes === '-1' ? MAX_BLOCK_BYTES : BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
+    // as written (it is state, in the app hash, as CometBFT hands it to InitChain); -1 is read as MAX_BLOCK_BYTES where a byte budget is needed
+    block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
     abci: { voteExtensionsEnableHeight: BigInt(g.consensus_params.abci?.vote_extensions_enable_height ?? '0') },
   };
 }

@@ -6,7 +6,7 @@ import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { Mempool } from './mempool.js';
-import { consensusParamsOf, homePaths, NodeConfigSchema, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
+import { consensusParamsOf, homePaths, MAX_BLOCK_BYTES, NodeConfigSchema, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
 import { loadProgressPrinter } from './load-progress.js';
@@ -161,9 +161,10 @@ export class DevnetNode {
     const now = BigInt(Date.now()) * 1_000_000n;
     const timeNs = now > this.lastTimeNs ? now : this.lastTimeNs + 1_000_000n;
     this.lastTimeNs = timeNs;
-    const candidates = this.mempool.reap(Number(params.block.maxBytes), params.block.maxGas);
+    const maxBytes = params.block.maxBytes > 0n ? params.block.maxBytes : MAX_BLOCK_BYTES; // -1: CometBFT's largest block
+    const candidates = this.mempool.reap(Number(maxBytes), params.block.maxGas);
     const proposal = app.prepareProposal({
-      maxTxBytes: params.block.maxBytes,
+      maxTxBytes: maxBytes,
       txs: candidates,
       localLastCommit: { round: 0, votes: [] },
       height,

@@ -951,19 +951,20 @@ export class ClobKeeper {
       const above = this.triggersAbove.get(marketId);
       while (above?.size && above.peekKey()! <= price) {
         const o = this.getOrder(ctx.store, BigInt(above.pop()!.id));
-        if (o && !o.triggered && triggersWhenAbove(o.type, o.side) && o.triggerPrice <= price) due.push(o);
+        if (o && o.marketId === marketId && !o.triggered && triggersWhenAbove(o.type, o.side) && o.triggerPrice <= price) due.push(o);
       }
       const below = this.triggersBelow.get(marketId);
       while (below?.size && -below.peekKey()! >= price) {
         const o = this.getOrder(ctx.store, BigInt(below.pop()!.id));
-        if (o && !o.triggered && !triggersWhenAbove(o.type, o.side) && o.triggerPrice >= price) due.push(o);
+        if (o && o.marketId === marketId && !o.triggered && !triggersWhenAbove(o.type, o.side) && o.triggerPrice >= price) due.push(o);
       }
     }
     due.sort((a, b) => (a.id < b.id ? -1 : 1));
     // The trigger heaps are lazy: an entry pushed by a tx that then failed stays behind, and the id it names
-    // is handed out again (the id counter was rolled back), so one order can be found twice. A restarted
-    // node rebuilds the heaps from the store without such entries: firing once per id, with the order read
-    // again just before it runs, is what keeps every node on the same state.
+    // is handed out again (the id counter was rolled back), so one order can be found twice, or an entry of
+    // one market can name another market's order (checked above, against the market being walked). A
+    // restarted node rebuilds the heaps from the store without such entries: firing only orders of the
+    // market, once per id, read again just before they run, keeps every node on the same state.
     let last: bigint | undefined;
     for (const d of due) {
       if (d.id === last) continue;

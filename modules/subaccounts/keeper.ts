@@ -49,11 +49,6 @@ export class SubaccountsKeeper {
     readonly insuranceFundAddress: string,
   ) {}
 
-  /** An address's bank balance (a deposit's source). */
-  bankBalance(store: KVReader, address: string): bigint {
-    return this.bank.balance(store, address);
-  }
-
   /** Called after every write of a subaccount (the liquidation index listens). */
   onUpdate(listener: SubaccountListener): void {
     this.listeners.push(listener);
@@ -153,13 +148,19 @@ export class SubaccountsKeeper {
   }
 
   /**
-   * Refusals that need no change of state: a module account as recipient (a withdrawal to the margin pool
-   * itself moved nothing while the collateral fell, breaking conservation; to any module account the money
-   * was lost to its owner), and a stale oracle price in a market the subaccount holds (its margin cannot be
-   * known, and taking collateral out adds risk as surely as an order does). CheckTx runs it too.
+   * No collateral goes to a module account: a withdrawal to the margin pool itself moved nothing while the
+   * collateral fell (conservation broke); to any other module account it was lost to its owner.
+   */
+  checkRecipient(recipient: string): void {
+    if (this.bank.isBlocked(recipient)) throw ErrInvalidRecipient(`${recipient} is a module account`);
+  }
+
+  /**
+   * The recipient rule, and no outflow while a market the subaccount holds has a stale oracle price (its
+   * margin cannot be known, and taking collateral out adds risk as surely as an order does).
    */
   checkOutflow(store: KVReader, id: SubaccountId, recipient: string, nowSec: bigint): void {
-    if (this.bank.isBlocked(recipient)) throw ErrInvalidRecipient(`${recipient} is a module account`);
+    this.checkRecipient(recipient);
     const b = store.get(subaccountKey(id.owner, id.number));
     if (!b) return;
     for (const p of decodeSubaccount(b).positions) {

@@ -2,7 +2,7 @@ import type { MsgDef } from '../../chain/module.js';
 import { addressProblem } from '../../chain/codec/address.js';
 import { parseAmount } from '../../chain/codec/amount.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
-import { ErrInsufficientCollateral, ErrInvalidAmount, ErrInvalidRecipient, ErrInvalidSubaccount } from './errors.js';
+import { ErrInvalidAmount, ErrInvalidRecipient, ErrInvalidSubaccount } from './errors.js';
 import { SubaccountsKeeper } from './keeper.js';
 
 export const MSG_DEPOSIT_URL = '/perpchain.subaccounts.v1.MsgDeposit';
@@ -22,13 +22,13 @@ function address(a: string, what: string, err = ErrInvalidSubaccount): void {
 }
 
 /**
- * CheckTx's read-only refusal of a withdrawal or transfer that surely fails: a module account as
- * recipient, a stale price in a held market, or more than an account without positions holds.
+ * CheckTx refuses only what no earlier message or tx can change: a module account as recipient. Amounts
+ * and staleness are left to the block: a deposit earlier in the same tx, or in a pending tx of the same
+ * sender, adds collateral CheckTx does not see, and under vote extensions tx 0 of the next block refreshes
+ * a stale price before any user tx runs.
  */
-function precheckOutflow(keeper: SubaccountsKeeper, ctx: Parameters<NonNullable<MsgDef['precheck']>>[0], id: { owner: string; number: number }, recipient: string, amount: bigint): void {
-  keeper.checkOutflow(ctx.store, id, recipient, ctx.timeSec);
-  const sub = keeper.get(ctx.store, id);
-  if (sub.positions.length === 0 && sub.collateral < amount) throw ErrInsufficientCollateral(`subaccount ${id.owner}/${id.number} holds ${sub.collateral} uusdc, less than ${amount}`);
+function precheckRecipient(keeper: SubaccountsKeeper, recipient: string): void {
+  keeper.checkRecipient(recipient);
 }
 
 export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
@@ -41,11 +41,6 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       address(m.owner, 'owner');
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
       positive(m.amount, 'amount');
-    },
-    precheck(ctx, m) {
-      const have = keeper.bankBalance(ctx.store, m.owner);
-      const amount = positive(m.amount, 'amount');
-      if (have < amount) throw ErrInsufficientCollateral(`${m.owner} has ${have} uusdc in the bank, less than the ${amount} to deposit`);
     },
     handle(ctx, m) {
       keeper.deposit(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'));
@@ -62,8 +57,8 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
       positive(m.amount, 'amount');
     },
-    precheck(ctx, m) {
-      precheckOutflow(keeper, ctx, { owner: m.owner, number: m.subaccountNumber }, m.recipient || m.owner, positive(m.amount, 'amount'));
+    precheck(_ctx, m) {
+      precheckRecipient(keeper, m.recipient || m.owner);
     },
     handle(ctx, m) {
       keeper.withdraw(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'), m.recipient || m.owner);
@@ -82,8 +77,8 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       if (m.owner === m.toOwner && m.fromNumber === m.toNumber) throw ErrInvalidSubaccount('cannot transfer to the same subaccount');
       positive(m.amount, 'amount');
     },
-    precheck(ctx, m) {
-      precheckOutflow(keeper, ctx, { owner: m.owner, number: m.fromNumber }, m.toOwner, positive(m.amount, 'amount'));
+    precheck(_ctx, m) {
+      precheckRecipient(keeper, m.toOwner);
     },
     handle(ctx, m) {
       keeper.transfer(ctx, { owner: m.owner, number: m.fromNumber }, { owner: m.toOwner, number: m.toNumber }, positive(m.amount, 'amount'));

@@ -71,6 +71,23 @@ describe('conditional orders', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a stale trigger entry of one market does not fire another market\'s order that reused its id', async () => {
+    // The failed tx left a BTC trigger entry for id N; id N then went to an ETH stop ($3,100 with ETH at $3,000),
+    // and BTC's move fired it at BTC's price, on nodes that had not restarted only.
+    const c = await setup();
+    const failed = c.block([
+      await c.sign(alice, [
+        placeMsg(alice.address, { clientId: 20, side: 'buy', type: 'stop_market', size: btc(0.1), trigger: usd(65_400) }),
+        placeMsg(alice.address, { clientId: 20, side: 'buy', type: 'stop_market', size: btc(0.1), trigger: usd(65_400) }),
+      ], { gas: 800_000n }),
+    ]);
+    expect(code(failed.txResults[0]!)).toBe('clob/6');
+    const eth = c.block([await place(c, alice, { market: 1, clientId: 21, side: 'buy', type: 'stop_market', size: 10_000_000_000n, trigger: 3_100_000_000n })]).txResults[0]!;
+    expect(placeResponses(eth)[0]!.status).toBe('untriggered');
+    const r = await oracleTo(c, usd(65_450)); // BTC moves; ETH stays at $3,000
+    expect(eventsOf(r, 'clob.order_triggered')).toEqual([]);
+  });
+
   it('a triggered order whose owner is at the position limit is cancelled; the makers it would have hit stay', async () => {
     const st = marketsAppState(authority.address, [feeder.address]) as { perpetuals: { markets: unknown[] }; prices: { prices: unknown[] } };
     for (let id = 2; id <= 32; id++) {

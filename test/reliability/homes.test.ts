@@ -85,11 +85,16 @@ describe('devnet genesis', () => {
       const dir = await home(name, edit);
       await expect(DevnetNode.start({ home: dir, apiPort: 0, autoProduce: false, log: () => {} }), name).rejects.toThrow(want);
     }
-    // max_bytes -1 is CometBFT's "as large as allowed" (100 MiB), not "no tx fits"
+    // max_bytes -1 is CometBFT's "as large as allowed" (100 MiB), not "no tx fits": the built-in feeder's txs get in
     const big = await home('max-bytes-minus-1', (g) => (g.consensus_params.block.max_bytes = '-1'));
+    const cfgPath = homePaths(big).config;
+    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), feeder: undefined }));
     const node = await DevnetNode.start({ home: big, apiPort: 0, autoProduce: false, log: () => {} });
     try {
-      expect(node.app.consensusParams().block.maxBytes).toBe(104_857_600n);
+      expect(node.app.consensusParams().block.maxBytes).toBe(-1n); // stored as written (state, as under CometBFT)
+      let txs = 0;
+      for (let i = 0; i < 4; i++) txs += (await node.produce()).txs.length;
+      expect(txs).toBeGreaterThan(0);
     } finally {
       await node.stop();
     }
@@ -149,7 +154,7 @@ describe('perpchain verify', () => {
       genesis_time: '2026-01-01T00:00:00Z',
       chain_id: 'perpchain-cmt-1',
       initial_height: '1',
-      consensus_params: { block: { max_bytes: '22020096', max_gas: '200000000' }, abci: { vote_extensions_enable_height: '0' } },
+      consensus_params: { block: { max_bytes: '-1', max_gas: '200000000' }, abci: { vote_extensions_enable_height: '0' } }, // (-1 reaches the App as -1)
       validators: [{ address: '', pub_key: { type: 'tendermint/PubKeyEd25519', value: Buffer.from(pub).toString('base64') }, power: '10', name: 'v0' }],
       app_hash: '',
       app_state: { ...marketsAppState(keys[0]!.address, [keys[1]!.address]), bank: { balances: [{ address: keys[1]!.address, amount: '1000000' }] } },
@@ -164,7 +169,7 @@ describe('perpchain verify', () => {
       timeNs: 1_767_225_600_000_000_000n,
       initialHeight: 1n,
       appStateBytes: Buffer.from(JSON.stringify(genesis.app_state)),
-      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 0n } },
+      consensusParams: { block: { maxBytes: -1n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 0n } },
       validators: [{ pubKeyType: 'ed25519', pubKeyBytes: new Uint8Array(pub), power: 10n }],
     });
     for (let h = 1n; h <= 3n; h++) {
