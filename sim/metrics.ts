@@ -101,6 +101,11 @@ export class Metrics {
   badDebtEvents = 0;
   insuranceCoverEvents = 0;
   insuranceCovered = 0n;
+  /** Bad debt recorded (written off) and repaid by the insurance fund during the run; `badDebt` is what is outstanding. */
+  badDebtWrittenOff = 0n;
+  badDebtRepaid = 0n;
+  /** The fund's balance after the last warm-up block: the scenario's starting point. */
+  private insuranceBeforeScenario: bigint | undefined;
   fundingTicks = 0;
   /** Σ |funding| transferred between longs and shorts (10^-18 uusdc per quantum × OI), and signed (longs → shorts). */
   fundingAbs = 0n;
@@ -213,7 +218,8 @@ export class Metrics {
         this.liqCount++;
         this.liqNotional += quote;
         this.liqFees += fee;
-        if (ins < 0n) this.insurancePaidForLiquidations += -ins;
+        // the fund's gross payout (older chains reported only the net insurance_delta)
+        this.insurancePaidForLiquidations += a.insurance_paid !== undefined ? BigInt(a.insurance_paid) : ins < 0n ? -ins : 0n;
         this.b.liqs++;
         this.b.liqNotional += quote;
         const m = this.pm(id);
@@ -239,7 +245,13 @@ export class Metrics {
       case 'liquidation.bad_debt': {
         const a = attrs(e);
         this.badDebtEvents++;
+        this.badDebtWrittenOff += BigInt(a.amount!);
         this.insuranceCovered += BigInt(a.insurance_paid ?? '0');
+        return;
+      }
+      case 'subaccounts.bad_debt_repaid': {
+        // the insurance fund repays recorded bad debt from its later income (fund → pool)
+        this.badDebtRepaid += BigInt(attrs(e).amount!);
         return;
       }
       case 'liquidation.insurance_cover': {
@@ -313,8 +325,14 @@ export class Metrics {
     c.fundingPaidUsd.push(toUsd(this.fundingAbs));
     this.badDebt = o.badDebt;
     this.insuranceEnd = o.insuranceFund;
+    if (o.sblock < 0) this.insuranceBeforeScenario = o.insuranceFund;
     if (o.sblock >= 0) {
-      if (this.insuranceStart === undefined) this.insuranceStart = o.insuranceFund;
+      if (this.insuranceStart === undefined) {
+        // the start is the balance before the first scenario block (read after it, a payout in that block vanished)
+        this.insuranceStart = this.insuranceBeforeScenario ?? o.insuranceFund;
+        this.insuranceMin = { value: this.insuranceStart, height: o.height - 1 };
+        this.insurancePeak = this.insuranceStart;
+      }
       if (!this.insuranceMin || o.insuranceFund < this.insuranceMin.value) this.insuranceMin = { value: o.insuranceFund, height: o.height };
       if (o.insuranceFund > this.insurancePeak) this.insurancePeak = o.insuranceFund;
       const fall = this.insurancePeak - o.insuranceFund;
@@ -453,7 +471,8 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
       below_start_usd: usdString(start > min ? start - min : 0n),
     },
     adl: { fills: m.adlFills, notional_usd: usdString(m.adlNotional), at_oracle: m.adlAtOracle, counterparties_by_kind: Object.fromEntries([...m.adlCounterpartyKinds].sort()) },
-    bad_debt: { total_usd: usdString(m.badDebt), events: m.badDebtEvents, insurance_covered_usd: usdString(m.insuranceCovered) },
+    // total = written off during the run; outstanding = still recorded at the end (the fund repays it from later income)
+    bad_debt: { total_usd: usdString(m.badDebtWrittenOff), outstanding_usd: usdString(m.badDebt), repaid_usd: usdString(m.badDebtRepaid), events: m.badDebtEvents, insurance_covered_usd: usdString(m.insuranceCovered) },
     funding: { ticks: m.fundingTicks, paid_usd: usdString(m.fundingAbs), longs_paid_usd: usdString(m.fundingLongsPaid) },
     oracle: { updates: m.oracleUpdates, clamped: m.clampedUpdates },
     trading: { fills: m.fills, volume_usd: usdString(m.volume) },

@@ -79,7 +79,7 @@ export function runReport(o: { config: SimConfig; summary: Summary; metrics: Met
           `${s.adl.fills} fills`,
           `${money(s.adl.notional_usd)}, ${s.adl.at_oracle} at oracle${Object.keys(s.adl.counterparties_by_kind).length ? `; counterparties: ${Object.entries(s.adl.counterparties_by_kind).map(([k, v]) => `${k.replace('_', ' ')} ${v}`).join(', ')}` : ''}`,
         ),
-        kpi('Bad debt', money(s.bad_debt.total_usd), `${s.bad_debt.events} events`),
+        kpi('Bad debt', money(s.bad_debt.total_usd), `written off in ${s.bad_debt.events} events; ${money(s.bad_debt.outstanding_usd)} outstanding at the end (${money(s.bad_debt.repaid_usd)} repaid by the fund)`),
         kpi('Funding paid', money(s.funding.paid_usd), `${s.funding.ticks} ticks`),
         ...Object.entries(s.markets).map(([t, v]) => kpi(`Peak OI ${t}`, v.peak_open_interest ? money(v.peak_open_interest.notional_usd) : '—', v.peak_open_interest ? `${v.peak_open_interest.base} base` : '')),
         kpi('Volume', money(s.trading.volume_usd), `${s.trading.fills.toLocaleString('en-US')} fills`),
@@ -117,7 +117,7 @@ export function runReport(o: { config: SimConfig; summary: Summary; metrics: Met
       lineChart({
         ...common,
         title: 'Insurance fund balance',
-        subtitle: 'liquidation fees in, payouts for fills past the bankruptcy price and for negative accounts out',
+        subtitle: 'liquidation fees in; payouts for fills past the bankruptcy price, for negative accounts and for repaying bad debt out',
         yLabel: 'USD',
         series: [{ name: 'insurance fund', values: slice(m.cols.insuranceFundUsd, lo, hi), area: true, color: '#4e79a7' }],
       }),

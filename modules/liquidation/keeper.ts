@@ -241,51 +241,61 @@ export class LiquidationKeeper {
     const bpTick = roundToTick(plan.priceNum, info.tickSize, side, plan.priceDen);
     if (risk.nc > 0n) limit = side === 'sell' ? (bpTick > limit ? bpTick : limit) : bpTick < limit ? bpTick : limit;
 
-    // through the book; the insurance fund must be able to pay for any fill past the bankruptcy price
+    // Through the book. The whole IOC settles against the bankruptcy quote of what it filled (below): fills
+    // above the bankruptcy price pay for fills below it, and the insurance fund must be able to pay the net
+    // shortfall. The fund's capacity is taken by the fills that settle, not by those proposed: a maker that
+    // fails its own checks after approval took nothing (counting it cut later fills and forced ADL for nothing).
     const fund0 = this.insuranceFund(ctx.store);
-    // The fund's capacity is taken by the fills that settle, not by those proposed: a maker that fails its
-    // own checks after approval took nothing (counting it cut later fills and forced ADL for nothing).
-    let reserved = 0n;
-    const need = (q: bigint, px: bigint) => insuranceNeed(plan, portion, q, px, pos.e, side);
+    let filledSoFar = 0n;
+    let receivedSoFar = 0n;
+    const receivedFor = (q: bigint, px: bigint) => {
+      const t = tradeQuote(q, px, pos.e);
+      return side === 'sell' ? t.sellerGets : -t.buyerPays;
+    };
+    // the fund's net payout if the fills so far plus q at px settled now
+    const shortfall = (q: bigint, px: bigint) => floorDiv(plan.quote * (filledSoFar + q), portion) - (receivedSoFar + receivedFor(q, px));
     const limiter = {
       allow: (px: bigint, size: bigint): bigint => {
-        if (reserved + need(size, px) <= fund0) return size;
+        if (shortfall(size, px) <= fund0) return size;
         let lo = 0n;
         let hi = size / info.stepSize;
         while (lo < hi) {
           const mid = (lo + hi + 1n) / 2n;
-          if (reserved + need(mid * info.stepSize, px) <= fund0) lo = mid;
+          if (shortfall(mid * info.stepSize, px) <= fund0) lo = mid;
           else hi = mid - 1n;
         }
         return lo * info.stepSize;
       },
       settled: (px: bigint, size: bigint): void => {
-        reserved += need(size, px);
+        filledSoFar += size;
+        receivedSoFar += receivedFor(size, px);
       },
     };
     const r = clob.liquidationMatch(ctx, { owner: id.owner, number: id.number, marketId, side, limitPrice: limit, quantity: portion }, limiter);
 
-    // settle each fill against the bankruptcy quote: fee when better, insurance payout when worse
+    // Settle the whole IOC against the bankruptcy quote of what it filled: fee when it received more (capped
+    // at liquidation_fee_ppm of the quote), insurance payout when less. Settled fill by fill, a fill above the
+    // bankruptcy price paid a fee out of an account whose other fill the fund was paying for, and the
+    // insolvent account kept the difference.
     sub = subaccounts.get(ctx.store, id);
-    let fee = 0n;
-    let insurance = 0n;
+    let received = 0n;
     let quote = 0n;
     for (const f of r.fills) {
-      const received = f.takerCash;
-      const bq = floorDiv(plan.quote * f.size, portion);
-      const dlt = received - bq;
-      quote += abs(received);
-      if (dlt < 0n) {
-        insurance -= -dlt;
-        subaccounts.chargeToModule(ctx, sub, dlt, this.d.insuranceFund, 'insurance payout');
-      } else if (dlt > 0n) {
-        const cap = ceilDiv(abs(received) * p.liquidationFeePpm, PPM);
-        const f2 = dlt < cap ? dlt : cap;
-        fee += f2;
-        insurance += f2;
-        subaccounts.chargeToModule(ctx, sub, f2, this.d.insuranceFund, 'liquidation fee');
-      }
+      received += f.takerCash;
+      quote += abs(f.takerCash);
     }
+    const dlt = r.filled > 0n ? received - floorDiv(plan.quote * r.filled, portion) : 0n;
+    let fee = 0n;
+    let paid = 0n;
+    if (dlt < 0n) {
+      paid = -dlt;
+      subaccounts.chargeToModule(ctx, sub, dlt, this.d.insuranceFund, 'insurance payout');
+    } else if (dlt > 0n) {
+      const cap = ceilDiv(quote * p.liquidationFeePpm, PPM);
+      fee = dlt < cap ? dlt : cap;
+      subaccounts.chargeToModule(ctx, sub, fee, this.d.insuranceFund, 'liquidation fee');
+    }
+    const insurance = fee - paid;
     subaccounts.save(ctx.store, sub, ctx.journal);
     if (r.filled > 0n) {
       ctx.events.emit(
@@ -302,6 +312,7 @@ export class LiquidationKeeper {
           bankruptcy_price: bpTick,
           limit_price: limit,
           fee,
+          insurance_paid: paid,
           insurance_delta: insurance,
           portion,
         },
@@ -356,6 +367,7 @@ export class LiquidationKeeper {
     const pos = risk.positions[pi]!;
     const side = pos.size > 0n ? 'sell' : 'buy';
     const plan = bankruptcy(risk, pi, remaining);
+    const planSize = remaining;
     const bp = roundToTick(plan.priceNum, 1n, side, plan.priceDen);
     // Ranked once per block and market side, at its first ADL (the ranking walks every holder); later ADL in the
     // block reuses it, reading each counterparty's current position at its fill.
@@ -389,6 +401,10 @@ export class LiquidationKeeper {
         { owner: id.owner, number: id.number, counterparty_owner: cp.owner, counterparty_number: cp.number, market_id: marketId, size: q, price, at_oracle: atOracle },
         ['owner', 'counterparty_owner', 'market_id'],
       );
+      // Closed at the oracle, this slice left its share of the deficit (its bankruptcy quote minus what it
+      // got) with the account: written off now (fund, then bad debt), or the rest of the position's
+      // bankruptcy price would worsen by it and the next counterparty deleveraged would pay it.
+      if (atOracle) this.writeOff(ctx, id, marketId, insuranceNeed(plan, planSize, q, price, pos.e, side));
       return true;
     };
     /** Walk the ranking: at most max_adl_candidates counterparties that still hold the opposite side, never the account itself. */
@@ -455,24 +471,27 @@ export class LiquidationKeeper {
     return ranked.map((x) => x.cp);
   }
 
-  /** An account left with no positions and negative collateral: the insurance fund covers what it can, the rest is bad debt. */
-  private coverNegativeCollateral(ctx: Ctx, sub: Subaccount, marketId: number | undefined): void {
-    if (sub.positions.length > 0 || sub.collateral >= 0n) return;
+  /** A deficit of an account taken over: the insurance fund pays what it can, the rest is recorded as bad debt. */
+  private writeOff(ctx: Ctx, id: SubaccountId, marketId: number, owed: bigint): void {
+    if (owed <= 0n) return;
     const { subaccounts } = this.d;
-    const owed = -sub.collateral;
+    const sub = subaccounts.get(ctx.store, id);
     const fund = this.insuranceFund(ctx.store);
     const paid = fund < owed ? fund : owed;
     if (paid > 0n) subaccounts.chargeToModule(ctx, sub, -paid, this.d.insuranceFund, 'insurance covers deficit');
     const bad = owed - paid;
-    const market = marketId ?? 0;
-    if (bad > 0n) {
-      subaccounts.recordBadDebt(ctx, sub, market, bad);
-      ctx.events.emit('liquidation.bad_debt', { owner: sub.owner, number: sub.number, market_id: market, amount: bad, insurance_paid: paid }, ['owner', 'market_id']);
-    } else if (paid > 0n) {
-      ctx.events.emit('liquidation.insurance_cover', { owner: sub.owner, number: sub.number, market_id: market, amount: paid }, ['owner']);
-    }
+    if (bad > 0n) subaccounts.recordBadDebt(ctx, sub, marketId, bad);
     subaccounts.save(ctx.store, sub, ctx.journal);
+    if (bad > 0n) ctx.events.emit('liquidation.bad_debt', { owner: sub.owner, number: sub.number, market_id: marketId, amount: bad, insurance_paid: paid }, ['owner', 'market_id']);
+    else ctx.events.emit('liquidation.insurance_cover', { owner: sub.owner, number: sub.number, market_id: marketId, amount: paid }, ['owner']);
   }
+
+  /** An account left with no positions and negative collateral: the insurance fund covers what it can, the rest is bad debt. */
+  private coverNegativeCollateral(ctx: Ctx, sub: Subaccount, marketId: number | undefined): void {
+    if (sub.positions.length > 0 || sub.collateral >= 0n) return;
+    this.writeOff(ctx, { owner: sub.owner, number: sub.number }, marketId ?? 0, -sub.collateral);
+  }
+
 }
 
 /** One endBlock's ADL state: fills so far and the rankings computed in it (per market and side). */

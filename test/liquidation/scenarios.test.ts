@@ -312,4 +312,48 @@ describe('liquidation scenarios (README)', () => {
     expect(c.queryJson('liquidation/liquidatable').carried).toEqual([]);
     expect(sub(c, erin).liquidatable).toBe(true);
   });
+
+  it('8. one IOC with fills above and below the bankruptcy price settles once, on its net', async () => {
+    // Regression: settled fill by fill, the fill above $60,000 paid a $93 fee while the fund paid $150 for the
+    // fill below, and the insolvent account kept $107 of the fund's money.
+    const c = await setupFund(1_000_000_000n);
+    await deposit(c, alice, 1_000);
+    await deposit(c, bob, 100_000);
+    await deposit(c, carol, 100_000);
+    await deposit(c, erin, 100_000);
+    await trade(c, bob, alice, { price: usd(65_000), size: btc(0.2), makerSide: 'sell' }, 1);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(62_000), size: btc(0.1) })]);
+    c.block([await place(c, erin, { clientId: 9, side: 'buy', price: usd(58_500), size: btc(0.1) })]);
+    const f0 = fund(c);
+    const r = await price(c, 0, usd(59_000)); // NC −$200, bankruptcy $60,000
+    // received $6,200 + $5,850 = $12,050 against the bankruptcy quote $12,000: a $50 fee (cap 1.5% = $180.75), no payout
+    expect(eventsOf(r, 'liquidation.liquidated')).toMatchObject([{ size: btc(0.2).toString(), fee: '50000000', insurance_paid: '0', insurance_delta: '50000000' }]);
+    expect(fund(c) - f0).toBe(50_000_000n);
+    expect(sub(c, alice).collateral).toBe('0');
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
+  it('9. a slice closed by ADL at the oracle writes off its share of the deficit at once; the next counterparty pays the same bankruptcy price', async () => {
+    // Regression: the share stayed with the account, the rest of its position's bankruptcy price worsened by it,
+    // and a counterparty deleveraged in the next block paid $71,250 against a $60,000 bankruptcy price.
+    const c = await setupFund(0n, { liquidation: { min_liquidation_notional: '1000000' } }); // $1: portions of 20%
+    await deposit(c, alice, 5_000);
+    await deposit(c, dave, 5_000);
+    await deposit(c, carol, 1_000_000);
+    await deposit(c, bob, 100_000);
+    await trade(c, dave, alice, { price: usd(65_000), size: btc(1), makerSide: 'sell' }, 1); // alice long 1, dave short 1
+    await trade(c, carol, dave, { price: ETH(3_000), size: eth(10), market: 1, makerSide: 'sell' } as never, 2); // dave long 10 ETH
+    // BTC $40,000, ETH $300: alice NC −$20,000, bankruptcy $60,000; dave cannot bear it (closed at the oracle)
+    const r1 = c.block([await c.sign(feeder, [pricesMsg(feeder.address, [[0, usd(40_000)], [1, ETH(300)]])])]);
+    expect(eventsOf(r1, 'liquidation.adl').map((e) => e.at_oracle)).toEqual(['true']);
+    const bad1 = eventsOf(r1, 'liquidation.bad_debt');
+    expect(bad1).toMatchObject([{ owner: alice.address, amount: '4000000000' }]); // 0.2 of the $20,000 deficit, the fund being empty
+    c.block([await place(c, carol, { clientId: 7, side: 'buy', price: usd(40_000), size: btc(0.8) })]);
+    const r2 = c.block([await place(c, bob, { clientId: 7, side: 'sell', price: usd(40_000), size: btc(0.8) })]);
+    // the next ADL (bob's fresh short, or what dave can now bear) is at the same $60,000, not $60,000 + the oracle slice's share
+    const adl = eventsOf(r2, 'liquidation.adl');
+    expect(adl.length).toBeGreaterThan(0);
+    for (const e of adl) expect([e.price, e.at_oracle]).toEqual([usd(60_000).toString(), 'false']);
+    expect(c.app.runInvariants()).toEqual([]);
+  });
 });

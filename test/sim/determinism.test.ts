@@ -35,7 +35,10 @@ describe('risk simulator: determinism', () => {
     let peak = 0;
     let fall = 0;
     for (let k = 0; k < c.height.length; k++) {
-      if (c.sblock[k]! < 0) continue;
+      if (c.sblock[k]! < 0) {
+        peak = c.insuranceFundUsd[k]!; // the start: the balance before the first scenario block
+        continue;
+      }
       peak = Math.max(peak, c.insuranceFundUsd[k]!);
       fall = Math.max(fall, peak - c.insuranceFundUsd[k]!);
     }
