@@ -291,9 +291,14 @@ export class LiquidationKeeper {
       paid = -dlt;
       subaccounts.chargeToModule(ctx, sub, dlt, this.d.insuranceFund, 'insurance payout');
     } else if (dlt > 0n) {
+      // Never more than the equity left: an account still insolvent after this portion (its other positions,
+      // or the rest of this one, short) keeps what it received above the bankruptcy quote to cover itself;
+      // a fee taken from it would worsen its next bankruptcy price, paid by the next ADL counterparty.
       const cap = ceilDiv(quote * p.liquidationFeePpm, PPM);
+      const equity = subaccounts.risk(ctx.store, sub).nc;
       fee = dlt < cap ? dlt : cap;
-      subaccounts.chargeToModule(ctx, sub, fee, this.d.insuranceFund, 'liquidation fee');
+      if (fee > equity) fee = equity > 0n ? equity : 0n;
+      if (fee > 0n) subaccounts.chargeToModule(ctx, sub, fee, this.d.insuranceFund, 'liquidation fee');
     }
     const insurance = fee - paid;
     subaccounts.save(ctx.store, sub, ctx.journal);

@@ -333,6 +333,27 @@ describe('liquidation scenarios (README)', () => {
     expect(c.app.runInvariants()).toEqual([]);
   });
 
+  it('8b. a portion sold above its bankruptcy price pays no fee while the account stays insolvent', async () => {
+    // Regression: the $186 fee came out of an account still $400 short, its next bankruptcy price worsened by it,
+    // and the counterparty deleveraged next paid it ($59,732.50 instead of $59,500).
+    const c = await setupFund(0n, { liquidation: { min_liquidation_notional: '1000000' } }); // portions of 20%
+    await deposit(c, alice, 5_000);
+    await deposit(c, dave, 20_000);
+    await deposit(c, carol, 100_000);
+    await trade(c, dave, alice, { price: usd(65_000), size: btc(1), makerSide: 'sell' }, 1);
+    c.block([await place(c, carol, { clientId: 9, side: 'buy', price: usd(62_000), size: btc(0.2) })]);
+    const r = await price(c, 0, usd(59_000)); // NC −$1,000, bankruptcy $60,000
+    expect(eventsOf(r, 'liquidation.liquidated')).toMatchObject([{ size: btc(0.2).toString(), fee: '0', insurance_paid: '0' }]);
+    expect(fund(c)).toBe(0n);
+    // selling 0.2 at $62,000 against the $59,000 mark lifts NC by $600 to −$400: the remaining 0.8 BTC is deleveraged
+    // at 59,000 + 400/0.8 = $59,500 (with the fee taken it was $59,732.50)
+    const r2 = c.block();
+    const adl = eventsOf(r2, 'liquidation.adl');
+    expect(adl.length).toBeGreaterThan(0);
+    for (const e of adl) expect(e.price).toBe(usd(59_500).toString());
+    expect(c.app.runInvariants()).toEqual([]);
+  });
+
   it('9. a slice closed by ADL at the oracle writes off its share of the deficit at once; the next counterparty pays the same bankruptcy price', async () => {
     // Regression: the share stayed with the account, the rest of its position's bankruptcy price worsened by it,
     // and a counterparty deleveraged in the next block paid $71,250 against a $60,000 bankruptcy price.
