@@ -9,7 +9,7 @@
 import { hash } from 'node:crypto';
 import { bech32 } from 'bech32';
 import Database from 'better-sqlite3';
-import { App } from '../../chain/app.js';
+import { App, decodeBlockRecord, encodeBlockRecord } from '../../chain/app.js';
 import { encodeInt, decodeInt } from '../../chain/codec/amount.js';
 import { MerkleIndex, leafHash, withLeafHashes } from '../../chain/store/merkle.js';
 import { SqliteStore } from '../../chain/store/sqlite.js';
@@ -138,7 +138,11 @@ export class SyntheticState {
     const appHash = this.merkle.root();
     const merkleMs = now() - t;
     t = now();
-    db.commit({ height: db.lastCommitted().height, appHash, changes: withLeaves });
+    // (the synthetic commits reuse the last height: its block record takes the new hash, as the node's
+    // start-up check of the committed hash against the block log expects)
+    const height = db.lastCommitted().height;
+    const rec = db.block(height);
+    db.commit({ height, appHash, changes: withLeaves, ...(rec ? { blockRecord: encodeBlockRecord(decodeBlockRecord(rec), appHash) } : {}) });
     const sqliteMs = now() - t;
     // The change log is keyed by height and these synthetic commits reuse one: merge each at once
     // (untimed here; the App path in restart-child.ts times the node's checkpoint separately).
