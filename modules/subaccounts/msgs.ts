@@ -21,16 +21,6 @@ function address(a: string, what: string, err = ErrInvalidSubaccount): void {
   if (p) throw err(`${what}: ${p}`);
 }
 
-/**
- * CheckTx refuses only what no earlier message or tx can change: a module account as recipient. Amounts
- * and staleness are left to the block: a deposit earlier in the same tx, or in a pending tx of the same
- * sender, adds collateral CheckTx does not see, and under vote extensions tx 0 of the next block refreshes
- * a stale price before any user tx runs.
- */
-function precheckRecipient(keeper: SubaccountsKeeper, recipient: string): void {
-  keeper.checkRecipient(recipient);
-}
-
 export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
   const deposit: MsgDef<perpchain.subaccounts.v1.MsgDeposit> = {
     typeUrl: MSG_DEPOSIT_URL,
@@ -57,8 +47,11 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
       positive(m.amount, 'amount');
     },
+    // CheckTx refuses only what no earlier message or tx can change: a module account as recipient. Amounts
+    // and staleness are left to the block (a deposit earlier in the tx, or in a pending tx of the sender, adds
+    // collateral CheckTx does not see; under vote extensions the next block's tx 0 refreshes a stale price).
     precheck(_ctx, m) {
-      precheckRecipient(keeper, m.recipient || m.owner);
+      keeper.checkRecipient(m.recipient || m.owner);
     },
     handle(ctx, m) {
       keeper.withdraw(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'), m.recipient || m.owner);
@@ -78,7 +71,7 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       positive(m.amount, 'amount');
     },
     precheck(_ctx, m) {
-      precheckRecipient(keeper, m.toOwner);
+      keeper.checkRecipient(m.toOwner); // (as for withdrawals)
     },
     handle(ctx, m) {
       keeper.transfer(ctx, { owner: m.owner, number: m.fromNumber }, { owner: m.toOwner, number: m.toNumber }, positive(m.amount, 'amount'));
