@@ -338,6 +338,9 @@ export class App {
     this.genesisWrites = new Map(branch.writes);
     this.consensusCache = undefined;
     this.db?.setMeta('chain_id', Buffer.from(req.chainId));
+    // what InitChain received, as received (under CometBFT: its genesis time, validators and params, not the
+    // home's own genesis.json): `perpchain verify` replays from it
+    this.db?.setMeta('init_chain', encodeInitChainRecord(req));
     this.db?.setMeta('initial_height', Buffer.from(this.initialHeight.toString()));
     // The genesis state's hash; the first block's Commit persists it together with block 1.
     const preview = new MerkleIndex();
@@ -935,6 +938,41 @@ function encodeConsensusParams(p: ConsensusParams): Uint8Array {
 function decodeConsensusParams(b: Uint8Array): ConsensusParams {
   const j = JSON.parse(Buffer.from(b).toString()) as { block: { max_bytes: string; max_gas: string }; abci: { vote_extensions_enable_height: string } };
   return { block: { maxBytes: BigInt(j.block.max_bytes), maxGas: BigInt(j.block.max_gas) }, abci: { voteExtensionsEnableHeight: BigInt(j.abci.vote_extensions_enable_height) } };
+}
+
+/** The InitChain request as JSON (64-bit values as strings, bytes as base64), stored in the node's meta. */
+export function encodeInitChainRecord(req: InitChainRequest): Buffer {
+  const p = req.consensusParams;
+  return Buffer.from(
+    JSON.stringify({
+      chain_id: req.chainId,
+      time_ns: req.timeNs.toString(),
+      initial_height: req.initialHeight.toString(),
+      app_state: Buffer.from(req.appStateBytes).toString('base64'),
+      consensus_params: p ? { max_bytes: p.block.maxBytes.toString(), max_gas: p.block.maxGas.toString(), vote_extensions_enable_height: p.abci.voteExtensionsEnableHeight.toString() } : null,
+      validators: (req.validators ?? []).map((v) => ({ type: v.pubKeyType, pub_key: Buffer.from(v.pubKeyBytes).toString('base64'), power: v.power.toString() })),
+    }),
+  );
+}
+
+export function decodeInitChainRecord(b: Uint8Array): InitChainRequest {
+  const j = JSON.parse(Buffer.from(b).toString()) as {
+    chain_id: string;
+    time_ns: string;
+    initial_height: string;
+    app_state: string;
+    consensus_params: { max_bytes: string; max_gas: string; vote_extensions_enable_height: string } | null;
+    validators: Array<{ type: 'ed25519' | 'secp256k1'; pub_key: string; power: string }>;
+  };
+  const p = j.consensus_params;
+  return {
+    chainId: j.chain_id,
+    timeNs: BigInt(j.time_ns),
+    initialHeight: BigInt(j.initial_height),
+    appStateBytes: Buffer.from(j.app_state, 'base64'),
+    ...(p ? { consensusParams: { block: { maxBytes: BigInt(p.max_bytes), maxGas: BigInt(p.max_gas) }, abci: { voteExtensionsEnableHeight: BigInt(p.vote_extensions_enable_height) } } } : {}),
+    validators: j.validators.map((v) => ({ pubKeyType: v.type, pubKeyBytes: new Uint8Array(Buffer.from(v.pub_key, 'base64')), power: BigInt(v.power) })),
+  };
 }
 
 export function encodeBlockRecord(req: FinalizeBlockRequest, appHash: Uint8Array): Uint8Array {

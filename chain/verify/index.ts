@@ -30,7 +30,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, InvariantBrokenError, decodeBlockRecord } from '../app.js';
+import { App, InvariantBrokenError, decodeBlockRecord, decodeInitChainRecord } from '../app.js';
 import { CommittedState } from '../store/committed.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { consensusParamsOf, readGenesis, rfc3339ToNs, type GenesisDoc } from '../devnet/home.js';
@@ -168,19 +168,27 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
   };
   const app = App.open({ checkInvariantsEveryBlock: o.checkInvariants ?? false });
   try {
+    // With --home (no --genesis), replay from the InitChain request the node recorded: under CometBFT that is
+    // CometBFT's genesis (its time, validators, params), not the home's own genesis.json, which differs.
+    const recorded = o.genesis === undefined ? store.meta('init_chain') : undefined;
+    const init = recorded
+      ? decodeInitChainRecord(recorded)
+      : {
+          chainId: genesis.chain_id,
+          timeNs: rfc3339ToNs(genesis.genesis_time),
+          initialHeight: BigInt(genesis.initial_height || '1'),
+          appStateBytes: Buffer.from(JSON.stringify(genesis.app_state ?? {})),
+          consensusParams: consensusParamsOf(genesis),
+          // A chain run under CometBFT recorded its genesis validators (their keys check vote extensions); the
+          // devnet records none. The node's state says which of the two this home is.
+          validators: store.hasPrefix('app/val/') ? genesisValidators(genesis) : [],
+        };
+    if (recorded) res.genesis = `the InitChain request recorded in ${dbPath}`;
+    res.chainId = init.chainId;
     const storedChain = store.meta('chain_id')?.toString();
-    if (storedChain !== undefined && storedChain !== genesis.chain_id) problems.push(`the store is of chain "${storedChain}", the genesis of "${genesis.chain_id}"`);
-    const initialHeight = BigInt(genesis.initial_height || '1');
-    app.initChain({
-      chainId: genesis.chain_id,
-      timeNs: rfc3339ToNs(genesis.genesis_time),
-      initialHeight,
-      appStateBytes: Buffer.from(JSON.stringify(genesis.app_state ?? {})),
-      consensusParams: consensusParamsOf(genesis),
-      // A chain run under CometBFT recorded its genesis validators (their keys check vote extensions); the
-      // devnet records none. The node's state says which of the two this home is.
-      validators: store.hasPrefix('app/val/') ? genesisValidators(genesis) : [],
-    });
+    if (storedChain !== undefined && storedChain !== init.chainId) problems.push(`the store is of chain "${storedChain}", the genesis of "${init.chainId}"`);
+    const initialHeight = init.initialHeight;
+    app.initChain(init);
     let expect = initialHeight;
     let lastProgress = performance.now();
     let pendingClassify: Mismatch | undefined;

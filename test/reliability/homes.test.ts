@@ -145,7 +145,7 @@ describe('perpchain verify', () => {
     await node.kill('SIGTERM');
   });
 
-  it('on a CometBFT home: the genesis validators recorded by InitChain are replayed too', () => {
+  it('on a CometBFT home: the InitChain request the node received is replayed (validators, time, params), not the home\'s genesis.json', () => {
     const dir = join(tmp, 'cometbft');
     const keys = testKeys(2, 'homes');
     const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, 7)]), format: 'der', type: 'pkcs8' });
@@ -179,6 +179,13 @@ describe('perpchain verify', () => {
     app.close();
     const r = verifyChain({ home: dir });
     expect(formatVerifyResult(r)).toMatch(/^OK: /m);
+    // the home's own genesis.json as `perpchain init` wrote it (another time, no validators): --home still
+    // replays what InitChain received (recorded in the store); an explicit --genesis of that file does not match
+    writeFileSync(paths.genesis, JSON.stringify({ ...genesis, genesis_time: '2026-02-02T00:00:00Z', validators: [] }));
+    const again = verifyChain({ home: dir });
+    expect(formatVerifyResult(again)).toMatch(/^OK: /m);
+    expect(again.genesis).toMatch(/InitChain request recorded/);
+    expect(verifyChain({ genesis: paths.genesis, db: join(dir, 'data', 'state.db') }).mismatch?.height).toBe(1n);
   });
 });
 
