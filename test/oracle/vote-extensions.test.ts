@@ -28,7 +28,8 @@ function validator(seed: number, power: bigint) {
 }
 const vals = [validator(1, 30n), validator(2, 20n), validator(3, 10n)]; // CometBFT order: power descending
 
-function newApp() {
+/** An App whose genesis has the markets and `set` as validators (extensions from height 1), after block 1. */
+function newApp(set: ReadonlyArray<ReturnType<typeof validator>> = vals) {
   const app = App.open({});
   app.initChain({
     chainId: CHAIN,
@@ -36,9 +37,9 @@ function newApp() {
     initialHeight: 1n,
     appStateBytes: Buffer.from(JSON.stringify(marketsAppState(keys[0]!.address, [keys[1]!.address]))),
     consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 1n } },
-    validators: vals.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
+    validators: set.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
   });
-  app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: vals[0]!.address });
+  app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: set[0]!.address });
   app.commit();
   return app;
 }
@@ -156,17 +157,7 @@ describe('oracle prices from vote extensions', () => {
     // Regression: FinalizeBlock applied auth max_tx_bytes to tx 0, which ProcessProposal had accepted: the oracle tx failed
     // with tx/2 and no prices moved once the validator set's extensions outgrew 64 KiB.
     const many = Array.from({ length: 12 }, (_, i) => validator(10 + i, 10n));
-    const app = App.open({});
-    app.initChain({
-      chainId: CHAIN,
-      timeNs: T0,
-      initialHeight: 1n,
-      appStateBytes: Buffer.from(JSON.stringify(marketsAppState(keys[0]!.address, [keys[1]!.address]))),
-      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 1n } },
-      validators: many.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
-    });
-    app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: many[0]!.address });
-    app.commit();
+    const app = newApp(many);
     // ~6,900-byte extensions that VerifyVoteExtension accepts (an unknown field 15 of 6,900 bytes, which the decoder skips)
     const padding = Buffer.concat([Buffer.from([0x7a, 0xf4, 0x35]), Buffer.alloc(6_900)]);
     const votes = many.map((v) => {
