@@ -20,7 +20,7 @@ import { ConnectionLostError, RequestTimeoutError } from './connection.js';
 import type { PerpchainClient } from './client.js';
 import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
 import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
-import { UnitsError, type DecimalInput, type MarketSpec } from './units.js';
+import { UnitsError, sizeToQuantums, type DecimalInput, type MarketSpec } from './units.js';
 import type { TxInclusion } from './protocol.js';
 import { chainError } from './errors.js';
 
@@ -65,6 +65,12 @@ export interface PlaceResult {
   /** Base quantums filled by this placement (0 when alreadyPlaced and unknown). */
   filled: bigint;
   remaining: bigint;
+  /**
+   * Base quantums the chain clipped off a reduce-only order larger than the position it reduces (it then ran
+   * as an order of the position's size, so filled + remaining + clipped = the size requested); 0 otherwise,
+   * and 0 when alreadyPlaced.
+   */
+  clipped: bigint;
   reason: string;
   height: number;
   txHash: string;
@@ -150,12 +156,15 @@ export class Trader {
     const clientIds: Array<number | undefined> = [];
     /** Each place's market and side: a reused client id is "already placed" only if the order it names matches. */
     const placed: Array<{ marketId: number; side: string } | undefined> = [];
+    /** Each place's requested size in quantums (what the chain may clip). */
+    const requested: bigint[] = [];
     let gas = 0n;
     for (const op of ops) {
       if (op.op === 'place') {
         const spec = await this.client.market(op.market);
         const clientId = op.clientId ?? this.nextClientId();
         msgs.push(placeOrderMsg(this.address, this.subaccount, spec, { ...op, clientId }));
+        requested.push(sizeToQuantums(spec, op.size));
         clientIds.push(clientId);
         placed.push({ marketId: spec.id, side: op.side });
         gas += GAS.place;
@@ -190,13 +199,17 @@ export class Trader {
     let k = 0;
     const results = clientIds.map((cid): PlaceResult | null => {
       if (cid === undefined) return null;
+      const want = requested[k]!;
       const r = responses[k++];
+      const filled = r?.filled ?? 0n;
+      const remaining = r?.remaining ?? 0n;
       return {
         orderId: r?.orderId ?? 0n,
         clientId: cid,
         status: r?.status ?? 'unknown',
-        filled: r?.filled ?? 0n,
-        remaining: r?.remaining ?? 0n,
+        filled,
+        remaining,
+        clipped: r && want > filled + remaining ? want - filled - remaining : 0n,
         reason: r?.reason ?? '',
         height: inc.height,
         txHash: inc.hash,
@@ -243,6 +256,7 @@ export class Trader {
         status: info.open ? 'open' : 'closed',
         filled: info.order ? BigInt(info.order.filled) : 0n,
         remaining: info.order ? BigInt(info.order.remaining) : 0n,
+        clipped: 0n,
         reason: info.closed_reason ?? '',
         height: info.placed_height,
         txHash,
@@ -251,7 +265,7 @@ export class Trader {
     }
     const m = /client id (\d+) (?:is|was) order (\d+)/.exec(log);
     if (!m || Number(m[1]) !== clientId) throw new TxError('deliver', 6, 'clob', log, txHash);
-    return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };
+    return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, clipped: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };
   }
 
   // -------------------------------------------------------------- collateral

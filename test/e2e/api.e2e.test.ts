@@ -360,6 +360,23 @@ describe('WebSocket API end to end', () => {
     c.close();
   });
 
+  it('says how much of a reduce-only order the chain clipped to the position', async () => {
+    const c = await PerpchainClient.connect({ url: t.url });
+    const maker = await Trader.create({ client: c, signer: t.keys[1]!, subaccount: 1 });
+    const taker = await Trader.create({ client: c, signer: t.keys[3]!, subaccount: 1 });
+    await Promise.all([maker.deposit('20000'), taker.deposit('20000')]);
+    await maker.batch([
+      { op: 'place', market: 'BTC-USD', side: 'sell', price: '61000', size: '0.002' },
+      { op: 'place', market: 'BTC-USD', side: 'buy', price: '59000', size: '0.01' },
+    ]);
+    const opened = await taker.placeOrder({ market: 'BTC-USD', side: 'buy', price: '61000', size: '0.002', timeInForce: 'ioc' });
+    expect([opened.filled, opened.clipped]).toEqual([20_000_000n, 0n]);
+    // sell 0.005 reduce-only against a 0.002 long: runs as a 0.002 order
+    const closed = await taker.placeOrder({ market: 'BTC-USD', side: 'sell', price: '59000', size: '0.005', timeInForce: 'ioc', reduceOnly: true });
+    expect(closed).toMatchObject({ status: 'filled', filled: 20_000_000n, remaining: 0n, clipped: 30_000_000n });
+    c.close();
+  });
+
   it('streams markets, blocks, trades, candles, risk and account channels', async () => {
     const c = await PerpchainClient.connect({ url: t.url });
     const seen = new Map<string, ChannelMessage[]>();
