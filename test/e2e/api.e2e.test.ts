@@ -365,14 +365,15 @@ describe('WebSocket API end to end', () => {
     const maker = await Trader.create({ client: c, signer: t.keys[1]!, subaccount: 1 });
     const taker = await Trader.create({ client: c, signer: t.keys[3]!, subaccount: 1 });
     await Promise.all([maker.deposit('20000'), taker.deposit('20000')]);
+    // liquidity outside the earlier flow's prices (around $65,000), so these rest rather than trade at once
     await maker.batch([
-      { op: 'place', market: 'BTC-USD', side: 'sell', price: '61000', size: '0.002' },
-      { op: 'place', market: 'BTC-USD', side: 'buy', price: '59000', size: '0.01' },
+      { op: 'place', market: 'BTC-USD', side: 'sell', price: '65900', size: '0.002' },
+      { op: 'place', market: 'BTC-USD', side: 'buy', price: '64500', size: '0.01' },
     ]);
-    const opened = await taker.placeOrder({ market: 'BTC-USD', side: 'buy', price: '61000', size: '0.002', timeInForce: 'ioc' });
+    const opened = await taker.placeOrder({ market: 'BTC-USD', side: 'buy', price: '66000', size: '0.002', timeInForce: 'ioc' });
     expect([opened.filled, opened.clipped]).toEqual([20_000_000n, 0n]);
     // sell 0.005 reduce-only against a 0.002 long: runs as a 0.002 order
-    const closed = await taker.placeOrder({ market: 'BTC-USD', side: 'sell', price: '59000', size: '0.005', timeInForce: 'ioc', reduceOnly: true });
+    const closed = await taker.placeOrder({ market: 'BTC-USD', side: 'sell', price: '64000', size: '0.005', timeInForce: 'ioc', reduceOnly: true });
     expect(closed).toMatchObject({ status: 'filled', filled: 20_000_000n, remaining: 0n, clipped: 30_000_000n });
     c.close();
   });
