@@ -10,7 +10,7 @@ import { Any } from 'cosmjs-types/google/protobuf/any';
 import { buildModules, type Keepers } from './app-modules.js';
 import { Branch } from './store/branch.js';
 import { CommittedState } from './store/committed.js';
-import { MerkleIndex, withLeafHashes, type MerkleProof } from './store/merkle.js';
+import { MerkleIndex, isLatin1, withLeafHashes, type MerkleProof } from './store/merkle.js';
 import { SqliteStore, type Durability } from './store/sqlite.js';
 import { tableOf, type KVReader, type Value } from './store/kv.js';
 import { SigCache } from './crypto/sig-cache.js';
@@ -784,6 +784,9 @@ export class App {
         } catch {
           throw ErrUnknownQuery(`store key "${key.slice(0, 200)}" must look like <module>/<table>/<rest>`);
         }
+        // The store and the app hash take a key one byte per char: a wider char would alias its low byte
+        // (an answer and a proof about another key), so it is refused rather than looked up.
+        if (!isLatin1(key)) throw ErrUnknownQuery(`store key "${key.slice(0, 200)}" has a character above U+00FF; state keys are one byte per character`);
         const value = this.committed.get(key);
         const proof = req.prove ? Buffer.from(JSON.stringify(this.prove(key))) : undefined;
         return { ...base, key: Buffer.from(key), value: value ?? new Uint8Array(), ...(proof ? { proof } : {}) };

@@ -380,6 +380,17 @@ export class MerkleIndex {
   }
 }
 
+function isHash(x: unknown): boolean {
+  return typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
+}
+
+/** Whether every char of `key` is one byte (the tree hashes a key's chars as bytes). */
+export function isLatin1(key: unknown): boolean {
+  if (typeof key !== 'string') return false;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
 function hashChildren(kids: Buffer[], tag: number): Buffer {
   if (kids.every((k) => k.equals(ZERO))) return ZERO;
   return sha256(Buffer.concat([Buffer.from([tag]), ...kids]));
@@ -390,20 +401,26 @@ function hashChildren(kids: Buffer[], tag: number): Buffer {
  * Pure function: a light client needs only this and the app hash of a block.
  */
 export function verifyProof(proof: MerkleProof, value: Uint8Array | null, root: Uint8Array): boolean {
-  if (bucketOf(proof.key) !== proof.bucket) return false;
+  // The proof's shape is checked before any hash: the path must be exactly LEVELS rows of FANOUT 32-byte
+  // hashes (a short path, or siblings of other lengths re-split around the checked slot, would let a
+  // node place an empty or foreign bucket where the key's bucket is and prove a present key absent),
+  // and every entry must belong to the proof's bucket. Keys are hashed one byte per char, so only
+  // latin1 keys are provable (a wider char would alias its low byte).
+  if (!isLatin1(proof.key) || bucketOf(proof.key) !== proof.bucket) return false;
+  if (!Array.isArray(proof.levels) || proof.levels.length !== LEVELS) return false;
+  if (!proof.levels.every((row) => Array.isArray(row) && row.length === FANOUT && row.every(isHash))) return false;
+  if (!Array.isArray(proof.entries) || !proof.entries.every((e) => isHash(e.leaf) && isLatin1(e.key) && bucketOf(e.key) === proof.bucket)) return false;
   const entry = proof.entries.find((e) => e.key === proof.key);
   if (value === null) {
     if (entry) return false;
   } else if (!entry || entry.leaf !== leafHash(proof.key, value).toString('hex')) return false;
   for (let i = 1; i < proof.entries.length; i++) if (!(proof.entries[i - 1]!.key < proof.entries[i]!.key)) return false;
-  if (!proof.entries.every((e) => /^[0-9a-f]{64}$/.test(e.leaf))) return false;
   let h =
     proof.entries.length === 0
       ? ZERO
       : sha256(Buffer.concat([Buffer.from([1]), keysDigest(proof.entries.map((e) => e.key)), ...proof.entries.map((e) => Buffer.from(e.leaf, 'hex'))]));
   let idx = proof.bucket;
   for (const row of proof.levels) {
-    if (row.length !== FANOUT) return false;
     const kids = row.map((x) => Buffer.from(x, 'hex'));
     if (!kids[idx % FANOUT]!.equals(h)) return false;
     h = hashChildren(kids, 2);

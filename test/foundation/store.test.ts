@@ -259,6 +259,92 @@ describe('MerkleIndex: the app hash', () => {
         ),
       ).toBe(false);
     });
+    // A node holds every level hash of the tree, so it can assemble "proofs" from real hashes placed where
+    // they do not belong. Each forgery below claims a present key absent; each verified before the proof's
+    // shape was checked (path length, 32-byte siblings, entries of the proof's bucket).
+    describe('forged absence of a present key, from the tree\'s real hashes', () => {
+      const levelHashes = (m as unknown as { levelHashes: Buffer[] }).levelHashes; // [l] = groups of [0x02 | 16 hashes]
+      const GROUP = 1 + 32 * 16;
+      const at = (i: number) => (i >>> 4) * GROUP + 1 + (i & 15) * 32;
+      const node = (l: number, i: number) => levelHashes[l]!.subarray(at(i), at(i) + 32);
+      const groupHex = (l: number, g: number) => Array.from({ length: 16 }, (_, j) => node(l, g * 16 + j).toString('hex'));
+      const isZero = (b: Buffer) => b.every((x) => x === 0);
+      const digits = (x: number) => [x & 15, (x >> 4) & 15, (x >> 8) & 15, (x >> 12) & 15];
+      /** The honest row re-split so that slot `want` holds the real hash at `realPos` (children of other lengths). */
+      const resplit = (honest: string[], want: number, realPos: number): string[] | undefined => {
+        const g = honest.join('');
+        if (/^0*$/.test(g)) return undefined;
+        if (want === realPos) return honest;
+        if (want === 0 || want === 15) return undefined;
+        const kids = new Array<string>(16).fill('');
+        kids[0] = g.slice(0, realPos * 64);
+        kids[want] = g.slice(realPos * 64, realPos * 64 + 64);
+        kids[15] = g.slice(realPos * 64 + 64);
+        return kids;
+      };
+      /** Present keys whose forged path (re-split rows over another, non-empty bucket's real entries) exists. */
+      const forgeResplit = (key: string): MerkleProof | undefined => {
+        const want = digits(bucketOf(key));
+        const buckets = (m as unknown as { buckets: Array<{ keys: string[]; leaves: Buffer } | undefined> }).buckets;
+        for (let e = 0; e < 65536; e++) {
+          const bk = buckets[e];
+          if (!bk || e === bucketOf(key)) continue;
+          const real = digits(e);
+          const levels: string[][] = [];
+          let idx = e;
+          for (let l = 0; l < 4; l++) {
+            const row = resplit(groupHex(4 - l, idx >>> 4), want[l]!, real[l]!);
+            if (!row) break;
+            levels.push(row);
+            idx >>>= 4;
+          }
+          if (levels.length < 4) continue;
+          const leaves = bk.leaves;
+          return { key, bucket: bucketOf(key), entries: bk.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(32 * i, 32 * i + 32).toString('hex') })), levels, root: hex(root) };
+        }
+        return undefined;
+      };
+
+      it('a path of three levels ending at an empty level-3 node', () => {
+        const [key, val] = all.find(([k]) => isZero(node(3, bucketOf(k) & 0xfff)))!;
+        const b = bucketOf(key);
+        const forged: MerkleProof = { key, bucket: b, entries: [], levels: [groupHex(3, (b & 0xfff) >>> 4), groupHex(2, (b & 0xfff) >>> 8), groupHex(1, 0)], root: hex(root) };
+        expect(verifyProof(m.prove(key), val, root)).toBe(true);
+        expect(verifyProof(forged, null, root)).toBe(false);
+      });
+
+      it('four levels of re-split sibling rows over another bucket\'s real entries', () => {
+        let forged: MerkleProof | undefined;
+        for (const [k] of all) if ((forged = forgeResplit(k))) break;
+        expect(forged, 'no key of the sample state allows the forgery: pick another state').toBeDefined();
+        expect(verifyProof(forged!, null, root)).toBe(false);
+        // the same forgery with the entries' keys hashed to the right bucket is still refused (row lengths)
+        expect(verifyProof({ ...forged!, entries: [] }, null, root)).toBe(false);
+      });
+    });
+
+    it('refuse keys above U+00FF (their low bytes alias another key)', () => {
+      const [key, val] = all[0]!;
+      // two chars raised by multiples of 0x100 (same low bytes) until the alias lands in the key's own bucket
+      const raise = (a: number, b: number) => [...key].map((ch, i) => (i === key.length - 1 ? String.fromCharCode(ch.charCodeAt(0) + 0x100 * a) : i === key.length - 2 ? String.fromCharCode(ch.charCodeAt(0) + 0x100 * b) : ch)).join('');
+      let alias = '';
+      for (let a = 1; a < 255 && !alias; a++) for (let b = 0; b < 255 && !alias; b++) if (bucketOf(raise(a, b)) === bucketOf(key)) alias = raise(a, b);
+      expect(alias, 'no alias in the same bucket found').not.toBe('');
+      const p = m.prove(key);
+      expect(verifyProof(p, val, root)).toBe(true);
+      expect(verifyProof({ ...p, key: alias, bucket: bucketOf(alias), entries: p.entries.map((e) => (e.key === key ? { ...e, key: alias } : e)) }, val, root)).toBe(false);
+    });
+  });
+
+  it('App.query(store/<key>) refuses a key with a character above U+00FF instead of answering for its low-byte alias', () => {
+    const c = TestChain.create({ accounts: 1 });
+    c.block();
+    const key = `bank/bal/${c.keys[0]!.address}`;
+    expect(c.app.query({ path: `store/${key}`, data: new Uint8Array(), height: 0n, prove: false }).value.length).toBeGreaterThan(0);
+    const alias = key.slice(0, -1) + String.fromCharCode(key.charCodeAt(key.length - 1) + 0x100);
+    const r = c.app.query({ path: `store/${alias}`, data: new Uint8Array(), height: 0n, prove: true });
+    expect(r.code).not.toBe(0);
+    expect(r.log).toMatch(/above U\+00FF/);
   });
 
   it('App.query(store/<key>, prove) answers with a proof that verifies against the app hash', async () => {
