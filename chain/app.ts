@@ -27,8 +27,10 @@ import {
   injectedFromProto,
   injectedToProto,
   injectedVotes,
+  fitInjectedVotes,
   MAX_PRICES_PER_EXTENSION,
   validatorAddress,
+  type InjectedVote,
   type ValidatorKey,
 } from './oracle/vote-extensions.js';
 import { MSG_INJECT_PRICES_URL } from '../modules/prices/index.js';
@@ -509,10 +511,30 @@ export class App {
     return e > 0n && h >= e;
   }
 
-  private knownMarket = (id: number): boolean => this.keepers.prices.getPrice(this.committed, id) !== undefined;
+  /**
+   * The committed state, or before the first Commit the genesis state InitChain wrote (held back until
+   * then): the first height's ExtendVote and VerifyVoteExtension run before any Commit, and reading only
+   * the committed state there made every node drop the genesis markets' prices from height 1's votes.
+   */
+  private latestState(): KVReader {
+    if (this.lastHeight !== 0n || !this.genesisWrites) return this.committed;
+    if (this.genesisView?.source !== this.genesisWrites) {
+      const view = new Branch(this.committed);
+      for (const [k, v] of this.genesisWrites) {
+        if (v === null) view.delete(k);
+        else view.set(k, v);
+      }
+      this.genesisView = { source: this.genesisWrites, view };
+    }
+    return this.genesisView.view;
+  }
+
+  private genesisView: { source: Map<string, Value | null>; view: Branch } | undefined;
+
+  private knownMarket = (id: number): boolean => this.keepers.prices.getPrice(this.latestState(), id) !== undefined;
 
   private validatorKey = (address: Uint8Array): ValidatorKey | undefined => {
-    const b = this.committed.get(VALIDATOR_TABLE + Buffer.from(address).toString('hex').toUpperCase());
+    const b = this.latestState().get(VALIDATOR_TABLE + Buffer.from(address).toString('hex').toUpperCase());
     if (!b) return undefined;
     const j = JSON.parse(Buffer.from(b).toString()) as { type: 'ed25519' | 'secp256k1'; pub_key: string; power: string };
     return { type: j.type, pubKey: Buffer.from(j.pub_key, 'base64'), power: BigInt(j.power) };
@@ -522,8 +544,19 @@ export class App {
   protected injectProtocolTxs(req: PrepareProposalRequest): Uint8Array[] {
     const h = req.height - 1n;
     if (!this.voteExtensionsEnabled(h)) return [];
-    const votes = injectedVotes(req.localLastCommit, h, this.chainIdValue, this.validatorKey, this.knownMarket);
-    return [encodeProtocolTx(MSG_INJECT_PRICES_URL, perpchain.prices.v1.MsgInjectPrices.encode(injectedToProto(h, req.localLastCommit.round, votes)).finish())];
+    const encode = (votes: InjectedVote[]) => encodeProtocolTx(MSG_INJECT_PRICES_URL, perpchain.prices.v1.MsgInjectPrices.encode(injectedToProto(h, req.localLastCommit.round, votes)).finish());
+    let votes = injectedVotes(req.localLastCommit, h, this.chainIdValue, this.validatorKey, this.knownMarket);
+    let tx = encode(votes);
+    // The oracle tx must fit the block, or no proposal of this height is ever accepted (ProcessProposal
+    // requires it first): the largest extensions are left out while more than 2/3 of the power stays
+    // behind the rest, and failing that all of them (an oracle-less block).
+    const excess = BigInt(protoSizeInBlock(tx.length)) - req.maxTxBytes;
+    if (excess > 0n) {
+      votes = fitInjectedVotes(votes, excess);
+      tx = encode(votes);
+      if (BigInt(protoSizeInBlock(tx.length)) > req.maxTxBytes) tx = encode(fitInjectedVotes(votes, null));
+    }
+    return [tx];
   }
 
   protected validProtocolTx(tx: DecodedTx, req: ProcessProposalRequest): boolean {

@@ -173,6 +173,46 @@ export function injectedVotes(
 }
 
 /**
+ * Leave extensions out of an injected commit until it is `excess` bytes
+ * smaller (null: leave all of them out). The largest go first, each only
+ * while more than 2/3 of the power stays behind the extensions kept, since
+ * checkInjected requires that of any carried set; when the budget cannot be
+ * met that way, all are left out (an oracle-less block is always accepted).
+ * A padded extension (unknown protobuf fields, within the per-vote limit)
+ * from enough validators could otherwise outgrow the block and leave no
+ * proposal that ProcessProposal accepts. The byte count is the extension and
+ * signature fields' own bytes: a lower bound of what the encoding saves,
+ * so the caller encodes again and falls back to null if it still does not fit.
+ */
+export function fitInjectedVotes(votes: readonly InjectedVote[], excess: bigint | null): InjectedVote[] {
+  const blank = (v: InjectedVote): InjectedVote => ({ ...v, voteExtension: new Uint8Array(), extensionSignature: new Uint8Array() });
+  if (excess === null) return votes.map(blank);
+  let total = 0n;
+  let kept = 0n;
+  for (const v of votes) {
+    total += v.power;
+    if (v.extensionSignature.length > 0) kept += v.power;
+  }
+  const cost = (v: InjectedVote) => BigInt(v.voteExtension.length + v.extensionSignature.length);
+  const order = votes.map((v, i) => i).filter((i) => votes[i]!.extensionSignature.length > 0);
+  order.sort((a, b) => {
+    const d = cost(votes[b]!) - cost(votes[a]!);
+    return d > 0n ? 1 : d < 0n ? -1 : a - b;
+  });
+  const out = [...votes];
+  let saved = 0n;
+  for (const i of order) {
+    if (saved >= excess) break;
+    const v = votes[i]!;
+    if ((kept - v.power) * 3n <= total * 2n) continue;
+    out[i] = blank(v);
+    kept -= v.power;
+    saved += cost(v);
+  }
+  return saved >= excess ? out : votes.map(blank);
+}
+
+/**
  * ProcessProposal's check of an injected commit (returns a reason when it
  * must be rejected): same round and votes as the trusted proposed_last_commit
  * (address, power, flag, position), every carried extension well formed and

@@ -175,6 +175,59 @@ describe('oracle prices from vote extensions', () => {
     expect(app.keepers.prices.price(app.state, 0)).toBe(6_100_000_000n);
   });
 
+  it('extensions that together outgrow the block are left out, largest first, while more than 2/3 of the power stays behind the rest', () => {
+    // Regression: the oracle tx was silently dropped when it exceeded max_tx_bytes, and ProcessProposal rejects a block
+    // without it: every proposer of the height built the same rejected block and the chain halted. Any validator may pad
+    // its own extension (an unknown field the decoder skips, within the 8 KiB limit).
+    const many = Array.from({ length: 12 }, (_, i) => validator(30 + i, 10n));
+    const padding = Buffer.concat([Buffer.from([0x7a, 0xf4, 0x35]), Buffer.alloc(6_900)]);
+    const build = (app: App, padded: (i: number) => boolean) =>
+      many.map((v, i) => {
+        const ext = Buffer.concat([encodeVoteExtension([{ marketId: 0, price: BigInt(6_100_000_000 + (padded(i) ? 900_000_000 : i)) }]), padded(i) ? padding : Buffer.alloc(0)]);
+        expect(app.verifyVoteExtension({ hash: new Uint8Array(32), validatorAddress: v.address, height: 1n, voteExtension: ext })).toBe('accept');
+        return { validatorAddress: v.address, power: v.power, blockIdFlag: 2, voteExtension: ext, extensionSignature: new Uint8Array(sign(null, voteExtensionSignBytes(ext, 1n, 0, CHAIN), v.priv)) };
+      });
+    const maxTxBytes = 12_000n; // room for one padded extension, not for three
+    const run = (padded: (i: number) => boolean) => {
+      const app = newApp(many);
+      const local: ExtendedCommitInfo = { round: 0, votes: build(app, padded) };
+      const txs = app.prepareProposal({ maxTxBytes, txs: [], localLastCommit: local, height: 2n, timeNs: T0 + 2_000_000_000n, proposerAddress: many[0]!.address }).txs;
+      expect(txs.length).toBe(1);
+      expect(txs[0]!.length).toBeLessThanOrEqual(Number(maxTxBytes));
+      expect(app.processProposal({ txs, proposedLastCommit: trusted(local), hash: new Uint8Array(32), height: 2n, timeNs: T0 + 2_000_000_000n, proposerAddress: many[0]!.address })).toBe('accept');
+      const before = app.keepers.prices.price(app.state, 0);
+      expect(app.finalizeBlock({ txs, height: 2n, timeNs: T0 + 2_000_000_000n, hash: new Uint8Array(32), proposerAddress: many[0]!.address }).txResults[0]!.code).toBe(0);
+      app.commit();
+      return { carried: injectedOf(txs[0]!).votes.filter((v) => (v.voteExtension?.length ?? 0) > 0).length, before, after: app.keepers.prices.price(app.state, 0) };
+    };
+    // three padders (1/4 of the power): two are left out (what the block needs), the median is the honest one
+    const three = run((i) => i >= 9);
+    expect(three.carried).toBe(10);
+    expect(three.after).not.toBe(three.before);
+    expect(three.after! < 6_200_000_000n).toBe(true);
+    // every validator pads: leaving any set out would leave ≤ 2/3 or still not fit, so the block carries no extension
+    const all = run(() => true);
+    expect(all.carried).toBe(0);
+    expect(all.after).toBe(all.before);
+  });
+
+  it('the first height\'s votes carry the genesis markets\' prices (ExtendVote and VerifyVoteExtension before any Commit)', () => {
+    const app = App.open({});
+    app.initChain({
+      chainId: CHAIN,
+      timeNs: T0,
+      initialHeight: 1n,
+      appStateBytes: Buffer.from(JSON.stringify(marketsAppState(keys[0]!.address, [keys[1]!.address]))),
+      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 1n } },
+      validators: vals.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
+    });
+    app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: vals[0]!.address });
+    app.setOracleSource(() => [{ marketId: 0, price: 6_050_000_000n }]);
+    const ext = app.extendVote({ hash: new Uint8Array(32), height: 1n, timeNs: 0n, txs: [], proposerAddress: vals[0]!.address }).voteExtension;
+    expect(ext.length).toBeGreaterThan(0);
+    expect(app.verifyVoteExtension({ hash: new Uint8Array(32), validatorAddress: vals[1]!.address, height: 1n, voteExtension: ext })).toBe('accept');
+  });
+
   it('once the validators carry the prices, feeder reports are refused (a price moves at most once per block)', () => {
     // Regression: with a feeder still registered (as `perpchain init` writes it), the injected median moved the price at
     // tx 0 and the feeders' median moved it again at the end of the block: +21% in one block with max_move 10%.
