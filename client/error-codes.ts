@@ -36,6 +36,7 @@ export const CHAIN_ERRORS: readonly ChainErrorInfo[] = [
   { codespace: "clob", code: 20, name: "max_open_interest", description: "order would push open interest over the market maximum" },
   { codespace: "clob", code: 21, name: "invalid_genesis", description: "invalid clob genesis" },
   { codespace: "clob", code: 22, name: "book_side_full", description: "resting quantity on this side of the book would exceed 2^53 quantums" },
+  { codespace: "clob", code: 23, name: "open_order_tier", description: "net collateral too low for another open order" },
   { codespace: "liquidation", code: 2, name: "invalid_params", description: "invalid liquidation params" },
   { codespace: "liquidation", code: 3, name: "unauthorized", description: "only the authority may change liquidation params" },
   { codespace: "perpchain", code: 1, name: "internal", description: "internal error" },

@@ -22,3 +22,4 @@ export const ErrSizeTooLarge = registerError(cs, 19, 'size_too_large', 'size or 
 export const ErrMaxOpenInterest = registerError(cs, 20, 'max_open_interest', 'order would push open interest over the market maximum');
 export const ErrInvalidGenesis = registerError(cs, 21, 'invalid_genesis', 'invalid clob genesis');
 export const ErrBookSideFull = registerError(cs, 22, 'book_side_full', 'resting quantity on this side of the book would exceed 2^53 quantums');
+export const ErrOpenOrderTier = registerError(cs, 23, 'open_order_tier', 'net collateral too low for another open order');

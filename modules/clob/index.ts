@@ -36,6 +36,8 @@ const GenesisSchema = z.strictObject({
       max_good_til_seconds: int,
       market_order_slippage_ppm: int,
       client_id_retention_blocks: int,
+      max_triggers_per_block: z.number().int(),
+      open_order_tiers: z.array(z.strictObject({ min_net_collateral: int, max_open_orders: z.number().int() })),
     })
     .partial()
     .optional(),
@@ -97,6 +99,8 @@ export function createClobModule(deps: {
         maxGoodTilSeconds: j.max_good_til_seconds !== undefined ? BigInt(j.max_good_til_seconds) : d.maxGoodTilSeconds,
         marketOrderSlippagePpm: j.market_order_slippage_ppm !== undefined ? BigInt(j.market_order_slippage_ppm) : d.marketOrderSlippagePpm,
         clientIdRetentionBlocks: j.client_id_retention_blocks !== undefined ? BigInt(j.client_id_retention_blocks) : d.clientIdRetentionBlocks,
+        maxTriggersPerBlock: j.max_triggers_per_block ?? d.maxTriggersPerBlock,
+        openOrderTiers: j.open_order_tiers ? j.open_order_tiers.map((t) => ({ minNetCollateral: BigInt(t.min_net_collateral), maxOpenOrders: t.max_open_orders })) : d.openOrderTiers,
       };
       try {
         validateClobParams(p);

@@ -26,6 +26,7 @@ import {
   ErrSizeTooLarge,
   ErrStalePrice,
   ErrTooManyOpenOrders,
+  ErrOpenOrderTier,
 } from './errors.js';
 import type { MarketInfo, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
 import { MAX_POSITIONS, subaccountsErrors } from '../subaccounts/index.js';
@@ -348,6 +349,21 @@ export class ClobKeeper {
     const sub = this.subaccounts.get(ctx.store, { owner: o.owner, number: o.number });
     if (!sub.positions.some((x) => x.marketId === o.marketId) && sub.positions.length >= MAX_POSITIONS) {
       throw subaccountsErrors.ErrTooManyPositions(`${id} already holds positions in ${sub.positions.length} markets, the limit`);
+    }
+    // An order that may stay open (conditional, or a limit order that may rest) needs the collateral tier
+    // for one more open order. Orders that never rest (IOC, FOK, market) need none.
+    if (p.openOrderTiers.length > 0 && (isConditional(o.type) || (o.type === 'limit' && (o.tif === 'gtc' || o.tif === 'post_only')))) {
+      const nc = this.subaccounts.risk(ctx.store, sub).nc;
+      let allowed = 0;
+      for (const t of p.openOrderTiers) if (nc >= t.minNetCollateral) allowed = t.maxOpenOrders;
+      if (open >= allowed) {
+        const next = p.openOrderTiers.find((t) => t.maxOpenOrders > open);
+        throw ErrOpenOrderTier(
+          `${id} has ${open} open orders and net collateral ${nc} uusdc, which allows ${allowed}` +
+            (next ? `; ${next.minNetCollateral} uusdc of net collateral allows ${next.maxOpenOrders}` : '') +
+            ' (orders that do not rest: IOC, FOK and market, need no tier)',
+        );
+      }
     }
     if (o.reduceOnly) {
       const pos = this.positionSize(ctx.store, o.owner, o.number, o.marketId);
@@ -965,12 +981,23 @@ export class ClobKeeper {
     // one market can name another market's order (checked above, against the market being walked). A
     // restarted node rebuilds the heaps from the store without such entries: firing only orders of the
     // market, once per id, read again just before they run, keeps every node on the same state.
+    // At most max_triggers_per_block fire (each runs a margin check over its subaccount's open orders and a
+    // match, under no gas meter): the rest, in id order, go back to their heaps and fire in a later block if
+    // the price still reaches them. Their entries are what a restarted node rebuilds from the store.
+    const cap = this.getParams(ctx.store).maxTriggersPerBlock;
+    let fired = 0;
     let last: bigint | undefined;
     for (const d of due) {
       if (d.id === last) continue;
       last = d.id;
+      if (fired >= cap) {
+        if (triggersWhenAbove(d.type, d.side)) heap(this.triggersAbove, d.marketId).push(d.triggerPrice, Number(d.id));
+        else heap(this.triggersBelow, d.marketId).push(-d.triggerPrice, Number(d.id));
+        continue;
+      }
       const o = this.getOrder(ctx.store, d.id);
       if (!o || o.triggered) continue;
+      fired++;
       const oracle = this.prices.price(ctx.store, o.marketId);
       ctx.events.emit('clob.order_triggered', { order_id: o.id, owner: o.owner, number: o.number, market_id: o.marketId, trigger_price: o.triggerPrice, oracle_price: oracle }, ['owner', 'order_id', 'market_id']);
       const n = nest(ctx);

@@ -73,6 +73,8 @@ export function paramsFromProto(p: perpchain.clob.v1.IParams | null | undefined)
     maxGoodTilSeconds: BigInt(p?.maxGoodTilSeconds ?? 0),
     marketOrderSlippagePpm: BigInt(p?.marketOrderSlippagePpm ?? 0),
     clientIdRetentionBlocks: BigInt(p?.clientIdRetentionBlocks ?? 0),
+    maxTriggersPerBlock: p?.maxTriggersPerBlock ?? 0,
+    openOrderTiers: (p?.openOrderTiers ?? []).map((t) => ({ minNetCollateral: toBigInt(t.minNetCollateral), maxOpenOrders: t.maxOpenOrders ?? 0 })),
   };
 }
 
@@ -85,6 +87,18 @@ export function validateClobParams(p: ClobParams): void {
   if (p.maxGoodTilSeconds < 1n || p.maxGoodTilSeconds > SAFE) throw ErrInvalidParams('max_good_til_seconds must be in [1, 2^53 - 1]');
   if (p.clientIdRetentionBlocks < 0n || p.clientIdRetentionBlocks > SAFE) throw ErrInvalidParams('client_id_retention_blocks must be in [0, 2^53 - 1]');
   if (p.marketOrderSlippagePpm < 1n || p.marketOrderSlippagePpm >= 1_000_000n) throw ErrInvalidParams('market_order_slippage_ppm must be in [1, 1,000,000)');
+  if (p.maxTriggersPerBlock < 1 || p.maxTriggersPerBlock > 10_000) throw ErrInvalidParams('max_triggers_per_block must be in [1, 10,000]');
+  if (p.openOrderTiers.length > 16) throw ErrInvalidParams('open_order_tiers: at most 16 tiers');
+  for (let i = 0; i < p.openOrderTiers.length; i++) {
+    const t = p.openOrderTiers[i]!;
+    const prev = p.openOrderTiers[i - 1];
+    if (t.minNetCollateral < 0n || t.minNetCollateral > SAFE) throw ErrInvalidParams(`open_order_tiers[${i}].min_net_collateral must be in [0, 2^53 - 1] uusdc`);
+    // (a tier above max_open_orders is allowed: that cap applies to every subaccount anyway)
+    if (!Number.isInteger(t.maxOpenOrders) || t.maxOpenOrders < 0 || t.maxOpenOrders > 10_000) throw ErrInvalidParams(`open_order_tiers[${i}].max_open_orders must be in [0, 10,000]`);
+    if (prev && (t.minNetCollateral <= prev.minNetCollateral || t.maxOpenOrders < prev.maxOpenOrders)) {
+      throw ErrInvalidParams(`open_order_tiers must ascend: tier ${i} needs more net collateral than tier ${i - 1} and allows at least as many orders`);
+    }
+  }
 }
 
 export function clobMsgs(keeper: ClobKeeper, authority: (s: KVReader) => string): MsgDef[] {

@@ -157,6 +157,15 @@ export interface ClobParams {
   maxGoodTilSeconds: bigint;
   marketOrderSlippagePpm: bigint;
   clientIdRetentionBlocks: bigint;
+  maxTriggersPerBlock: number;
+  /** Ascending by minNetCollateral; empty: no tier limit. */
+  openOrderTiers: OpenOrderTier[];
+}
+
+/** A subaccount with at least `minNetCollateral` uusdc of net collateral may hold `maxOpenOrders` open orders. */
+export interface OpenOrderTier {
+  minNetCollateral: bigint;
+  maxOpenOrders: number;
 }
 
 export const DEFAULT_CLOB_PARAMS: ClobParams = {
@@ -167,6 +176,15 @@ export const DEFAULT_CLOB_PARAMS: ClobParams = {
   maxGoodTilSeconds: 95n * 86_400n,
   marketOrderSlippagePpm: 50_000n,
   clientIdRetentionBlocks: 2_000n,
+  maxTriggersPerBlock: 64,
+  // Every open order is state each validator keeps in memory, and an order far from the market passes the
+  // margin check with no collateral: the tiers make open orders cost locked collateral (below $20 none rest).
+  openOrderTiers: [
+    { minNetCollateral: 20_000_000n, maxOpenOrders: 8 },
+    { minNetCollateral: 100_000_000n, maxOpenOrders: 32 },
+    { minNetCollateral: 1_000_000_000n, maxOpenOrders: 128 },
+    { minNetCollateral: 10_000_000_000n, maxOpenOrders: 256 },
+  ],
 };
 
 export function encodeClobParams(p: ClobParams): Uint8Array {
@@ -178,6 +196,8 @@ export function encodeClobParams(p: ClobParams): Uint8Array {
     maxGoodTilSeconds: Number(p.maxGoodTilSeconds),
     marketOrderSlippagePpm: Number(p.marketOrderSlippagePpm),
     clientIdRetentionBlocks: Number(p.clientIdRetentionBlocks),
+    maxTriggersPerBlock: p.maxTriggersPerBlock,
+    openOrderTiers: p.openOrderTiers.map((t) => ({ minNetCollateral: toLong(t.minNetCollateral), maxOpenOrders: t.maxOpenOrders })),
   }).finish();
 }
 
@@ -191,6 +211,8 @@ export function decodeClobParams(b: Uint8Array): ClobParams {
     maxGoodTilSeconds: BigInt(m.maxGoodTilSeconds),
     marketOrderSlippagePpm: BigInt(m.marketOrderSlippagePpm),
     clientIdRetentionBlocks: BigInt(m.clientIdRetentionBlocks),
+    maxTriggersPerBlock: m.maxTriggersPerBlock,
+    openOrderTiers: m.openOrderTiers.map((t) => ({ minNetCollateral: toBigInt(t.minNetCollateral), maxOpenOrders: t.maxOpenOrders ?? 0 })),
   };
 }
 
@@ -203,5 +225,7 @@ export function clobParamsJson(p: ClobParams) {
     max_good_til_seconds: p.maxGoodTilSeconds.toString(),
     market_order_slippage_ppm: p.marketOrderSlippagePpm.toString(),
     client_id_retention_blocks: p.clientIdRetentionBlocks.toString(),
+    max_triggers_per_block: p.maxTriggersPerBlock,
+    open_order_tiers: p.openOrderTiers.map((t) => ({ min_net_collateral: t.minNetCollateral.toString(), max_open_orders: t.maxOpenOrders })),
   };
 }

@@ -192,6 +192,8 @@ export namespace perpchain {
                 maxGoodTilSeconds?: (number|null);
                 marketOrderSlippagePpm?: (number|null);
                 clientIdRetentionBlocks?: (number|null);
+                maxTriggersPerBlock?: (number|null);
+                openOrderTiers?: (perpchain.clob.v1.IOpenOrderTier[]|null);
             }
 
             class Params implements IParams {
@@ -203,9 +205,26 @@ export namespace perpchain {
                 public maxGoodTilSeconds: number;
                 public marketOrderSlippagePpm: number;
                 public clientIdRetentionBlocks: number;
+                public maxTriggersPerBlock: number;
+                public openOrderTiers: perpchain.clob.v1.IOpenOrderTier[];
                 public static create(properties?: perpchain.clob.v1.IParams): perpchain.clob.v1.Params;
                 public static encode(message: perpchain.clob.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.Params;
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            interface IOpenOrderTier {
+                minNetCollateral?: (Long|null);
+                maxOpenOrders?: (number|null);
+            }
+
+            class OpenOrderTier implements IOpenOrderTier {
+                constructor(properties?: perpchain.clob.v1.IOpenOrderTier);
+                public minNetCollateral: Long;
+                public maxOpenOrders: number;
+                public static create(properties?: perpchain.clob.v1.IOpenOrderTier): perpchain.clob.v1.OpenOrderTier;
+                public static encode(message: perpchain.clob.v1.IOpenOrderTier, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.OpenOrderTier;
                 public static getTypeUrl(typeUrlPrefix?: string): string;
             }
 

@@ -1409,6 +1409,8 @@ export const perpchain = $root.perpchain = (() => {
                  * @property {number|null} [maxGoodTilSeconds] Params maxGoodTilSeconds
                  * @property {number|null} [marketOrderSlippagePpm] Params marketOrderSlippagePpm
                  * @property {number|null} [clientIdRetentionBlocks] Params clientIdRetentionBlocks
+                 * @property {number|null} [maxTriggersPerBlock] Params maxTriggersPerBlock
+                 * @property {Array.<perpchain.clob.v1.IOpenOrderTier>|null} [openOrderTiers] Params openOrderTiers
                  */
 
                 /**
@@ -1420,6 +1422,7 @@ export const perpchain = $root.perpchain = (() => {
                  * @param {perpchain.clob.v1.IParams=} [properties] Properties to set
                  */
                 function Params(properties) {
+                    this.openOrderTiers = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1483,6 +1486,22 @@ export const perpchain = $root.perpchain = (() => {
                 Params.prototype.clientIdRetentionBlocks = 0;
 
                 /**
+                 * Params maxTriggersPerBlock.
+                 * @member {number} maxTriggersPerBlock
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxTriggersPerBlock = 0;
+
+                /**
+                 * Params openOrderTiers.
+                 * @member {Array.<perpchain.clob.v1.IOpenOrderTier>} openOrderTiers
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.openOrderTiers = $util.emptyArray;
+
+                /**
                  * Creates a new Params instance using the specified properties.
                  * @function create
                  * @memberof perpchain.clob.v1.Params
@@ -1524,6 +1543,11 @@ export const perpchain = $root.perpchain = (() => {
                         writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.marketOrderSlippagePpm);
                     if (message.clientIdRetentionBlocks != null && Object.hasOwnProperty.call(message, "clientIdRetentionBlocks"))
                         writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.clientIdRetentionBlocks);
+                    if (message.maxTriggersPerBlock != null && Object.hasOwnProperty.call(message, "maxTriggersPerBlock"))
+                        writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.maxTriggersPerBlock);
+                    if (message.openOrderTiers != null && message.openOrderTiers.length)
+                        for (let i = 0; i < message.openOrderTiers.length; ++i)
+                            $root.perpchain.clob.v1.OpenOrderTier.encode(message.openOrderTiers[i], writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -1589,6 +1613,16 @@ export const perpchain = $root.perpchain = (() => {
                                 message.clientIdRetentionBlocks = reader.uint32();
                                 break;
                             }
+                        case 8: {
+                                message.maxTriggersPerBlock = reader.uint32();
+                                break;
+                            }
+                        case 9: {
+                                if (!(message.openOrderTiers && message.openOrderTiers.length))
+                                    message.openOrderTiers = [];
+                                message.openOrderTiers.push($root.perpchain.clob.v1.OpenOrderTier.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -1618,6 +1652,155 @@ export const perpchain = $root.perpchain = (() => {
                 };
 
                 return Params;
+            })();
+
+            v1.OpenOrderTier = (function() {
+
+                /**
+                 * Properties of an OpenOrderTier.
+                 * @memberof perpchain.clob.v1
+                 * @interface IOpenOrderTier
+                 * @property {Long|null} [minNetCollateral] OpenOrderTier minNetCollateral
+                 * @property {number|null} [maxOpenOrders] OpenOrderTier maxOpenOrders
+                 */
+
+                /**
+                 * Constructs a new OpenOrderTier.
+                 * @memberof perpchain.clob.v1
+                 * @classdesc Represents an OpenOrderTier.
+                 * @implements IOpenOrderTier
+                 * @constructor
+                 * @param {perpchain.clob.v1.IOpenOrderTier=} [properties] Properties to set
+                 */
+                function OpenOrderTier(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * OpenOrderTier minNetCollateral.
+                 * @member {Long} minNetCollateral
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @instance
+                 */
+                OpenOrderTier.prototype.minNetCollateral = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OpenOrderTier maxOpenOrders.
+                 * @member {number} maxOpenOrders
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @instance
+                 */
+                OpenOrderTier.prototype.maxOpenOrders = 0;
+
+                /**
+                 * Creates a new OpenOrderTier instance using the specified properties.
+                 * @function create
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @static
+                 * @param {perpchain.clob.v1.IOpenOrderTier=} [properties] Properties to set
+                 * @returns {perpchain.clob.v1.OpenOrderTier} OpenOrderTier instance
+                 */
+                OpenOrderTier.create = function create(properties) {
+                    return new OpenOrderTier(properties);
+                };
+
+                /**
+                 * Encodes the specified OpenOrderTier message. Does not implicitly {@link perpchain.clob.v1.OpenOrderTier.verify|verify} messages.
+                 * @function encode
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @static
+                 * @param {perpchain.clob.v1.IOpenOrderTier} message OpenOrderTier message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OpenOrderTier.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.minNetCollateral != null && Object.hasOwnProperty.call(message, "minNetCollateral"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.minNetCollateral);
+                    if (message.maxOpenOrders != null && Object.hasOwnProperty.call(message, "maxOpenOrders"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.maxOpenOrders);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an OpenOrderTier message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {perpchain.clob.v1.OpenOrderTier} OpenOrderTier
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OpenOrderTier.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.perpchain.clob.v1.OpenOrderTier();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.minNetCollateral = reader.uint64();
+                                break;
+                            }
+                        case 2: {
+                                message.maxOpenOrders = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Gets the default type url for OpenOrderTier
+                 * @function getTypeUrl
+                 * @memberof perpchain.clob.v1.OpenOrderTier
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                OpenOrderTier.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/perpchain.clob.v1.OpenOrderTier";
+                };
+
+                return OpenOrderTier;
             })();
 
             v1.MsgPlaceOrder = (function() {

@@ -182,7 +182,7 @@ const SYNTHETIC: Array<{ typeUrl: string; value: Record<string, unknown> }> = [
   { typeUrl: '/perpchain.perpetuals.v1.MsgCreateMarket', value: { market: { id: 5, ticker: 'SOL-USD', status: 1, atomicResolution: -7, priceExponent: -6, tickSize: '1000', stepSize: '1000000', minOrderSize: '1000000', initialMarginPpm: 100000, maintenanceMarginPpm: 50000, oiLowerCap: '0', oiUpperCap: '0', maxOpenInterest: '0', interestRatePpm: 0, fundingRateCapPpm: 1250, impactNotional: '5000000000' }, initialPrice: '150000000' } },
   { typeUrl: '/perpchain.perpetuals.v1.MsgUpdateParams', value: { params: { fundingIntervalSeconds: 3600 } } },
   { typeUrl: '/perpchain.prices.v1.MsgUpdateParams', value: { params: { feeders: [], minChangePpm: 10, maxMovePpm: 100000, stalenessSeconds: 60 } } },
-  { typeUrl: '/perpchain.clob.v1.MsgUpdateParams', value: { params: { takerFeePpm: 500, makerFeePpm: -100, maxOpenOrders: 256, maxGoodTilBlocks: 100000, maxGoodTilSeconds: 8208000, marketOrderSlippagePpm: 50000, clientIdRetentionBlocks: 2000 } } },
+  { typeUrl: '/perpchain.clob.v1.MsgUpdateParams', value: { params: { takerFeePpm: 500, makerFeePpm: -100, maxOpenOrders: 256, maxGoodTilBlocks: 100000, maxGoodTilSeconds: 8208000, marketOrderSlippagePpm: 50000, clientIdRetentionBlocks: 2000, maxTriggersPerBlock: 64 } } },
   { typeUrl: '/perpchain.liquidation.v1.MsgUpdateParams', value: { params: { liquidationFeePpm: 15000, spreadToMmfPpm: 1500000, positionFractionPpm: 200000, minLiquidationNotional: '10000000000', maxLiquidationsPerBlock: 50, maxAdlFillsPerBlock: 20, maxAdlCandidates: 500 } } },
   { typeUrl: '/perpchain.prices.v1.MsgInjectPrices', value: {} },
   { typeUrl: '/perpchain.subaccounts.v1.MsgTransfer', value: { fromNumber: 0, toNumber: 1, amount: '1000000' } },
