@@ -16,6 +16,9 @@ import { hash as nodeHash } from 'node:crypto';
  * recomputed when a key is added or removed, so value updates cost nothing
  * extra.
  *
+ *   split   = sha256(0x05 ‖ child₀ ‖ … ‖ child₁₅)  a bucket of more than MAX_FLAT keys, its children by
+ *             the nibble of sha256(key) at its depth (recursively; each child a bucket or a split)
+ *
  * A key lives in bucket fnv1a(key) mod 2^16; 65,536 buckets under a 16-ary tree
  * of depth 4. Updating k keys rehashes at most k leaves, k buckets and the
  * inner nodes above them (≤ 4,369 in all), so Commit grows with the change
@@ -156,13 +159,14 @@ class Bucket {
     return { found: false, at: lo };
   }
 
-  put(key: string, leaf: Uint8Array): void {
+  /** Set a key's leaf; true when the key is new here. */
+  put(key: string, leaf: Uint8Array): boolean {
     this.flush();
     const { found, at } = this.indexOf(key);
     const o = 33 + at * 32;
     if (found) {
       this.buf.set(leaf, o);
-      return;
+      return false;
     }
     this.keys.splice(at, 0, key);
     this.digestOk = false;
@@ -171,12 +175,14 @@ class Bucket {
     next.set(leaf, o);
     this.buf.copy(next, o + 32, o);
     this.buf = next;
+    return true;
   }
 
-  remove(key: string): void {
+  /** Remove a key; true when it was here. */
+  remove(key: string): boolean {
     this.flush();
     const { found, at } = this.indexOf(key);
-    if (!found) return;
+    if (!found) return false;
     const o = 33 + at * 32;
     this.keys.splice(at, 1);
     this.digestOk = false;
@@ -184,6 +190,11 @@ class Bucket {
     this.buf.copy(next, 0, 0, o);
     this.buf.copy(next, o, o + 32);
     this.buf = next;
+    return true;
+  }
+
+  get count(): number {
+    return this.keys.length;
   }
 
   /**
@@ -239,10 +250,175 @@ class Bucket {
   }
 }
 
+/**
+ * Most keys a flat bucket holds. A bucket with more is split 16 ways by the
+ * next nibble of sha256(key) (recursively), so a bucket's insert and rehash
+ * cost stay logarithmic however many keys land in it: a key's top-level
+ * bucket comes from a fast hash that a user can grind (a client id, an
+ * address), and one flat bucket of 74,000 forced keys made every block that
+ * touched it take seconds. The form is a function of the key count, so the
+ * tree still depends only on the set of keys. At 2,000,000 keys a bucket
+ * holds 30 on average and essentially never passes 64: states of that size
+ * hash as they did before splitting existed.
+ */
+export const MAX_FLAT = 64;
+/** sha256 has 64 nibbles: a split node at this depth could not split its children further. */
+const MAX_SPLIT_DEPTH = 63;
+/** The tag of a split node's hash input: sha256(0x05 ‖ child₀ ‖ … ‖ child₁₅), an empty child 32 zero bytes. */
+const SPLIT_TAG = 5;
+
+/** Nibble `depth` of sha256(key): where a key goes in a split bucket at that depth. */
+export function positionNibble(key: string, depth: number): number {
+  const h = positionHash(key);
+  const b = h[depth >>> 1]!;
+  return depth & 1 ? b & 15 : b >>> 4;
+}
+
+let posKey = '';
+let posHash: Buffer = ZERO;
+/** sha256 of a key's bytes (the key's position below its bucket); the last one is kept (a split routes one key at several depths). */
+function positionHash(key: string): Buffer {
+  if (key !== posKey || posHash === ZERO) {
+    const n = key.length;
+    if (n > leafInput.length) leafInput = Buffer.allocUnsafeSlow(2 * n);
+    for (let i = 0; i < n; i++) leafInput[i] = key.charCodeAt(i);
+    posHash = sha256(leafInput.subarray(0, n));
+    posKey = key;
+  }
+  return posHash;
+}
+
+type Node = Bucket | SplitBucket;
+
+/** A bucket of more than MAX_FLAT keys: 16 children by the nibble of sha256(key) at this depth. */
+class SplitBucket {
+  readonly children: Array<Node | undefined> = new Array(FANOUT);
+  /** [0x05 | h₀ | … | h₁₅]: the children's hashes, exactly this node's hash input. */
+  private readonly input = Buffer.alloc(1 + 32 * FANOUT);
+  /** Children whose hash in `input` is out of date (bit i). */
+  private dirty = 0;
+  count = 0;
+
+  constructor(readonly depth: number) {
+    this.input[0] = SPLIT_TAG;
+  }
+
+  /** The split form of a flat bucket (its keys in order, so each child's appends stay in order). */
+  static of(flat: Bucket, depth: number): SplitBucket {
+    const s = new SplitBucket(depth);
+    const leaves = flat.leaves;
+    for (let i = 0; i < flat.keys.length; i++) s.append(flat.keys[i]!, leaves.subarray(32 * i, 32 * i + 32));
+    s.normalize();
+    return s;
+  }
+
+  /** All keys and leaves below, in key order (children partition by hash, so they are merged). */
+  collect(out: Array<[string, Uint8Array]>): void {
+    for (const c of this.children) {
+      if (!c) continue;
+      if (c instanceof SplitBucket) c.collect(out);
+      else {
+        const leaves = c.leaves;
+        for (let i = 0; i < c.keys.length; i++) out.push([c.keys[i]!, leaves.subarray(32 * i, 32 * i + 32)]);
+      }
+    }
+  }
+
+  /** The flat form (when the count fell to MAX_FLAT or below). */
+  toFlat(): Bucket {
+    const all: Array<[string, Uint8Array]> = [];
+    this.collect(all);
+    all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const f = new Bucket();
+    for (const [k, leaf] of all) f.append(k, leaf);
+    f.flush();
+    return f;
+  }
+
+  private childFor(key: string): number {
+    return positionNibble(key, this.depth);
+  }
+
+  put(key: string, leaf: Uint8Array): boolean {
+    const i = this.childFor(key);
+    let c = this.children[i];
+    if (!c) this.children[i] = c = new Bucket();
+    const added = c.put(key, leaf);
+    this.children[i] = reshape(c, this.depth + 1);
+    this.dirty |= 1 << i;
+    if (added) this.count++;
+    return added;
+  }
+
+  remove(key: string): boolean {
+    const i = this.childFor(key);
+    const c = this.children[i];
+    if (!c || !c.remove(key)) return false;
+    this.children[i] = c.count === 0 ? undefined : reshape(c, this.depth + 1);
+    this.dirty |= 1 << i;
+    this.count--;
+    return true;
+  }
+
+  /** Bulk load in key order (normalize() afterwards). */
+  append(key: string, leaf: Uint8Array): void {
+    const i = this.childFor(key);
+    let c = this.children[i];
+    if (!c) this.children[i] = c = new Bucket();
+    c.append(key, leaf);
+    this.dirty |= 1 << i;
+    this.count++;
+  }
+
+  /** After a bulk load: every child in its form for its count. */
+  normalize(): void {
+    for (let i = 0; i < FANOUT; i++) {
+      const c = this.children[i];
+      if (!c) continue;
+      c.flush();
+      if (c instanceof SplitBucket) c.normalize();
+      this.children[i] = reshape(c, this.depth + 1);
+    }
+  }
+
+  flush(): void {
+    this.normalize();
+  }
+
+  hashInto(target: Buffer, at: number): void {
+    for (let i = 0; this.dirty !== 0 && i < FANOUT; i++) {
+      if (!(this.dirty & (1 << i))) continue;
+      const c = this.children[i];
+      if (c) c.hashInto(this.input, 1 + 32 * i);
+      else this.input.fill(0, 1 + 32 * i, 33 + 32 * i);
+    }
+    this.dirty = 0;
+    sha256Into(this.input, target, at);
+  }
+
+  /** The 16 child hashes (hex) of this node, for a proof (hashInto must have run since the last change). */
+  row(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < FANOUT; i++) out.push(this.input.subarray(1 + 32 * i, 33 + 32 * i).toString('hex'));
+    return out;
+  }
+}
+
+/** The form a node should have for its count: split above MAX_FLAT keys (while sha256 has nibbles left), flat otherwise. */
+function reshape(n: Node, depth: number): Node {
+  if (n instanceof SplitBucket) return n.count <= MAX_FLAT ? n.toFlat() : n;
+  return n.count > MAX_FLAT && depth <= MAX_SPLIT_DEPTH ? SplitBucket.of(n, depth) : n;
+}
+
 export interface MerkleProof {
   key: string;
   bucket: number;
-  /** The bucket's keys and leaf hashes (hex), in key order. */
+  /**
+   * When the bucket is split (more than MAX_FLAT keys): from the bucket down, the 16 child hashes (hex) of
+   * each split node on the key's path (the child is the nibble of sha256(key) at that depth). Empty otherwise.
+   */
+  inner: string[][];
+  /** The keys and leaf hashes (hex), in key order, of the flat bucket on the key's path. */
   entries: Array<{ key: string; leaf: string }>;
   /** For each level from the bucket up: the 16 child hashes (hex) of the parent node. */
   levels: string[][];
@@ -250,7 +426,7 @@ export interface MerkleProof {
 }
 
 export class MerkleIndex {
-  private readonly buckets: Array<Bucket | undefined> = new Array(NB);
+  private readonly buckets: Array<Node | undefined> = new Array(NB);
   /**
    * levelHashes[LEVELS] = bucket hashes … levelHashes[1] = the root's 16 children; each level stored as groups
    * of 16 siblings, [0x02 | h₀ | … | h₁₅] per group, which is exactly their parent's hash input (no copying).
@@ -290,10 +466,10 @@ export class MerkleIndex {
       let bucket = this.buckets[b];
       if (leaf === null) {
         if (!bucket) continue;
-        bucket.remove(key);
+        if (bucket.remove(key) && bucket instanceof SplitBucket) this.buckets[b] = reshape(bucket, 0);
       } else {
         if (!bucket) this.buckets[b] = bucket = new Bucket();
-        bucket.put(key, leaf);
+        if (bucket.put(key, leaf) && bucket.count > MAX_FLAT) this.buckets[b] = reshape(bucket, 0);
         if (key > this.maxKey) this.maxKey = key;
       }
       dirty.add(b);
@@ -306,6 +482,11 @@ export class MerkleIndex {
     const b = bucketOf(key);
     let bucket = this.buckets[b];
     if (!bucket) this.buckets[b] = bucket = new Bucket();
+    if (bucket instanceof SplitBucket) {
+      bucket.put(key, leaf); // (only when loading over an index that already had this many keys here)
+      if (key > this.maxKey) this.maxKey = key;
+      return;
+    }
     // Loading in key order makes every insert an append. A key above every key ever added is known
     // to sort last in its bucket without reading the bucket's last key (a cache miss per key when
     // millions are loaded).
@@ -321,7 +502,13 @@ export class MerkleIndex {
 
   rebuild(): void {
     const all = new Set<number>();
-    for (let b = 0; b < NB; b++) if (this.buckets[b]) all.add(b);
+    for (let b = 0; b < NB; b++) {
+      const bucket = this.buckets[b];
+      if (!bucket) continue;
+      bucket.flush();
+      this.buckets[b] = reshape(bucket, 0); // a bulk load appends without splitting
+      all.add(b);
+    }
     this.rehash(all);
   }
 
@@ -332,7 +519,7 @@ export class MerkleIndex {
       const bucket = this.buckets[b];
       if (bucket) bucket.hashInto(bottom, MerkleIndex.at(b));
       else bottom.fill(0, MerkleIndex.at(b), MerkleIndex.at(b) + 32);
-      if (bucket && bucket.keys.length === 0) this.buckets[b] = undefined;
+      if (bucket && bucket.count === 0) this.buckets[b] = undefined;
       dirty.add(b >>> 4);
     }
     for (let l = LEVELS - 1; l >= 0; l--) {
@@ -359,10 +546,17 @@ export class MerkleIndex {
 
   prove(key: string): MerkleProof {
     const b = bucketOf(key);
-    const bucket = this.buckets[b];
-    bucket?.flush();
-    const leaves = bucket?.leaves;
-    const entries = bucket && leaves ? bucket.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
+    let node = this.buckets[b];
+    // down through split nodes to the flat bucket on the key's path (hashes are current: rehash ran at update)
+    const inner: string[][] = [];
+    while (node instanceof SplitBucket) {
+      inner.push(node.row());
+      node = node.children[positionNibble(key, node.depth)];
+    }
+    node?.flush();
+    const leaves = node?.leaves;
+    const flat = node;
+    const entries = flat && leaves ? flat.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(i * 32, i * 32 + 32).toString('hex') })) : [];
     const levels: string[][] = [];
     let idx = b;
     for (let l = LEVELS; l >= 1; l--) {
@@ -376,7 +570,7 @@ export class MerkleIndex {
       levels.push(row);
       idx = parent;
     }
-    return { key, bucket: b, entries, levels, root: this.root().toString('hex') };
+    return { key, bucket: b, inner, entries, levels, root: this.root().toString('hex') };
   }
 }
 
@@ -409,7 +603,13 @@ export function verifyProof(proof: MerkleProof, value: Uint8Array | null, root: 
   if (!isLatin1(proof.key) || bucketOf(proof.key) !== proof.bucket) return false;
   if (!Array.isArray(proof.levels) || proof.levels.length !== LEVELS) return false;
   if (!proof.levels.every((row) => Array.isArray(row) && row.length === FANOUT && row.every(isHash))) return false;
-  if (!Array.isArray(proof.entries) || !proof.entries.every((e) => isHash(e.leaf) && isLatin1(e.key) && bucketOf(e.key) === proof.bucket)) return false;
+  if (!Array.isArray(proof.inner) || proof.inner.length > MAX_SPLIT_DEPTH + 1) return false;
+  if (!proof.inner.every((row) => Array.isArray(row) && row.length === FANOUT && row.every(isHash))) return false;
+  // every entry on the key's path: its bucket, and below a split bucket the same nibbles of sha256(key)
+  const onPath = (k: string) => bucketOf(k) === proof.bucket && proof.inner.every((_, d) => positionNibble(k, d) === positionNibble(proof.key, d));
+  if (!Array.isArray(proof.entries) || !proof.entries.every((e) => isHash(e.leaf) && isLatin1(e.key) && onPath(e.key))) return false;
+  // a flat bucket holds at most MAX_FLAT keys, and a split node more than that (so never all-empty children)
+  if (proof.entries.length > MAX_FLAT) return false;
   const entry = proof.entries.find((e) => e.key === proof.key);
   if (value === null) {
     if (entry) return false;
@@ -419,6 +619,11 @@ export function verifyProof(proof: MerkleProof, value: Uint8Array | null, root: 
     proof.entries.length === 0
       ? ZERO
       : sha256(Buffer.concat([Buffer.from([1]), keysDigest(proof.entries.map((e) => e.key)), ...proof.entries.map((e) => Buffer.from(e.leaf, 'hex'))]));
+  for (let d = proof.inner.length - 1; d >= 0; d--) {
+    const kids = proof.inner[d]!.map((x) => Buffer.from(x, 'hex'));
+    if (!kids[positionNibble(proof.key, d)]!.equals(h) || kids.every((k) => k.equals(ZERO))) return false;
+    h = sha256(Buffer.concat([Buffer.from([SPLIT_TAG]), ...kids]));
+  }
   let idx = proof.bucket;
   for (const row of proof.levels) {
     const kids = row.map((x) => Buffer.from(x, 'hex'));

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MerkleIndex, bucketOf, leafHash, verifyProof, withLeafHashes, type MerkleProof } from '../../chain/store/merkle.js';
+import { MAX_FLAT, MerkleIndex, bucketOf, leafHash, verifyProof, withLeafHashes, type MerkleProof } from '../../chain/store/merkle.js';
 import { Branch } from '../../chain/store/branch.js';
 import { CommittedState } from '../../chain/store/committed.js';
 import { SqliteStore } from '../../chain/store/sqlite.js';
@@ -44,6 +44,30 @@ function sameBucketKeys(key: string, n: number): string[] {
   for (let i = 0; out.length < n; i++) {
     const k = `bank/bal/c${i}`;
     if (k !== key && bucketOf(k) === b) out.push(k);
+  }
+  return out;
+}
+
+/**
+ * n ASCII keys in bucket `target`, ground the way an attacker would (a prefix, then the 3-char suffixes whose
+ * FNV state lands there): fast enough to put thousands of keys in one bucket.
+ */
+function groundKeys(target: number, n: number, tag = 'g'): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const prefix = `clob/cid/${tag}${i}/`;
+    let h0 = 0x811c9dc5;
+    for (let j = 0; j < prefix.length; j++) h0 = Math.imul(h0 ^ prefix.charCodeAt(j), 0x01000193);
+    for (let a = 33; a < 127 && out.length < n; a++) {
+      const ha = Math.imul(h0 ^ a, 0x01000193);
+      for (let b = 33; b < 127 && out.length < n; b++) {
+        const hb = Math.imul(ha ^ b, 0x01000193);
+        for (let c = 33; c < 127 && out.length < n; c++) {
+          const h = Math.imul(hb ^ c, 0x01000193);
+          if ((((h >>> 16) ^ h) & 0xffff) === target) out.push(prefix + String.fromCharCode(a, b, c));
+        }
+      }
+    }
   }
   return out;
 }
@@ -300,7 +324,7 @@ describe('MerkleIndex: the app hash', () => {
           }
           if (levels.length < 4) continue;
           const leaves = bk.leaves;
-          return { key, bucket: bucketOf(key), entries: bk.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(32 * i, 32 * i + 32).toString('hex') })), levels, root: hex(root) };
+          return { key, bucket: bucketOf(key), inner: [], entries: bk.keys.map((k, i) => ({ key: k, leaf: leaves.subarray(32 * i, 32 * i + 32).toString('hex') })), levels, root: hex(root) };
         }
         return undefined;
       };
@@ -308,7 +332,7 @@ describe('MerkleIndex: the app hash', () => {
       it('a path of three levels ending at an empty level-3 node', () => {
         const [key, val] = all.find(([k]) => isZero(node(3, bucketOf(k) & 0xfff)))!;
         const b = bucketOf(key);
-        const forged: MerkleProof = { key, bucket: b, entries: [], levels: [groupHex(3, (b & 0xfff) >>> 4), groupHex(2, (b & 0xfff) >>> 8), groupHex(1, 0)], root: hex(root) };
+        const forged: MerkleProof = { key, bucket: b, inner: [], entries: [], levels: [groupHex(3, (b & 0xfff) >>> 4), groupHex(2, (b & 0xfff) >>> 8), groupHex(1, 0)], root: hex(root) };
         expect(verifyProof(m.prove(key), val, root)).toBe(true);
         expect(verifyProof(forged, null, root)).toBe(false);
       });
@@ -706,6 +730,79 @@ describe('SqliteStore and the App on disk', () => {
     expect(seen).toEqual([{ entries: 65_536 }, { entries: 131_072 }, { entries: 140_000, done: true }]);
     expect(stateEntries(app).length).toBe(140_000);
     app.close();
+  });
+
+  describe('a bucket a user forces keys into (ground client ids) splits by sha256(key) above MAX_FLAT keys', () => {
+    const target = bucketOf('bank/bal/fee-collector');
+    const ground = groundKeys(target, 1_500);
+    const others = sampleState(400, 11);
+    const val = (k: string, r: number) => v(`${k}:${r}`);
+
+    it('the ground keys all land in one bucket, and a proof there stays small: split nodes, flat leaves of at most MAX_FLAT', () => {
+      expect(new Set(ground.map(bucketOf))).toEqual(new Set([target]));
+      expect(new Set(ground).size).toBe(ground.length);
+      const m = treeOf([...others, ...ground.map((k): [string, Uint8Array] => [k, val(k, 0)])]);
+      const root = m.root();
+      for (const k of [...ground.slice(0, 50), ...ground.slice(-5)]) {
+        const p = m.prove(k);
+        expect(p.inner.length).toBeGreaterThanOrEqual(1);
+        expect(p.inner.length).toBeLessThanOrEqual(3);
+        expect(p.entries.length).toBeLessThanOrEqual(MAX_FLAT);
+        expect(verifyProof(p, val(k, 0), root)).toBe(true);
+        expect(verifyProof(p, null, root)).toBe(false);
+        expect(verifyProof(p, val(k, 1), root)).toBe(false);
+      }
+      // absent keys of the same bucket, some on the path of an empty child, some of a non-empty one
+      for (const k of groundKeys(target, 40, 'absent')) {
+        const p = m.prove(k);
+        expect(verifyProof(p, null, root), k).toBe(true);
+        expect(verifyProof(p, v('x'), root), k).toBe(false);
+      }
+      // a present key's proof cut back to the bucket level (no inner rows), or with a row dropped, fails
+      const p = m.prove(ground[0]!);
+      expect(verifyProof({ ...p, inner: [] }, val(ground[0]!, 0), root)).toBe(false);
+      expect(verifyProof({ ...p, inner: p.inner.slice(1) }, val(ground[0]!, 0), root)).toBe(false);
+    });
+
+    it('its root depends only on the key set: batches in random order, growing past and shrinking below the threshold, a bulk load', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+          const rng = new Rng(seed);
+          const m = new MerkleIndex();
+          const live = new Map<string, Uint8Array>(others.slice(0, 50));
+          m.update([...live.entries()]);
+          const check = () => {
+            const sorted = [...live.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+            const bulk = new MerkleIndex();
+            for (const [k, x] of sorted) bulk.loadLeaf(k, leafHash(k, x));
+            bulk.rebuild();
+            expect(hex(m.root())).toBe(hex(bulk.root()));
+            expect(hex(m.root())).toBe(hex(treeOf([...live.entries()].reverse()).root()));
+          };
+          // grow in random batches (some updating values), then shrink in random batches to a few keys
+          const order = [...ground.slice(0, 300 + rng.range(0, 900))].sort(() => rng.range(0, 2) - 0.5);
+          for (let i = 0; i < order.length; ) {
+            const n = rng.range(1, 200);
+            const batch: Array<[string, Uint8Array | null]> = order.slice(i, i + n).map((k) => [k, val(k, rng.range(0, 3))]);
+            i += n;
+            for (const [k, x] of batch) live.set(k, x!);
+            m.update(batch);
+          }
+          check();
+          const keys = [...live.keys()].filter((k) => k.startsWith('clob/'));
+          for (let i = 0; i < keys.length - 3; ) {
+            const n = rng.range(1, 250);
+            const batch: Array<[string, Uint8Array | null]> = keys.slice(i, Math.min(i + n, keys.length - 3)).map((k) => [k, null]);
+            i += n;
+            for (const [k] of batch) live.delete(k);
+            m.update(batch);
+            if (rng.range(0, 3) === 0) check();
+          }
+          check();
+        }),
+        { numRuns: 8, seed: 5 },
+      );
+    });
   });
 
   it('a bulk load may interleave appends and out-of-order inserts, after updates, and still gives the same root', () => {
