@@ -17,7 +17,7 @@ import { SigCache } from './crypto/sig-cache.js';
 import { VerifyPool, type VerifyItem } from './crypto/verify-pool.js';
 import { decodeTx, signBytes, txHash, type DecodedTx } from './tx/decode.js';
 import { encodeTxMsgData } from './tx/tx-msg-data.js';
-import { checkTxSize, runAnte, type AnteDeps } from './tx/ante.js';
+import { checkTxSize, feeAmount, runAnte, type AnteDeps } from './tx/ante.js';
 import { toLong } from './codec/long.js';
 import { TxBody, AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import {
@@ -445,20 +445,34 @@ export class App {
     // A sender whose tx did not fit gets none of its later txs into this block: they follow it in sequence
     // order, and taking a later one without it would fail that one in the block (wrong sequence).
     const heldBack = new Set<string>();
+    // What each sender's txs in this block take from its bank balance (fees, sends, deposits), against its
+    // committed balance: CheckTx charges fees but runs no message, so a sender could pass CheckTx with a tx
+    // whose fee its own earlier tx in the block spends; that tx then fails its fee in the block, pays
+    // nothing, and its gas limit took the block's gas for free. Such a tx waits for a later block (where
+    // the recheck after this one refuses it); so does a tx paid for by a transfer in this same block.
+    const spent = new Map<string, bigint>();
     for (const tx of [...injected, ...req.txs]) {
       const size = BigInt(protoSizeInBlock(tx.length));
       let wanted = 0n;
       let signer = '';
+      let spend = 0n;
       if (!injected.includes(tx)) {
         try {
           const d = this.decode(tx);
           if (d.msgs.some((m) => m.def.protocolOnly)) continue; // only the proposer injects these
           wanted = d.gasLimit;
           signer = d.signer;
+          spend = feeAmount(d);
+          for (const m of d.msgs) spend += m.def.bankOutflow?.(m.value) ?? 0n;
         } catch {
-          continue; // undecodable: an honest proposer does not propose it
+          continue; // undecodable, or a fee or amount the ante would refuse: an honest proposer does not propose it
         }
         if (heldBack.has(signer)) continue;
+        spend += spent.get(signer) ?? 0n;
+        if (spend > this.keepers.bank.balance(this.latestState(), signer)) {
+          heldBack.add(signer);
+          continue;
+        }
       }
       if (bytes + size > req.maxTxBytes || (signer && maxGas > 0n && gas + wanted > maxGas)) {
         if (signer) heldBack.add(signer);
@@ -466,6 +480,7 @@ export class App {
       }
       bytes += size;
       gas += wanted;
+      if (signer) spent.set(signer, spend);
       out.push(tx);
     }
     return { txs: out };

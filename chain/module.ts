@@ -29,6 +29,11 @@ export interface MsgDef<T = any> {
   handle(ctx: Ctx, msg: T): void | MsgResponse;
   /** Optional read-only pre-check run in CheckTx so the mempool refuses what would surely fail. */
   precheck?(ctx: Ctx, msg: T): void;
+  /**
+   * uusdc this message takes from its signer's bank balance when it succeeds (a send, a deposit): the
+   * proposer counts it with the fees when packing a block, since CheckTx does not run messages.
+   */
+  bankOutflow?(msg: T): bigint;
   /** True when only the block proposer may inject this message (oracle votes). */
   readonly protocolOnly?: boolean;
 }

@@ -22,6 +22,7 @@ export function bankMsgs(bank: BankKeeper): MsgDef[] {
     type: perpchain.bank.v1.MsgSend,
     gas: 1000,
     signer: (m) => m.fromAddress,
+    bankOutflow: (m) => amountOf(m),
     validateBasic(m) {
       const pf = addressProblem(m.fromAddress);
       if (pf) throw ErrInvalidAddress(`from_address: ${pf}`);

@@ -27,6 +27,7 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgDeposit,
     gas: 5_000,
     signer: (m) => m.owner,
+    bankOutflow: (m) => positive(m.amount, 'amount'),
     validateBasic(m) {
       address(m.owner, 'owner');
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });

@@ -332,6 +332,28 @@ describe('bad inputs: registered error, no unwanted state change, the App keeps 
     expect(r.txs.map(label)).toEqual(['other']);
   });
 
+  it('PrepareProposal holds back a tx whose fee the sender\'s earlier txs in the block spend (it would take block gas and pay nothing)', async () => {
+    // CheckTx charges fees but runs no message: tx1 sends the whole balance away, tx2 asks for most of the block's
+    // gas with a fee the committed balance covers. In the block tx2 failed its fee (tx/16), paid nothing, and
+    // its gas limit had kept everyone else out of the block.
+    const c = TestChain.create({ accounts: 3, balance: 1_000_000n });
+    c.block();
+    const [attacker, sink, victim] = c.keys as [TestKey, TestKey, TestKey];
+    const maxGas = c.app.consensusParams().block.maxGas;
+    const g1 = 100_000n;
+    const fee1 = (g1 * 1000n + 999_999n) / 1_000_000n;
+    const tx1 = await c.send(attacker, sink.address, c.balance(attacker.address) - fee1, { gas: g1 });
+    const tx2 = await c.send(attacker, sink.address, 1n, { gas: maxGas - g1 - 100_000n });
+    const vtx = await c.send(victim, sink.address, 1n, { gas: 100_000n });
+    for (const t of [tx1, tx2, vtx]) expect(c.app.checkTx({ tx: t, type: 'new' }).code).toBe(0);
+    const prop = c.app.prepareProposal({ maxTxBytes: 1_000_000n, txs: [tx1, tx2, vtx], localLastCommit: { round: 0, votes: [] }, height: c.app.height + 1n, timeNs: c.timeNs + 1n, proposerAddress: new Uint8Array(20) });
+    expect(prop.txs.map((t) => (t === tx1 ? 'tx1' : t === tx2 ? 'tx2' : t === vtx ? 'victim' : '?'))).toEqual(['tx1', 'victim']);
+    const r = c.block(prop.txs);
+    r.txResults.forEach((x) => expect(x.code, x.log).toBe(0));
+    // after the block the recheck refuses tx2 for good
+    expect(c.app.checkTx({ tx: tx2, type: 'recheck' }).code).not.toBe(0);
+  });
+
   it('CheckTx refuses a tx that no block can hold (it would block the mempool\'s head for good)', () => {
     const { A, env } = twins();
     const huge = env.tx({ memo: 'm'.repeat(200) });
