@@ -28,8 +28,8 @@ function validator(seed: number, power: bigint) {
 }
 const vals = [validator(1, 30n), validator(2, 20n), validator(3, 10n)]; // CometBFT order: power descending
 
-/** An App whose genesis has the markets and `set` as validators (extensions from height 1), after block 1. */
-function newApp(set: ReadonlyArray<ReturnType<typeof validator>> = vals) {
+/** An App after InitChain: the markets in genesis, `set` as validators, extensions from height 1. */
+function genesisApp(set: ReadonlyArray<ReturnType<typeof validator>> = vals) {
   const app = App.open({});
   app.initChain({
     chainId: CHAIN,
@@ -39,6 +39,12 @@ function newApp(set: ReadonlyArray<ReturnType<typeof validator>> = vals) {
     consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 1n } },
     validators: set.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
   });
+  return app;
+}
+
+/** The same App after block 1. */
+function newApp(set: ReadonlyArray<ReturnType<typeof validator>> = vals) {
+  const app = genesisApp(set);
   app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: set[0]!.address });
   app.commit();
   return app;
@@ -212,15 +218,7 @@ describe('oracle prices from vote extensions', () => {
   });
 
   it('the first height\'s votes carry the genesis markets\' prices (ExtendVote and VerifyVoteExtension before any Commit)', () => {
-    const app = App.open({});
-    app.initChain({
-      chainId: CHAIN,
-      timeNs: T0,
-      initialHeight: 1n,
-      appStateBytes: Buffer.from(JSON.stringify(marketsAppState(keys[0]!.address, [keys[1]!.address]))),
-      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 200_000_000n }, abci: { voteExtensionsEnableHeight: 1n } },
-      validators: vals.map((v) => ({ pubKeyType: 'ed25519' as const, pubKeyBytes: v.pub, power: v.power })),
-    });
+    const app = genesisApp();
     app.finalizeBlock({ txs: [], height: 1n, timeNs: T0 + 1_000_000_000n, hash: new Uint8Array(32), proposerAddress: vals[0]!.address });
     app.setOracleSource(() => [{ marketId: 0, price: 6_050_000_000n }]);
     const ext = app.extendVote({ hash: new Uint8Array(32), height: 1n, timeNs: 0n, txs: [], proposerAddress: vals[0]!.address }).voteExtension;

@@ -38,6 +38,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { TxBody, TxRaw, AuthInfo, Fee } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { Any } from 'cosmjs-types/google/protobuf/any';
 import Long from 'long';
+import { Writer } from 'protobufjs/minimal.js';
 import { App, encodeProtocolTx } from '../../../chain/app.js';
 import { VerifyPool } from '../../../chain/crypto/verify-pool.js';
 import { encodeVoteExtension, injectedFromProto, injectedToProto, validatorAddress, voteExtensionSignBytes, type InjectedVote } from '../../../chain/oracle/vote-extensions.js';
@@ -177,17 +178,7 @@ function resign(ctx: MutCtx, v: InjectedVote, ext: Uint8Array, height = ctx.h - 
   v.voteExtension = ext;
   v.extensionSignature = (by ?? valOf(ctx, v.validatorAddress)).sign(voteExtensionSignBytes(ext, height, round, chain));
 }
-const pad = (ext: Uint8Array, n: number) => Buffer.concat([Buffer.from(ext), Buffer.from([0x7a]), uvarint(n), Buffer.alloc(n)]); // field 15, bytes
-
-function uvarint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
+const pad = (ext: Uint8Array, n: number) => Buffer.concat([Buffer.from(ext), Buffer.from([0x7a]), Writer.create().uint32(n).finish(), Buffer.alloc(n)]); // field 15, bytes
 
 function protocolTxWith(msgValue: Uint8Array, extra: { memo?: string; gas?: bigint; timeout?: bigint; unknownBodyField?: boolean }): Uint8Array {
   const body = TxBody.fromPartial({ messages: [Any.fromPartial({ typeUrl: MSG_INJECT_PRICES_URL, value: msgValue })], memo: extra.memo ?? '', timeoutHeight: extra.timeout ?? 0n });
