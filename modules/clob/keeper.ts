@@ -352,7 +352,7 @@ export class ClobKeeper {
     }
     // An order that may stay open (conditional, or a limit order that may rest) needs the collateral tier
     // for one more open order. Orders that never rest (IOC, FOK, market) need none.
-    if (p.openOrderTiers.length > 0 && (isConditional(o.type) || (o.type === 'limit' && (o.tif === 'gtc' || o.tif === 'post_only')))) {
+    if (isConditional(o.type) || (o.type === 'limit' && (o.tif === 'gtc' || o.tif === 'post_only'))) {
       const nc = this.subaccounts.risk(ctx.store, sub).nc;
       let allowed = 0;
       for (const t of p.openOrderTiers) if (nc >= t.minNetCollateral) allowed = t.maxOpenOrders;

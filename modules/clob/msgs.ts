@@ -88,6 +88,12 @@ export function validateClobParams(p: ClobParams): void {
   if (p.clientIdRetentionBlocks < 0n || p.clientIdRetentionBlocks > SAFE) throw ErrInvalidParams('client_id_retention_blocks must be in [0, 2^53 - 1]');
   if (p.marketOrderSlippagePpm < 1n || p.marketOrderSlippagePpm >= 1_000_000n) throw ErrInvalidParams('market_order_slippage_ppm must be in [1, 1,000,000)');
   if (p.maxTriggersPerBlock < 1 || p.maxTriggersPerBlock > 10_000) throw ErrInvalidParams('max_triggers_per_block must be in [1, 10,000]');
+  // At least one tier: MsgUpdateParams replaces every param, and proto3 cannot tell an omitted repeated field
+  // from an empty one, so an update that only meant to change a fee would silently have let every
+  // subaccount rest orders without collateral. No limit is a tier too: {min_net_collateral: 0, max_open_orders: N}.
+  if (p.openOrderTiers.length === 0) {
+    throw ErrInvalidParams('open_order_tiers must list at least one tier (to let any subaccount rest N orders, give {min_net_collateral: 0, max_open_orders: N})');
+  }
   if (p.openOrderTiers.length > 16) throw ErrInvalidParams('open_order_tiers: at most 16 tiers');
   for (let i = 0; i < p.openOrderTiers.length; i++) {
     const t = p.openOrderTiers[i]!;

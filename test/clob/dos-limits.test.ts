@@ -60,13 +60,45 @@ describe('open orders need collateral (open_order_tiers)', () => {
     expectOk(c.block([await c.sign(alice, [ask(8)])]).txResults[0]!);
   });
 
-  it('the tiers are a param: genesis may drop them, and ill-formed tiers are refused', async () => {
-    const none = chainWith({ open_order_tiers: [] });
+  it('the tiers are a param: one tier at zero collateral lifts the limit, an empty list and ill-formed tiers are refused', async () => {
+    const none = chainWith({ open_order_tiers: [{ min_net_collateral: '0', max_open_orders: 256 }] });
     none.block();
     expectOk(none.block([await place(none, alice, { clientId: 1, side: 'sell', price: usd(130_000), size: btc(0.00001) })]).txResults[0]!);
+    expect(() => chainWith({ open_order_tiers: [] })).toThrow(/at least one tier/);
     expect(() => chainWith({ open_order_tiers: [{ min_net_collateral: '100', max_open_orders: 4 }, { min_net_collateral: '100', max_open_orders: 8 }] })).toThrow(/must ascend/);
     expect(() => chainWith({ open_order_tiers: [{ min_net_collateral: '100', max_open_orders: 8 }, { min_net_collateral: '200', max_open_orders: 4 }] })).toThrow(/must ascend/);
     expect(() => chainWith({ max_triggers_per_block: 0 })).toThrow(/max_triggers_per_block/);
+  });
+});
+
+describe('MsgUpdateParams and the tiers', () => {
+  // The message replaces every clob param, and proto3 decodes an omitted repeated field as an empty list:
+  // an update meant to change only a fee must not turn the collateral tiers off unseen.
+  const update = (params: Record<string, unknown>) => ({ typeUrl: '/perpchain.clob.v1.MsgUpdateParams', value: { authority: authority.address, params } });
+  const base = { takerFeePpm: 700, makerFeePpm: -100, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64 };
+
+  it('an update without tiers is refused with a message that says how to lift the limit; the tiers stay in force', async () => {
+    const c = chainWith();
+    c.block();
+    const inBlock = c.block([await c.sign(authority, [update(base)])]).txResults[0]!;
+    expect(code(inBlock)).toBe('clob/17');
+    expect(inBlock.log).toMatch(/at least one tier .*min_net_collateral: 0, max_open_orders: N/);
+    const r = c.app.checkTx({ tx: await c.sign(authority, [update(base)]), type: 'new' });
+    expect(`${r.codespace}/${r.code}`).toBe('clob/17');
+    // the tiers still hold: a zero-collateral subaccount cannot rest an order
+    expect(code(c.block([await place(c, alice, { clientId: 1, side: 'sell', price: usd(130_000), size: btc(0.00001) })]).txResults[0]!)).toBe('clob/23');
+  });
+
+  it('an update that names its tiers takes effect, including a single tier at zero collateral', async () => {
+    const c = chainWith();
+    c.block();
+    expectOk(c.block([await c.sign(authority, [update({ ...base, openOrderTiers: [{ minNetCollateral: '0', maxOpenOrders: 2 }] })])]).txResults[0]!);
+    const ask = (i: number) => place(c, alice, { clientId: 10 + i, side: 'sell', price: usd(130_000), size: btc(0.00001) });
+    expectOk(c.block([await ask(0)]).txResults[0]!);
+    expectOk(c.block([await ask(1)]).txResults[0]!);
+    const third = c.block([await ask(2)]).txResults[0]!;
+    expect(code(third)).toBe('clob/23');
+    expect(third.log).toMatch(/2 open orders and net collateral 0 uusdc, which allows 2/);
   });
 });
 
