@@ -129,7 +129,7 @@ export class PerpchainConnection {
   reconnects = 0;
 
   constructor(readonly opts: ConnectionOptions) {
-    this.Ctor = opts.WebSocket ?? (WS as unknown as WebSocketCtor);
+    this.Ctor = opts.WebSocket ?? defaultWebSocket();
   }
 
   get isOpen(): boolean {
@@ -488,6 +488,16 @@ export class PerpchainConnection {
     for (const w of this.openWaiters.splice(0)) w.reject(new ConnectionLostError('client closed'));
     this.ws?.close(1000, 'client closed');
   }
+}
+
+/**
+ * The page's own WebSocket in a browser, else the `ws` package (Node 20 has no global WebSocket, and
+ * bundlers give browsers ws's stub, which only throws).
+ */
+function defaultWebSocket(): WebSocketCtor {
+  const g = globalThis as { window?: unknown; WebSocket?: WebSocketCtor };
+  if (g.window !== undefined && typeof g.WebSocket === 'function') return g.WebSocket;
+  return WS as unknown as WebSocketCtor;
 }
 
 function toBase64(b: Uint8Array): string {

@@ -1,5 +1,7 @@
 import { makeAuthInfoBytes, makeSignDoc, encodePubkey, type EncodeObject, type OfflineDirectSigner, type Registry } from '@cosmjs/proto-signing';
 import { encodeSecp256k1Pubkey } from '@cosmjs/amino';
+import { sha256 } from '@cosmjs/crypto';
+import { fromBase64, toHex } from '@cosmjs/encoding';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { Any } from 'cosmjs-types/google/protobuf/any';
 import Long from 'long';
@@ -66,12 +68,12 @@ export async function signTx(o: SignTxOptions): Promise<Uint8Array> {
   return TxRaw.encode({
     bodyBytes: signed.bodyBytes,
     authInfoBytes: signed.authInfoBytes,
-    signatures: [Buffer.from(signature.signature, 'base64')],
+    signatures: [fromBase64(signature.signature)],
   }).finish();
 }
 
 /** CometBFT tx hash: upper-case hex sha256 of the TxRaw bytes. */
 export async function txHashOf(bytes: Uint8Array): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  return createHash('sha256').update(bytes).digest('hex').toUpperCase();
+  // cosmjs' sha256, not node:crypto: the SDK runs in browsers too (test/e2e/sdk-browser.e2e.test.ts)
+  return Promise.resolve(toHex(sha256(bytes)).toUpperCase());
 }
