@@ -29,7 +29,7 @@ import {
   ErrOpenOrderTier,
 } from './errors.js';
 import type { MarketInfo, PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
-import { MAX_POSITIONS, subaccountsErrors } from '../subaccounts/index.js';
+import { isRiskReducing, MAX_POSITIONS, subaccountsErrors, tradeQuote } from '../subaccounts/index.js';
 import { CLIENT_ID_TABLE, clientIdKey, NEXT_ID_KEY, ORDER_TABLE, orderKey, PARAMS_KEY } from './keys.js';
 import { LazyHeap } from '../../chain/collections/lazy-heap.js';
 import {
@@ -397,10 +397,11 @@ export class ClobKeeper {
     let delta = 0n;
     let cash = 0n;
     for (const s of sizes) {
-      const num = s.qty * s.price;
-      const quote = e >= 0 ? num * 10n ** BigInt(e) : ceilDiv(num, 10n ** BigInt(-e));
-      cash += o.side === 'buy' ? -quote : quote - (e >= 0 ? 0n : 1n);
-      cash -= ceilDiv(quote * (p.takerFeePpm > 0n ? p.takerFeePpm : 0n), PPM);
+      // what settlement moves: a buyer pays the quote rounded up, a seller gets it rounded down, and the fee of
+      // either side is on the quote rounded up (see the fill below)
+      const { buyerPays, sellerGets } = tradeQuote(s.qty, s.price, e);
+      cash += o.side === 'buy' ? -buyerPays : sellerGets;
+      cash -= ceilDiv(buyerPays * (p.takerFeePpm > 0n ? p.takerFeePpm : 0n), PPM);
       delta += s.qty;
     }
     const signed = o.side === 'buy' ? delta : -delta;
@@ -674,14 +675,14 @@ export class ClobKeeper {
         // propagates, or the tx's revert would miss them (they are not in its journal yet).
         try {
           const makerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.seller.sub : r.buyer.sub);
-          if (makerAfter.nc < makerAfter.imr && !isReducing(beforeMaker, makerAfter)) {
+          if (makerAfter.nc < makerAfter.imr && !isRiskReducing(beforeMaker, makerAfter)) {
             sctx.journal.revert();
             this.removeMaker(ctx, mo, 'maker_undercollateralized');
             return -1;
           }
           if (beforeTaker) {
             const takerAfter = this.subaccounts.risk(scratch, order.side === 'buy' ? r.buyer.sub : r.seller.sub);
-            if (takerAfter.nc < takerAfter.imr && !isReducing(beforeTaker, takerAfter)) {
+            if (takerAfter.nc < takerAfter.imr && !isRiskReducing(beforeTaker, takerAfter)) {
               sctx.journal.revert();
               return 0;
             }
@@ -1118,13 +1119,6 @@ function pow10(e: number): bigint {
 export function feeOf(quote: bigint, ppm: bigint): bigint {
   if (ppm >= 0n) return ceilDiv(quote * ppm, PPM);
   return -floorDiv(quote * -ppm, PPM);
-}
-
-function isReducing(before: { nc: bigint; mmr: bigint }, after: { nc: bigint; mmr: bigint }): boolean {
-  if (after.mmr > before.mmr) return false;
-  if (after.mmr === 0n) return after.nc >= 0n;
-  if (before.mmr === 0n) return false;
-  return after.nc * before.mmr >= before.nc * after.mmr;
 }
 
 /** A nested branch + journal + event scope over ctx: keep() merges into ctx, drop() undoes everything. */
