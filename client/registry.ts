@@ -22,6 +22,7 @@ export const perpchainTypes: ReadonlyArray<[string, GeneratedType]> = [
   ['/perpchain.clob.v1.MsgCancelOrder', t(perpchain.clob.v1.MsgCancelOrder)],
   ['/perpchain.clob.v1.MsgAmendOrder', t(perpchain.clob.v1.MsgAmendOrder)],
   ['/perpchain.clob.v1.MsgUpdateParams', t(perpchain.clob.v1.MsgUpdateParams)],
+  ['/perpchain.liquidation.v1.MsgUpdateParams', t(perpchain.liquidation.v1.MsgUpdateParams)],
 ];
 
 export function createRegistry(): Registry {

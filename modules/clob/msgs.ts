@@ -159,6 +159,10 @@ export function clobMsgs(keeper: ClobKeeper, authority: (s: KVReader) => string)
       keeper.amend(ctx, m.owner, m.subaccountNumber, sel(m), toBigInt(m.price), toBigInt(m.quantity));
     },
   };
+  // CheckTx refuses a stranger's params update too (precheck), not only the block after it paid its fee
+  const requireAuthority = (store: KVReader, who: string): void => {
+    if (who !== authority(store)) throw ErrUnauthorized(`${who} is not the authority`);
+  };
   const params: MsgDef<perpchain.clob.v1.MsgUpdateParams> = {
     typeUrl: MSG_UPDATE_CLOB_PARAMS_URL,
     type: perpchain.clob.v1.MsgUpdateParams,
@@ -167,8 +171,11 @@ export function clobMsgs(keeper: ClobKeeper, authority: (s: KVReader) => string)
     validateBasic(m) {
       validateClobParams(paramsFromProto(m.params));
     },
+    precheck(ctx, m) {
+      requireAuthority(ctx.store, m.authority);
+    },
     handle(ctx, m) {
-      if (m.authority !== authority(ctx.store)) throw ErrUnauthorized(`${m.authority} is not the authority`);
+      requireAuthority(ctx.store, m.authority);
       keeper.setParams(ctx.store, paramsFromProto(m.params));
     },
   };

@@ -83,14 +83,21 @@ export function createLiquidationModule(deps: {
     insuranceFund: deps.subaccounts.insuranceFundAddress,
   });
   deps.subaccounts.onUpdate((store, sub, journal) => keeper.onSubaccountUpdate(store, sub, journal));
+  // CheckTx refuses a stranger's params update too (precheck), not only the block after it paid its fee
+  const requireAuthority = (store: KVReader, who: string): void => {
+    if (who !== deps.authority(store)) throw ErrUnauthorized(`${who} is not the authority`);
+  };
   const update: MsgDef<perpchain.liquidation.v1.MsgUpdateParams> = {
     typeUrl: MSG_UPDATE_LIQUIDATION_PARAMS_URL,
     type: perpchain.liquidation.v1.MsgUpdateParams,
     gas: 5_000,
     signer: (m) => m.authority,
     validateBasic: (m) => validateLiquidationParams(fromProto(m.params)),
+    precheck(ctx, m) {
+      requireAuthority(ctx.store, m.authority);
+    },
     handle(ctx, m) {
-      if (m.authority !== deps.authority(ctx.store)) throw ErrUnauthorized(`${m.authority} is not the authority`);
+      requireAuthority(ctx.store, m.authority);
       keeper.setParams(ctx.store, fromProto(m.params));
     },
   };

@@ -35,7 +35,7 @@ export function validateMarket(m: Market & { statusRaw?: number }): void {
   if (m.priceExponent < -18 || m.priceExponent > 6) bad('price_exponent must be in [-18, 6]');
   const e = quoteExponent(m);
   // below −18 the liquidation index (which prices every market every block) has no exact form: such a market would halt the chain
-  if (e < -18 || e > 20) bad(`atomic_resolution + price_exponent + 6 = ${e} is out of range [-18, 20]`);
+  if (e < -18 || e > 18) bad(`atomic_resolution + price_exponent + 6 = ${e} is out of range [-18, 18]`);
   if (m.tickSize <= 0n || m.tickSize > SAFE) bad('tick_size must be in [1, 2^53 - 1]');
   if (m.stepSize <= 0n || m.stepSize > SAFE) bad('step_size must be in [1, 2^53 - 1]');
   if (m.minOrderSize < m.stepSize || m.minOrderSize > SAFE || m.minOrderSize % m.stepSize !== 0n) bad('min_order_size must be a positive multiple of step_size, at most 2^53 - 1');

@@ -78,6 +78,10 @@ export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) =>
       for (const r of aggregatePrices(injectedFromProto(m).votes, known)) keeper.applyPrice(ctx, r.marketId, r.price);
     },
   };
+  // CheckTx refuses a stranger's params update too (precheck), not only the block after it paid its fee
+  const requireAuthority = (store: KVReader, who: string): void => {
+    if (who !== authority(store)) throw ErrUnauthorized(`${who} is not the authority`);
+  };
   const params: MsgDef<perpchain.prices.v1.MsgUpdateParams> = {
     typeUrl: MSG_UPDATE_PRICES_PARAMS_URL,
     type: perpchain.prices.v1.MsgUpdateParams,
@@ -86,8 +90,11 @@ export function pricesMsgs(keeper: PricesKeeper, authority: (store: KVReader) =>
     validateBasic(m) {
       validateParams(paramsFromProto(m.params));
     },
+    precheck(ctx, m) {
+      requireAuthority(ctx.store, m.authority);
+    },
     handle(ctx, m) {
-      if (m.authority !== authority(ctx.store)) throw ErrUnauthorized(`${m.authority} is not the authority`);
+      requireAuthority(ctx.store, m.authority);
       keeper.setParams(ctx.store, paramsFromProto(m.params));
       ctx.events.emit('prices.params', { feeders: paramsFromProto(m.params).feeders.join(',') });
     },
