@@ -62,7 +62,7 @@ export function parsePerpetualsGenesis(json: unknown): { params: PerpetualsParam
   };
   const markets = r.data.markets.map(marketFromJson);
   try {
-    if (params.authority !== '' || markets.length > 0) validatePerpetualsParams(params);
+    validatePerpetualsParams(params, { authorityRequired: markets.length > 0 });
     markets.forEach((m) => validateMarket(m));
   } catch (e) {
     throw ErrInvalidGenesis(e instanceof ChainError ? e.message : String(e));

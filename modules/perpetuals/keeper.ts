@@ -50,10 +50,13 @@ export function validateMarket(m: Market & { statusRaw?: number }): void {
   if (m.statusRaw !== undefined && m.statusRaw !== 0 && statusFromProto(m.statusRaw) === undefined) bad(`status ${m.statusRaw} is not a market status (1 active, 2 reduce_only, 3 halted)`);
 }
 
-export function validatePerpetualsParams(p: PerpetualsParams): void {
+export function validatePerpetualsParams(p: PerpetualsParams, o: { authorityRequired?: boolean } = {}): void {
+  // a genesis without markets may leave the authority unset (no one can then create one); the interval is always checked,
+  // since every funding tick divides by it
+  if (p.fundingIntervalSeconds < 1n || p.fundingIntervalSeconds > 86_400n * 7n) throw ErrInvalidParams('funding_interval_seconds must be in [1, 604800]');
+  if (o.authorityRequired === false && p.authority === '') return;
   const a = addressProblem(p.authority);
   if (a) throw ErrInvalidParams(`authority: ${a}`);
-  if (p.fundingIntervalSeconds < 1n || p.fundingIntervalSeconds > 86_400n * 7n) throw ErrInvalidParams('funding_interval_seconds must be in [1, 604800]');
 }
 
 /**

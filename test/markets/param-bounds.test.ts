@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVNET_MARKETS } from '../../chain/devnet/markets.js';
 import { marketFromJson, validateMarket, type Market } from '../../modules/perpetuals/index.js';
 import { validatePerpetualsParams } from '../../modules/perpetuals/keeper.js';
+import { parsePerpetualsGenesis } from '../../modules/perpetuals/genesis.js';
 import { validateParams as validatePricesParams } from '../../modules/prices/msgs.js';
 import { DEFAULT_PRICES_PARAMS, type PricesParams } from '../../modules/prices/types.js';
 import { testKeys } from '../helpers/keys.js';
@@ -78,6 +79,10 @@ describe('module params at the edges', () => {
     expect(p(604_800n)).not.toThrow();
     expect(p(0n)).toThrow(/funding_interval_seconds/);
     expect(p(604_801n)).toThrow(/funding_interval_seconds/);
+    // also in a genesis that leaves the authority unset (no markets yet): every funding tick divides by the interval
+    expect(() => parsePerpetualsGenesis({ params: { funding_interval_seconds: '0' } })).toThrow(/funding_interval_seconds/);
+    expect(parsePerpetualsGenesis({}).params.authority).toBe('');
+    expect(() => parsePerpetualsGenesis({ params: { authority: '' }, markets: [DEVNET_MARKETS[0]] })).toThrow(/authority/);
   });
 
   it('prices: distinct feeders, min change < max move ≤ 100%, staleness ≥ 1 s', () => {
