@@ -125,6 +125,14 @@ describe('risk-reducing rule', () => {
     expect(isRiskReducing({ nc: 100n, mmr: 200n }, { nc: 100n, mmr: 201n })).toBe(false);
     expect(isRiskReducing({ nc: 100n, mmr: 200n }, { nc: 0n, mmr: 0n })).toBe(true);
   });
+
+  it('at its edges: an unchanged MMR and an unchanged NC/MMR ratio still count as reducing (neither got worse)', () => {
+    // e.g. a long flipped to a short of the same size at the oracle with no fee: MMR and NC as before
+    expect(isRiskReducing({ nc: 100n, mmr: 50n }, { nc: 100n, mmr: 50n })).toBe(true);
+    // half the position closed at the oracle: NC and MMR halve together, the ratio stays 2
+    expect(isRiskReducing({ nc: 100n, mmr: 50n }, { nc: 50n, mmr: 25n })).toBe(true);
+    expect(isRiskReducing({ nc: 100n, mmr: 50n }, { nc: 49n, mmr: 25n })).toBe(false);
+  });
 });
 
 describe('properties', () => {
