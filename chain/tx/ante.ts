@@ -103,7 +103,9 @@ export function runAnte(deps: AnteDeps, ctx: Ctx, tx: DecodedTx): Account {
   }
 
   // memo and timeout
-  if (tx.memo.length > params.maxMemoCharacters) throw ErrMemoTooLong(`${tx.memo.length} characters, limit ${params.maxMemoCharacters}`);
+  // bytes, as the Cosmos SDK counts its max_memo_characters (a string's .length counts UTF-16 units: neither bytes nor characters)
+  const memoBytes = Buffer.byteLength(tx.memo, 'utf8');
+  if (memoBytes > params.maxMemoCharacters) throw ErrMemoTooLong(`${memoBytes} bytes (UTF-8), limit ${params.maxMemoCharacters}`);
   if (tx.timeoutHeight > 0n && ctx.height > tx.timeoutHeight) throw ErrTimeoutHeight(`timeout_height ${tx.timeoutHeight}, block ${ctx.height}`);
 
   // fee and gas limit

@@ -44,10 +44,20 @@ function txOfSize(size: number): Uint8Array {
 }
 
 describe('memo length', () => {
-  it('256 characters are accepted, 257 refused (tx/21)', () => {
+  it('256 bytes are accepted, 257 refused (tx/21)', () => {
     const c = chain();
     expect(code(c.app.checkTx({ tx: buildTx(opts({ memo: 'm'.repeat(257) })).bytes, type: 'new' }))).toBe('tx/21');
     expect(code(c.block([buildTx(opts({ memo: 'm'.repeat(256) })).bytes]).txResults[0]!)).toBe('/0');
+  });
+
+  it('the limit counts the memo\'s UTF-8 bytes, as the Cosmos SDK does (not UTF-16 units, nor characters)', () => {
+    // 64 emoji are 256 bytes (and 128 UTF-16 units); 129 'é' are 129 characters but 258 bytes
+    const c = chain();
+    const r = c.app.checkTx({ tx: buildTx(opts({ memo: 'é'.repeat(129) })).bytes, type: 'new' });
+    expect(code(r)).toBe('tx/21');
+    expect(r.log).toContain('258 bytes (UTF-8), limit 256');
+    expect(code(c.app.checkTx({ tx: buildTx(opts({ memo: '😀'.repeat(64) + 'm' })).bytes, type: 'new' }))).toBe('tx/21');
+    expect(code(c.block([buildTx(opts({ memo: '😀'.repeat(64) })).bytes]).txResults[0]!)).toBe('/0');
   });
 });
 
