@@ -376,6 +376,9 @@ export class Feed {
 
     this.height = height;
     this.block = block;
+    // candles are live objects the next block's fills change: the update carries copies, as of this height
+    // (the server sends it later, at fan-out, possibly after the next block committed)
+    for (const [key, list] of candles) candles.set(key, list.map((c) => ({ ...c })));
     return { height, committedAt, block, markets, books, trades, candles, risk: { ...this.risk, liquidation_events: { ...this.risk.liquidation_events } }, accounts, txs };
   }
 
