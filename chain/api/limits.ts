@@ -66,6 +66,11 @@ export class TokenBucket {
     this.windowStart = now;
   }
 
+  /** Whether the bucket has refilled completely (forgetting it then loses nothing). */
+  isFull(now: number): boolean {
+    return this.tokens + ((now - this.last) / 1000) * this.rate >= this.rate;
+  }
+
   /** Take one token: 'ok', 'refused', or 'flood' when refusals in the last second passed the rate itself. */
   take(now: number): 'ok' | 'refused' | 'flood' {
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);

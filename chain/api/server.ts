@@ -321,7 +321,9 @@ export class ApiServer {
     conn.state = 'closed';
     this.conns.delete(conn);
     this.ips.remove(conn.ip);
-    if (this.ips.count(conn.ip) === 0) this.ipBuckets.delete(conn.ip);
+    // An address's budget outlives its last connection until it has refilled (swept at each heartbeat):
+    // forgetting it at once let a client close everything and reconnect to a full budget, again and again.
+    if (this.ips.count(conn.ip) === 0 && this.ipBuckets.get(conn.ip)?.isFull(performance.now())) this.ipBuckets.delete(conn.ip);
     for (const name of [...conn.subs.keys()]) this.removeSub(conn, name);
   }
 
@@ -341,6 +343,8 @@ export class ApiServer {
         /* closing */
       }
     }
+    const now = performance.now();
+    for (const [ip, b] of this.ipBuckets) if (this.ips.count(ip) === 0 && b.isFull(now)) this.ipBuckets.delete(ip);
   }
 
   /** Send with backpressure: past max_buffered_bytes the peer is told why and disconnected. */

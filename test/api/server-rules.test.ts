@@ -188,3 +188,18 @@ describe('channels', () => {
     expect(u.data.events.map((e: Msg) => e.type)).toEqual(['subaccounts.deposit']);
   });
 });
+
+describe('per-address rate limit', () => {
+  it('outlives the address\'s last connection: closing everything and reconnecting does not refill the budget', async () => {
+    // 2 messages/s per address: a token takes 500 ms to come back, far longer than a reconnect here
+    const { c, open } = await serve({ max_messages_per_second_per_ip: 2, max_messages_per_second: 100 });
+    await c.call('ping'); // with the subscribe to blocks, the address's 2 tokens are spent
+    expect((await c.call('ping')).error).toMatchObject({ code: 'rate_limited' });
+    await new Promise((r) => {
+      c.ws.once('close', r);
+      c.ws.close();
+    });
+    const again = await open();
+    expect((await again.call('ping')).error).toMatchObject({ code: 'rate_limited' });
+  });
+});
