@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TestChain, expectOk } from '../helpers/chain.js';
+import type { TestChain } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { marketsAppState } from '../../chain/devnet/markets.js';
-import { moduleAddress } from '../../chain/codec/address.js';
-import { btc, depositMsg, eventsOf, place, pricesMsg, usd, type OrderSpec } from '../helpers/orders.js';
+import { btc, eventsOf, place, pricesMsg, usd } from '../helpers/orders.js';
+import { deposit, ETH, eth, INSURANCE, liquidationChain, trade } from '../helpers/liquidation.js';
 
 /**
  * Edges of auto-deleveraging (modules/liquidation/README.md §2.7) at exactly
@@ -15,36 +14,10 @@ import { btc, depositMsg, eventsOf, place, pricesMsg, usd, type OrderSpec } from
  */
 const keys = testKeys(8, 'adle');
 const [authority, feeder, alice, erin, dave, carol, frank] = keys as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
-const INSURANCE = moduleAddress('insurance_fund');
-const ETH = (dollars: number) => BigInt(Math.round(dollars * 100)) * 10_000n; // ETH price units (10^-6 USD)
-const eth = (n: number) => BigInt(Math.round(n * 1000)) * 1_000_000n; // ETH quantums (10^-9)
-
 function chain(liquidation: Record<string, unknown> = {}, fund = 0n) {
-  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
-  ms.prices.params.max_move_ppm = '1000000';
-  const c = TestChain.create({
-    keys,
-    balance: 10_000_000_000_000n,
-    appState: {
-      ...ms,
-      // the insurance fund seeded through genesis balances (MsgSend to a module account is refused)
-      bank: { balances: [...keys.map((k) => ({ address: k.address, amount: '10000000000000' })), ...(fund > 0n ? [{ address: INSURANCE, amount: fund.toString() }] : [])] },
-      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
-      // $100,000 minimum: every position here is closed whole in one step
-      liquidation: { params: { min_liquidation_notional: '100000000000', ...liquidation } },
-    },
-  });
-  c.block();
+  const c = liquidationChain(keys, { authority, feeder, fund, liquidation });
   expect(BigInt(c.balance(INSURANCE))).toBe(fund);
   return c;
-}
-async function deposit(c: TestChain, k: TestKey, dollars: number, n = 0) {
-  expectOk(c.block([await c.sign(k, [depositMsg(k.address, BigInt(dollars) * 1_000_000n, n)])]).txResults[0]!);
-}
-async function trade(c: TestChain, maker: TestKey, taker: TestKey, o: Omit<OrderSpec, 'clientId' | 'side'> & { makerSide: 'buy' | 'sell' }, cid: number) {
-  const { makerSide, ...rest } = o;
-  c.block([await place(c, maker, { ...rest, clientId: cid, side: makerSide })]).txResults.forEach(expectOk);
-  c.block([await place(c, taker, { ...rest, clientId: cid, side: makerSide === 'buy' ? 'sell' : 'buy' })]).txResults.forEach(expectOk);
 }
 const sub = (c: TestChain, k: TestKey, n = 0) => c.queryJson(`subaccounts/subaccount/${k.address}/${n}`) as { collateral: string; net_collateral: string; liquidatable: boolean; positions: Array<{ market_id: number; size: string }> };
 /** BTC to $40,000 and ETH to `ethPrice` in one block. */

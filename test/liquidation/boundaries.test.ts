@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { marketsAppState } from '../../chain/devnet/markets.js';
-import { moduleAddress } from '../../chain/codec/address.js';
-import { btc, depositMsg, eventsOf, place, pricesMsg, usd } from '../helpers/orders.js';
+import { btc, eventsOf, place, pricesMsg, usd } from '../helpers/orders.js';
+import { deposit, liquidationChain } from '../helpers/liquidation.js';
 
 /**
  * Liquidation boundaries a mutation review could move unnoticed.
@@ -23,25 +22,10 @@ import { btc, depositMsg, eventsOf, place, pricesMsg, usd } from '../helpers/ord
  */
 const keys = testKeys(5, 'liq-boundaries');
 const [authority, feeder, alice, bob, carol] = keys as [TestKey, TestKey, TestKey, TestKey, TestKey];
-const INSURANCE = moduleAddress('insurance_fund');
-
 async function setup(minLiquidationNotional = '100000000000'): Promise<TestChain> {
-  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
-  ms.prices.params.max_move_ppm = '1000000'; // the oracle may jump to $60,000 in one report
-  const c = TestChain.create({
-    keys,
-    balance: 10_000_000_000_000n,
-    appState: {
-      ...ms,
-      bank: { balances: [...keys.map((k) => ({ address: k.address, amount: '10000000000000' })), { address: INSURANCE, amount: '1000000000' }] },
-      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0 } },
-      liquidation: { params: { min_liquidation_notional: minLiquidationNotional } }, // default here $100,000: whole positions
-    },
-  });
-  c.block();
-  for (const [k, dollars] of [[alice, 1_000n], [bob, 100_000n], [carol, 100_000n]] as const) {
-    expectOk(c.block([await c.sign(k, [depositMsg(k.address, dollars * 1_000_000n)])]).txResults[0]!);
-  }
+  // default here $100,000: whole positions; the oracle may jump to $60,000 in one report
+  const c = liquidationChain(keys, { authority, feeder, fund: 1_000_000_000n, liquidation: { min_liquidation_notional: minLiquidationNotional } });
+  for (const [k, dollars] of [[alice, 1_000], [bob, 100_000], [carol, 100_000]] as const) await deposit(c, k, dollars);
   return c;
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { marketsAppState } from '../../chain/devnet/markets.js';
 import { moduleAddress } from '../../chain/codec/address.js';
-import { btc, depositMsg, eventsOf, place, pricesMsg, usd, type OrderSpec } from '../helpers/orders.js';
+import { btc, eventsOf, place, pricesMsg, usd } from '../helpers/orders.js';
+import { deposit, ETH, eth, liquidationChain, trade, type LiquidationChainOptions } from '../helpers/liquidation.js';
 import type { FinalizeBlockResult } from '../../chain/types.js';
 
 /**
@@ -13,37 +13,11 @@ import type { FinalizeBlockResult } from '../../chain/types.js';
  */
 const keys = testKeys(10, 'liq');
 const [authority, feeder, alice, bob, carol, dave, erin] = keys as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
-const INSURANCE = moduleAddress('insurance_fund');
-const ETH = (dollars: number) => BigInt(Math.round(dollars * 100)) * 10_000n; // ETH price units (10^-6 USD)
-const eth = (n: number) => BigInt(Math.round(n * 1000)) * 1_000_000n; // ETH quantums (10^-9)
-
 /** Seed the fund directly through genesis balances: MsgSend to a module account is refused by design. */
-async function setupFund(fund: bigint, o: { liquidation?: Record<string, unknown>; clob?: Record<string, unknown>; auth?: Record<string, unknown> } = {}) {
-  const ms = marketsAppState(authority.address, [feeder.address]) as { prices: { params: Record<string, string> } };
-  ms.prices.params.max_move_ppm = '1000000';
-  const c = TestChain.create({
-    keys,
-    balance: 10_000_000_000_000n,
-    appState: {
-      ...ms,
-      bank: { balances: [...keys.map((k) => ({ address: k.address, amount: '10000000000000' })), ...(fund > 0n ? [{ address: INSURANCE, amount: fund.toString() }] : [])] },
-      clob: { params: { taker_fee_ppm: 0, maker_fee_ppm: 0, ...o.clob } },
-      liquidation: { params: { min_liquidation_notional: '100000000000', ...o.liquidation } },
-      ...(o.auth ? { auth: { params: o.auth } } : {}),
-    },
-  });
-  c.block();
-  return c;
+async function setupFund(fund: bigint, o: Pick<LiquidationChainOptions, 'liquidation' | 'clob' | 'auth'> = {}) {
+  return Promise.resolve(liquidationChain(keys, { authority, feeder, fund, ...o }));
 }
 
-async function deposit(c: TestChain, k: TestKey, dollars: number, n = 0) {
-  expectOk(c.block([await c.sign(k, [depositMsg(k.address, BigInt(dollars) * 1_000_000n, n)])]).txResults[0]!);
-}
-async function trade(c: TestChain, maker: TestKey, taker: TestKey, o: Omit<OrderSpec, 'clientId' | 'side'> & { makerSide: 'buy' | 'sell' }, cid: number) {
-  const { makerSide, ...rest } = o;
-  c.block([await place(c, maker, { ...rest, clientId: cid, side: makerSide })]).txResults.forEach(expectOk);
-  c.block([await place(c, taker, { ...rest, clientId: cid, side: makerSide === 'buy' ? 'sell' : 'buy' })]).txResults.forEach(expectOk);
-}
 async function price(c: TestChain, market: number, p: bigint): Promise<FinalizeBlockResult> {
   return c.block([await c.sign(feeder, [pricesMsg(feeder.address, [[market, p]])])]);
 }
