@@ -109,7 +109,7 @@ function measure(sim: Simulation, blocks: number, emptyBlocks = false): Stage {
     msgsPerBlock: emptyBlocks ? 0 : d('msgs') / n,
     ms: emptyBlocks ? {} : { agents: d('agents') / n, sign: d('sign') / n, finalize: d('finalize') / n, commit: d('commit') / n, results: d('results') / n, measure: d('measure') / n },
     accountsWithPositions: sim.agents.filter((a) => a.position !== 0n).length,
-    liquidations: sim.metrics.liqCount,
+    liquidations: sim.metrics.scenario.liqCount,
   };
 }
 
@@ -127,7 +127,7 @@ export async function run(args: string[]): Promise<BenchFigures> {
     const s = measure(sim, blocks);
     console.log(
       `  ${flow}: ${accounts.toLocaleString()} traders + ${sim.agents.length - accounts} makers, ${s.accountsWithPositions.toLocaleString()} with positions; warm-up ${(setup / 1000).toFixed(1)} s (untimed); ` +
-        `${blocks} blocks: ${s.txsPerBlock.toFixed(1)} txs / ${s.msgsPerBlock.toFixed(1)} msgs per block, ${sim.metrics.liqCount} liquidation steps, ${sim.metrics.adlFills} ADL fills`,
+        `${blocks} blocks: ${s.txsPerBlock.toFixed(1)} txs / ${s.msgsPerBlock.toFixed(1)} msgs per block, ${sim.metrics.scenario.liqCount} liquidation steps, ${sim.metrics.scenario.adlFills} ADL fills`,
     );
     console.log(`    per block (ms): ${Object.entries(s.ms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' · ')}`);
     console.log(`    slowest block: ${s.slowest.ms.toFixed(0)} ms (scenario block ${s.slowest.sblock}: ${s.slowest.liquidations} liquidation steps, ${s.slowest.adl} ADL fills)`);

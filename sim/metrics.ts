@@ -81,31 +81,26 @@ function attrs(e: AbciEvent): Record<string, string> {
   return o;
 }
 
-export class Metrics {
-  readonly cols: BlockColumns;
-  readonly margin: MarginSample[] = [];
-  readonly liquidationRecords: LiquidationRecord[] = [];
-  readonly failedByReason = new Map<string, number>();
-  readonly specs: ReadonlyMap<number, MarketSpec>;
-
-  // running totals (exact)
+/**
+ * Running totals of chain events over a span of blocks, exact. A run keeps one for its warm-up and one for the
+ * scenario, so the summary's figures describe the scenario (the warm-up's entries and quotes are not part of the
+ * bad day) while what happened before it is still reported.
+ */
+export class Totals {
   liqCount = 0;
   liqNotional = 0n;
   liqFees = 0n;
   insurancePaidForLiquidations = 0n;
   adlFills = 0;
-  adlSize = new Map<number, bigint>();
+  readonly adlSize = new Map<number, bigint>();
   adlNotional = 0n;
   adlAtOracle = 0;
-  badDebt = 0n;
   badDebtEvents = 0;
   insuranceCoverEvents = 0;
   insuranceCovered = 0n;
-  /** Bad debt recorded (written off) and repaid by the insurance fund during the run; `badDebt` is what is outstanding. */
+  /** Bad debt recorded (written off) and repaid by the insurance fund; what is outstanding is state, not a total. */
   badDebtWrittenOff = 0n;
   badDebtRepaid = 0n;
-  /** The fund's balance after the last warm-up block: the scenario's starting point. */
-  private insuranceBeforeScenario: bigint | undefined;
   fundingTicks = 0;
   /** Σ |funding| transferred between longs and shorts (10^-18 uusdc per quantum × OI), and signed (longs → shorts). */
   fundingAbs = 0n;
@@ -117,17 +112,76 @@ export class Metrics {
   clampedUpdates = 0;
   oracleUpdates = 0;
   carriedBlocks = 0;
+  readonly liquidationRecords: LiquidationRecord[] = [];
+  readonly failedByReason = new Map<string, number>();
+  readonly failedByKind = new Map<string, number>();
+  /** ADL fills per kind of the counterparty that was deleveraged. */
+  readonly adlCounterpartyKinds = new Map<string, number>();
+
+  /** Add another span's totals (a block's) to these. */
+  add(o: Totals): void {
+    this.liqCount += o.liqCount;
+    this.liqNotional += o.liqNotional;
+    this.liqFees += o.liqFees;
+    this.insurancePaidForLiquidations += o.insurancePaidForLiquidations;
+    this.adlFills += o.adlFills;
+    addAll(this.adlSize, o.adlSize, 0n);
+    this.adlNotional += o.adlNotional;
+    this.adlAtOracle += o.adlAtOracle;
+    this.badDebtEvents += o.badDebtEvents;
+    this.insuranceCoverEvents += o.insuranceCoverEvents;
+    this.insuranceCovered += o.insuranceCovered;
+    this.badDebtWrittenOff += o.badDebtWrittenOff;
+    this.badDebtRepaid += o.badDebtRepaid;
+    this.fundingTicks += o.fundingTicks;
+    this.fundingAbs += o.fundingAbs;
+    this.fundingLongsPaid += o.fundingLongsPaid;
+    this.volume += o.volume;
+    this.fills += o.fills;
+    this.txs += o.txs;
+    this.failedTxs += o.failedTxs;
+    this.clampedUpdates += o.clampedUpdates;
+    this.oracleUpdates += o.oracleUpdates;
+    this.carriedBlocks += o.carriedBlocks;
+    for (const r of o.liquidationRecords) this.liquidationRecords.push(r);
+    addAll(this.failedByReason, o.failedByReason, 0);
+    addAll(this.failedByKind, o.failedByKind, 0);
+    addAll(this.adlCounterpartyKinds, o.adlCounterpartyKinds, 0);
+  }
+}
+
+function addAll<K, V extends number | bigint>(to: Map<K, V>, from: ReadonlyMap<K, V>, zero: V): void {
+  for (const [k, v] of from) to.set(k, ((to.get(k) ?? zero) as number) + (v as number) as V);
+}
+
+function bump<K>(m: Map<K, number>, k: K): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+export class Metrics {
+  readonly cols: BlockColumns;
+  readonly margin: MarginSample[] = [];
+  readonly specs: ReadonlyMap<number, MarketSpec>;
+  /** Totals of the warm-up blocks (scenario block < 0) and of the scenario's; the summary reports both. */
+  readonly warmup = new Totals();
+  readonly scenario = new Totals();
+
+  /** Bad debt outstanding after the last block (state, read from the chain). */
+  badDebt = 0n;
+  /** The fund's balance after the last warm-up block: the scenario's starting point. */
+  private insuranceBeforeScenario: bigint | undefined;
   insuranceStart: bigint | undefined;
   insuranceMin: { value: bigint; height: number } | undefined;
   insuranceEnd = 0n;
   /** The fund's running peak, and its largest fall from a peak (peak to a later low) over the scenario blocks. */
   insurancePeak = 0n;
   insuranceDrawdown: { usd: bigint; peak: bigint; height: number } = { usd: 0n, peak: 0n, height: 0 };
+  /** Over the scenario blocks. */
   peakOi = new Map<number, { base: bigint; usd: bigint; height: number }>();
   /** Largest |oracle − reference| / reference seen, ppm. */
   maxOracleDeviationPpm = new Map<number, number>();
 
-  // per-block scratch
+  // the block being recorded: its events' totals (added to the warm-up's or the scenario's when it ends) and per market
   private b = this.emptyBlock();
 
   constructor(specs: readonly MarketSpec[]) {
@@ -157,11 +211,7 @@ export class Metrics {
 
   private emptyBlock() {
     return {
-      liqs: 0,
-      liqNotional: 0n,
-      adl: 0,
-      adlNotional: 0n,
-      funding: 0n,
+      t: new Totals(),
       perMarket: new Map<number, { fills: number; volume: bigint; liqs: number; liqNotional: bigint; rate: number | null; clamped: number }>(),
     };
   }
@@ -172,23 +222,25 @@ export class Metrics {
     return m;
   }
 
-  readonly failedByKind = new Map<string, number>();
-  /** ADL fills per kind of the counterparty that was deleveraged. */
-  readonly adlCounterpartyKinds = new Map<string, number>();
-
   noteTx(code: number, codespace: string, log: string, kind = 'feeder'): void {
-    this.txs++;
+    const t = this.b.t;
+    t.txs++;
     if (code !== 0) {
-      this.failedTxs++;
-      this.failedByKind.set(kind, (this.failedByKind.get(kind) ?? 0) + 1);
+      t.failedTxs++;
+      bump(t.failedByKind, kind);
       // the reason without numbers, so the table stays short
-      const reason = `${codespace}/${code} ${log.replace(/[0-9]+/g, 'N').slice(0, 80)}`;
-      this.failedByReason.set(reason, (this.failedByReason.get(reason) ?? 0) + 1);
+      bump(t.failedByReason, `${codespace}/${code} ${log.replace(/[0-9]+/g, 'N').slice(0, 80)}`);
     }
+  }
+
+  /** An ADL fill of the block being recorded deleveraged a counterparty of this kind. */
+  noteAdlCounterparty(kind: string): void {
+    bump(this.b.t.adlCounterpartyKinds, kind);
   }
 
   /** One chain event of the block being recorded. */
   event(e: AbciEvent, height: number, oracleOf: (market: number) => bigint): void {
+    const t = this.b.t;
     switch (e.type) {
       case 'clob.fill': {
         const a = attrs(e);
@@ -199,14 +251,13 @@ export class Metrics {
         const m = this.pm(id);
         m.fills++;
         m.volume += q;
-        this.volume += q;
-        this.fills++;
+        t.volume += q;
+        t.fills++;
         return;
       }
       case 'liquidation.liquidated': {
         const a = attrs(e);
         const id = Number(a.market_id);
-        const s = this.specs.get(id)!;
         const quote = BigInt(a.quote!);
         const oracle = Number(a.oracle_price);
         const avg = Number(a.average_price);
@@ -214,18 +265,15 @@ export class Metrics {
         const slip = oracle > 0 ? ((side === 'sell' ? oracle - avg : avg - oracle) / oracle) * 10_000 : 0;
         const fee = BigInt(a.fee!);
         const ins = BigInt(a.insurance_delta!);
-        this.liquidationRecords.push({ height, marketId: id, side, notional: quote, slippageBps: slip, fee, insuranceDelta: ins });
-        this.liqCount++;
-        this.liqNotional += quote;
-        this.liqFees += fee;
+        t.liquidationRecords.push({ height, marketId: id, side, notional: quote, slippageBps: slip, fee, insuranceDelta: ins });
+        t.liqCount++;
+        t.liqNotional += quote;
+        t.liqFees += fee;
         // the fund's gross payout (older chains reported only the net insurance_delta)
-        this.insurancePaidForLiquidations += a.insurance_paid !== undefined ? BigInt(a.insurance_paid) : ins < 0n ? -ins : 0n;
-        this.b.liqs++;
-        this.b.liqNotional += quote;
+        t.insurancePaidForLiquidations += a.insurance_paid !== undefined ? BigInt(a.insurance_paid) : ins < 0n ? -ins : 0n;
         const m = this.pm(id);
         m.liqs++;
         m.liqNotional += quote;
-        void s;
         return;
       }
       case 'liquidation.adl': {
@@ -234,54 +282,51 @@ export class Metrics {
         const s = this.specs.get(id)!;
         const size = BigInt(a.size!);
         const q = notionalUusdc(s, size, BigInt(a.price!));
-        this.adlFills++;
-        this.adlSize.set(id, (this.adlSize.get(id) ?? 0n) + size);
-        this.adlNotional += q;
-        if (a.at_oracle === 'true') this.adlAtOracle++;
-        this.b.adl++;
-        this.b.adlNotional += q;
+        t.adlFills++;
+        t.adlSize.set(id, (t.adlSize.get(id) ?? 0n) + size);
+        t.adlNotional += q;
+        if (a.at_oracle === 'true') t.adlAtOracle++;
         return;
       }
       case 'liquidation.bad_debt': {
         const a = attrs(e);
-        this.badDebtEvents++;
-        this.badDebtWrittenOff += BigInt(a.amount!);
-        this.insuranceCovered += BigInt(a.insurance_paid ?? '0');
+        t.badDebtEvents++;
+        t.badDebtWrittenOff += BigInt(a.amount!);
+        t.insuranceCovered += BigInt(a.insurance_paid ?? '0');
         return;
       }
       case 'subaccounts.bad_debt_repaid': {
         // the insurance fund repays recorded bad debt from its later income (fund → pool)
-        this.badDebtRepaid += BigInt(attrs(e).amount!);
+        t.badDebtRepaid += BigInt(attrs(e).amount!);
         return;
       }
       case 'liquidation.insurance_cover': {
         const a = attrs(e);
-        this.insuranceCoverEvents++;
-        this.insuranceCovered += BigInt(a.amount!);
+        t.insuranceCoverEvents++;
+        t.insuranceCovered += BigInt(a.amount!);
         return;
       }
       case 'liquidation.carried':
-        this.carriedBlocks++;
+        t.carriedBlocks++;
         return;
       case 'perpetuals.funding': {
         const a = attrs(e);
         const id = Number(a.market_id);
-        this.fundingTicks++;
+        t.fundingTicks++;
         this.pm(id).rate = Number(a.rate_ppm);
         // what longs paid: Δindex (10^-18 uusdc per quantum) × long open interest
         const oi = this.lastOi.get(id) ?? 0n;
         const paid = (BigInt(a.index_delta!) * oi) / 10n ** 18n;
-        this.fundingLongsPaid += paid;
-        this.fundingAbs += paid < 0n ? -paid : paid;
-        this.b.funding += paid < 0n ? -paid : paid;
+        t.fundingLongsPaid += paid;
+        t.fundingAbs += paid < 0n ? -paid : paid;
         void oracleOf;
         return;
       }
       case 'prices.update': {
         const a = attrs(e);
-        this.oracleUpdates++;
+        t.oracleUpdates++;
         if (a.clamped === 'true') {
-          this.clampedUpdates++;
+          t.clampedUpdates++;
           this.pm(Number(a.market_id)).clamped++;
         }
         return;
@@ -309,20 +354,23 @@ export class Metrics {
   }): void {
     const c = this.cols;
     const b = this.b;
+    const span = o.sblock < 0 ? this.warmup : this.scenario;
+    span.add(b.t);
     c.height.push(o.height);
     c.timeMs.push(o.timeMs);
     c.sblock.push(o.sblock);
     c.txs.push(o.txs);
     c.failedTxs.push(o.failed);
-    c.liquidations.push(b.liqs);
-    c.liquidatedUsd.push(toUsd(b.liqNotional));
-    c.adlFills.push(b.adl);
-    c.adlUsd.push(toUsd(b.adlNotional));
+    c.liquidations.push(b.t.liqCount);
+    c.liquidatedUsd.push(toUsd(b.t.liqNotional));
+    c.adlFills.push(b.t.adlFills);
+    c.adlUsd.push(toUsd(b.t.adlNotional));
     c.badDebtUsd.push(toUsd(o.badDebt));
     c.insuranceFundUsd.push(toUsd(o.insuranceFund));
     c.liquidatable.push(o.liquidatable);
     c.carried.push(o.carried);
-    c.fundingPaidUsd.push(toUsd(this.fundingAbs));
+    // cumulative over the span the block belongs to: warm-up rows from the run's start, scenario rows from the scenario's
+    c.fundingPaidUsd.push(toUsd(span.fundingAbs));
     this.badDebt = o.badDebt;
     this.insuranceEnd = o.insuranceFund;
     if (o.sblock < 0) this.insuranceBeforeScenario = o.insuranceFund;
@@ -356,8 +404,10 @@ export class Metrics {
       mc.fundingRatePpm.push(pm?.rate ?? null);
       mc.clamped.push(pm?.clamped ?? 0);
       this.lastOi.set(id, x.oi);
-      const peak = this.peakOi.get(id);
-      if (!peak || oiUsd > peak.usd) this.peakOi.set(id, { base: x.oi, usd: oiUsd, height: o.height });
+      if (o.sblock >= 0) {
+        const peak = this.peakOi.get(id);
+        if (!peak || oiUsd > peak.usd) this.peakOi.set(id, { base: x.oi, usd: oiUsd, height: o.height });
+      }
       if (o.sblock >= 0 && x.reference > 0n) {
         const dev = Number(((x.oracle > x.reference ? x.oracle - x.reference : x.reference - x.oracle) * 1_000_000n) / x.reference);
         if (dev > (this.maxOracleDeviationPpm.get(id) ?? 0)) this.maxOracleDeviationPpm.set(id, dev);
@@ -406,6 +456,8 @@ export interface SummaryInput {
   endTime: string;
   accounts: Record<string, number>;
   agents: Record<string, number | string>;
+  /** The same agent counters over the warm-up blocks alone (`agents` is the scenario's). */
+  warmupAgents?: Record<string, number>;
   finalHeight: number;
   appHash: string;
   invariantChecks: number;
@@ -413,10 +465,13 @@ export interface SummaryInput {
 
 /** The run's JSON summary (deterministic: no wall-clock figures). */
 export function buildSummary(m: Metrics, i: SummaryInput) {
-  const slips = m.liquidationRecords.map((r) => r.slippageBps).sort((a, b) => a - b);
+  // every event total is the scenario's; the warm-up's are reported on their own below
+  const t = m.scenario;
+  const w0 = m.warmup;
+  const slips = t.liquidationRecords.map((r) => r.slippageBps).sort((a, b) => a - b);
   let wsum = 0;
   let w = 0;
-  for (const r of m.liquidationRecords) {
+  for (const r of t.liquidationRecords) {
     const n = Number(r.notional);
     wsum += r.slippageBps * n;
     w += n;
@@ -425,12 +480,12 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
   const min = m.insuranceMin?.value ?? start;
   const byMarket: Record<string, MarketSummary> = {};
   for (const [id, s] of m.specs) {
-    const recs = m.liquidationRecords.filter((r) => r.marketId === id);
+    const recs = t.liquidationRecords.filter((r) => r.marketId === id);
     const peak = m.peakOi.get(id);
     byMarket[s.ticker] = {
       liquidations: recs.length,
       liquidated_notional_usd: usdString(recs.reduce((a, r) => a + r.notional, 0n)),
-      adl_size: (m.adlSize.get(id) ?? 0n).toString(),
+      adl_size: (t.adlSize.get(id) ?? 0n).toString(),
       peak_open_interest: peak ? { base: scaled(peak.base, -s.atomicResolution), quantums: peak.base.toString(), notional_usd: usdString(peak.usd), height: peak.height } : null,
       max_oracle_deviation_ppm: m.maxOracleDeviationPpm.get(id) ?? 0,
     };
@@ -445,17 +500,17 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
     accounts: i.accounts,
     agents: i.agents,
     liquidations: {
-      count: m.liqCount,
-      notional_usd: usdString(m.liqNotional),
-      fees_to_insurance_usd: usdString(m.liqFees),
-      insurance_paid_usd: usdString(m.insurancePaidForLiquidations),
+      count: t.liqCount,
+      notional_usd: usdString(t.liqNotional),
+      fees_to_insurance_usd: usdString(t.liqFees),
+      insurance_paid_usd: usdString(t.insurancePaidForLiquidations),
       slippage_vs_oracle_bps: {
         notional_weighted_mean: w > 0 ? r2(wsum / w) : 0,
         median: r2(quantile(slips, 0.5)),
         p95: r2(quantile(slips, 0.95)),
         max: r2(slips.length ? slips[slips.length - 1]! : 0),
       },
-      blocks_with_carried_liquidations: m.carriedBlocks,
+      blocks_with_carried_liquidations: t.carriedBlocks,
     },
     insurance_fund: {
       start_usd: usdString(start),
@@ -470,14 +525,27 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
       max_drawdown_height: m.insuranceDrawdown.usd > 0n ? m.insuranceDrawdown.height : null,
       below_start_usd: usdString(start > min ? start - min : 0n),
     },
-    adl: { fills: m.adlFills, notional_usd: usdString(m.adlNotional), at_oracle: m.adlAtOracle, counterparties_by_kind: Object.fromEntries([...m.adlCounterpartyKinds].sort()) },
+    adl: { fills: t.adlFills, notional_usd: usdString(t.adlNotional), at_oracle: t.adlAtOracle, counterparties_by_kind: Object.fromEntries([...t.adlCounterpartyKinds].sort()) },
     // total = written off during the run; outstanding = still recorded at the end (the fund repays it from later income)
-    bad_debt: { total_usd: usdString(m.badDebtWrittenOff), outstanding_usd: usdString(m.badDebt), repaid_usd: usdString(m.badDebtRepaid), events: m.badDebtEvents, insurance_covered_usd: usdString(m.insuranceCovered) },
-    funding: { ticks: m.fundingTicks, paid_usd: usdString(m.fundingAbs), longs_paid_usd: usdString(m.fundingLongsPaid) },
-    oracle: { updates: m.oracleUpdates, clamped: m.clampedUpdates },
-    trading: { fills: m.fills, volume_usd: usdString(m.volume) },
-    txs: { total: m.txs, failed: m.failedTxs, failed_by_sender: Object.fromEntries([...m.failedByKind].sort()), failed_by_reason: Object.fromEntries([...m.failedByReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20)) },
+    bad_debt: { total_usd: usdString(t.badDebtWrittenOff), outstanding_usd: usdString(m.badDebt), repaid_usd: usdString(t.badDebtRepaid), events: t.badDebtEvents, insurance_covered_usd: usdString(t.insuranceCovered) },
+    funding: { ticks: t.fundingTicks, paid_usd: usdString(t.fundingAbs), longs_paid_usd: usdString(t.fundingLongsPaid) },
+    oracle: { updates: t.oracleUpdates, clamped: t.clampedUpdates },
+    trading: { fills: t.fills, volume_usd: usdString(t.volume) },
+    txs: { total: t.txs, failed: t.failedTxs, failed_by_sender: Object.fromEntries([...t.failedByKind].sort()), failed_by_reason: Object.fromEntries([...t.failedByReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20)) },
     markets: byMarket,
+    // what happened before the scenario's first block (entries, first quotes): not part of the figures above
+    warmup: {
+      txs: w0.txs,
+      failed_txs: w0.failedTxs,
+      fills: w0.fills,
+      volume_usd: usdString(w0.volume),
+      liquidations: w0.liqCount,
+      liquidated_notional_usd: usdString(w0.liqNotional),
+      adl_fills: w0.adlFills,
+      bad_debt_written_off_usd: usdString(w0.badDebtWrittenOff),
+      funding_paid_usd: usdString(w0.fundingAbs),
+      agents: i.warmupAgents ?? {},
+    },
     invariant_checks: i.invariantChecks,
     final: { height: i.finalHeight, app_hash: i.appHash },
   };

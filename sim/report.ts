@@ -67,6 +67,10 @@ export function runReport(o: { config: SimConfig; summary: Summary; metrics: Met
       .map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`)
       .join(', ')}</p>`,
   );
+  const w = s.warmup;
+  parts.push(
+    `<p class="lead">The figures below are the scenario's. Before it, the warm-up: ${w.txs.toLocaleString('en-US')} txs, ${w.fills.toLocaleString('en-US')} fills (${money(w.volume_usd)}), ${w.liquidations.toLocaleString('en-US')} liquidations, ${w.adl_fills.toLocaleString('en-US')} ADL fills.</p>`,
+  );
   const sl = s.liquidations.slippage_vs_oracle_bps;
   parts.push(
     '<div class="kpis">' +

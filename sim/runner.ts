@@ -375,6 +375,7 @@ export class Simulation {
 
     const t4 = performance.now();
     this.record(height, timeMs, sblock, txs.length, failed);
+    if (sblock === -1) this.atScenarioStart = this.agents.map(agentCounts);
     const t5 = performance.now();
     this.checkInvariants(height);
     const t6 = performance.now();
@@ -476,7 +477,7 @@ export class Simulation {
         const price = BigInt(this.attr(e, 'price')!);
         const cp = this.byAddress.get(this.attr(e, 'counterparty_owner')!);
         const k = cp?.kind ?? 'other';
-        this.metrics.adlCounterpartyKinds.set(k, (this.metrics.adlCounterpartyKinds.get(k) ?? 0) + 1);
+        this.metrics.noteAdlCounterparty(k);
         for (const key of ['owner', 'counterparty_owner']) {
           const a = this.byAddress.get(this.attr(e, key)!);
           if (a) {
@@ -580,32 +581,36 @@ export class Simulation {
       block: height,
       total: this.totalBlocks,
       sblock,
-      liquidations: m.liqCount,
+      liquidations: m.scenario.liqCount,
       badDebtUsd: Number(m.badDebt) / 1e6,
       insuranceFundUsd: Number(m.insuranceEnd) / 1e6,
       elapsedMs: now - this.t0,
     });
   }
 
+  /** Each agent's counters after the last warm-up block, so the summary's agent figures are the scenario's. */
+  private atScenarioStart: AgentCounts[] | undefined;
+
   /** The JSON summary of the run so far. */
   summary(): Summary {
     const c = this.config;
-    const agentStats: Record<string, number | string> = {};
-    let topUps = 0;
-    let liquidatedAccounts = 0;
-    let adlAccounts = 0;
-    let quotes = 0;
-    for (const a of this.agents) {
-      if (a instanceof Trader || a instanceof Whale) topUps += a.topUps;
-      if (a instanceof MarketMaker) quotes += a.quotes;
+    // the scenario's counters are each agent's now less its counters at the warm-up's end (all warm-up until then)
+    const scenario = { margin_top_ups: 0, accounts_liquidated: 0, accounts_deleveraged: 0, maker_quotes_placed: 0 };
+    const warmup = { ...scenario };
+    const tally = (into: typeof scenario, n: AgentCounts) => {
+      into.margin_top_ups += n.topUps;
+      into.maker_quotes_placed += n.quotes;
       // liquidated: through the book or closed by ADL; deleveraged: a solvent counterparty of an ADL fill
-      if (a.liquidations > 0 || a.adlClosed > 0) liquidatedAccounts++;
-      if (a.adls > 0) adlAccounts++;
-    }
-    agentStats.margin_top_ups = topUps;
-    agentStats.accounts_liquidated = liquidatedAccounts;
-    agentStats.accounts_deleveraged = adlAccounts;
-    agentStats.maker_quotes_placed = quotes;
+      if (n.liquidated > 0) into.accounts_liquidated++;
+      if (n.deleveraged > 0) into.accounts_deleveraged++;
+    };
+    this.agents.forEach((a, i) => {
+      const now = agentCounts(a);
+      const start = this.atScenarioStart?.[i] ?? now;
+      tally(warmup, start);
+      tally(scenario, { topUps: now.topUps - start.topUps, quotes: now.quotes - start.quotes, liquidated: now.liquidated - start.liquidated, deleveraged: now.deleveraged - start.deleveraged });
+    });
+    const agentStats: Record<string, number | string> = { ...scenario };
     const ticks0 = this.series[0]!.ticks;
     return buildSummary(this.metrics, {
       scenario: c.name,
@@ -618,6 +623,7 @@ export class Simulation {
       endTime: new Date(ticks0[Math.max(0, Math.min(this.length, this.done - this.warmup) - 1)]!.timeMs).toISOString(),
       accounts: this.population(),
       agents: agentStats,
+      warmupAgents: warmup,
       finalHeight: this.done,
       appHash: Buffer.from(this.app.appHash).toString('hex').toUpperCase(),
       invariantChecks: this.invariantChecks,
@@ -627,4 +633,22 @@ export class Simulation {
   close(): void {
     this.app.close();
   }
+}
+
+interface AgentCounts {
+  topUps: number;
+  quotes: number;
+  /** Liquidations through the book plus positions closed by ADL. */
+  liquidated: number;
+  /** ADL fills as the solvent counterparty. */
+  deleveraged: number;
+}
+
+function agentCounts(a: Agent): AgentCounts {
+  return {
+    topUps: a instanceof Trader || a instanceof Whale ? a.topUps : 0,
+    quotes: a instanceof MarketMaker ? a.quotes : 0,
+    liquidated: a.liquidations + a.adlClosed,
+    deleveraged: a.adls,
+  };
 }
