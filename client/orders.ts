@@ -95,7 +95,7 @@ export function placeOrderMsg(owner: string, subaccount: number, m: MarketSpec, 
   if (!isMarket && p.price === undefined) throw new UnitsError(`a ${type} order needs a price`);
   const conditional = type !== 'limit' && type !== 'market';
   if (conditional && p.triggerPrice === undefined) throw new UnitsError(`a ${type} order needs a triggerPrice`);
-  if (!Number.isInteger(p.clientId) || p.clientId < 0 || p.clientId > 0xffffffff) throw new UnitsError(`clientId must be a uint32, got ${p.clientId}`);
+  uint32ClientId(p.clientId);
   const gtt = p.goodTilTime === undefined ? 0n : p.goodTilTime instanceof Date ? BigInt(Math.floor(p.goodTilTime.getTime() / 1000)) : whole(p.goodTilTime, 'goodTilTime');
   // unix seconds, not milliseconds (Date.now()): a value past the year 5000 is surely the latter
   if (gtt > 100_000_000_000n) throw new UnitsError(`goodTilTime is unix seconds (or a Date); ${gtt} looks like milliseconds`);
@@ -120,10 +120,17 @@ export function placeOrderMsg(owner: string, subaccount: number, m: MarketSpec, 
   };
 }
 
+/** A client id, refused (not cut to 32 bits by the encoder, which would name another order) when it is not a uint32. */
+function uint32ClientId(v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new UnitsError(`clientId must be a uint32, got ${v}`);
+  return v;
+}
+
 function selector(ref: OrderRef): { orderId: Long; clientId: number; byClientId: boolean } {
-  if (ref.orderId !== undefined) return { orderId: L(BigInt(ref.orderId)), clientId: 0, byClientId: false };
-  if (ref.clientId === undefined) throw new Error('name the order by orderId or clientId');
-  return { orderId: L(0n), clientId: ref.clientId, byClientId: true };
+  // the chain's id wins when both are given (a PlaceResult carries both)
+  if (ref.orderId !== undefined) return { orderId: L(BigInt(ref.orderId), true, 'orderId'), clientId: 0, byClientId: false };
+  if (ref.clientId === undefined) throw new UnitsError('name the order by orderId or clientId');
+  return { orderId: L(0n), clientId: uint32ClientId(ref.clientId), byClientId: true };
 }
 
 export function cancelOrderMsg(owner: string, subaccount: number, ref: OrderRef): EncodeObject {
