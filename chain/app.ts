@@ -362,8 +362,9 @@ export class App {
   // ----------------------------------------------------------------- mempool
 
   /**
-   * CheckTx: size, decode and the full ante handler on the check state, then
-   * each message's read-only precheck. Nothing here touches block state.
+   * CheckTx (new and recheck): size, decode and the full ante handler on the
+   * check state, then each message's read-only precheck. Nothing here touches
+   * block state.
    */
   checkTx(req: CheckTxRequest): CheckTxResult {
     const branch = new Branch(this.checkState);
@@ -385,11 +386,11 @@ export class App {
       const height = this.lastHeight + 1n;
       const ctx = this.makeCtx(branch, req.type === 'new' ? 'check' : 'recheck', height, this.lastTimeNs(), journal, events, meterHolder.meter);
       runAnte(this.anteDeps(), ctx, tx);
-      if (req.type === 'new') {
-        const probe = new Branch(branch);
-        const pctx = { ...ctx, store: new GasKV(probe, meterHolder.meter) };
-        for (const m of tx.msgs) m.def.precheck?.(pctx, m.value);
-      }
+      // on recheck too: a tx the last block made surely fail (its sender's own earlier send spent the balance it
+      // needs, its market halted) leaves the mempool before it costs a fee
+      const probe = new Branch(branch);
+      const pctx = { ...ctx, store: new GasKV(probe, meterHolder.meter) };
+      for (const m of tx.msgs) m.def.precheck?.(pctx, m.value);
       branch.write();
       // Written out, not `{ ...okResult(), sender, sequence }`: a spread that adds new properties takes V8's slow path (~1.5 µs).
       return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted: gasLimit, gasUsed: BigInt(meterHolder.meter.consumed), events: events.events, sender: tx.signer, sequence: tx.sequence };
