@@ -180,6 +180,8 @@ export class App {
   private initialHeight = 1n;
   private pending: PendingBlock | undefined;
   private checkState: Branch;
+  /** CheckTx's credit per address from pending withdrawals (MsgDef.bankInflow); reset with the check state. */
+  private checkBankCredit = new Map<string, bigint>();
   private consensusCache: ConsensusParams | undefined;
   private oracleSource: (() => ReadonlyArray<{ marketId: number; price: bigint }>) | undefined;
 
@@ -245,7 +247,7 @@ export class App {
       );
     }
     for (const m of this.modules) m.load?.(this.committed);
-    this.checkState = new Branch(this.committed);
+    this.resetCheckState(this.committed);
     progress?.({ entries, done: true });
   }
 
@@ -347,7 +349,7 @@ export class App {
     // The genesis state's hash; the first block's Commit persists it together with block 1.
     const preview = new MerkleIndex();
     preview.update(branch.changeSet());
-    this.checkState = new Branch(branch);
+    this.resetCheckState(branch);
     // The App never changes the validator set: an empty list tells CometBFT to keep the genesis validators.
     return { appHash: preview.root(), consensusParams: params, validators: [] };
   }
@@ -360,6 +362,11 @@ export class App {
   }
 
   // ----------------------------------------------------------------- mempool
+
+  private resetCheckState(base: KVReader): void {
+    this.checkState = new Branch(base);
+    this.checkBankCredit = new Map();
+  }
 
   /**
    * CheckTx (new and recheck): size, decode and the full ante handler on the
@@ -389,9 +396,17 @@ export class App {
       // on recheck too: a tx the last block made surely fail (its sender's own earlier send spent the balance it
       // needs, its market halted) leaves the mempool before it costs a fee
       const probe = new Branch(branch);
-      const pctx = { ...ctx, store: new GasKV(probe, meterHolder.meter) };
-      for (const m of tx.msgs) m.def.precheck?.(pctx, m.value);
+      // a withdrawal to the signer (earlier in this tx, or in its pending txs) counts for the sends after it
+      const txCredit = new Map<string, bigint>();
+      const pendingBankCredit = (a: string) => (this.checkBankCredit.get(a) ?? 0n) + (txCredit.get(a) ?? 0n);
+      const pctx: Ctx = { ...ctx, store: new GasKV(probe, meterHolder.meter), pendingBankCredit };
+      for (const m of tx.msgs) {
+        m.def.precheck?.(pctx, m.value);
+        const inflow = m.def.bankInflow?.(m.value);
+        if (inflow && inflow.address === tx.signer) txCredit.set(inflow.address, (txCredit.get(inflow.address) ?? 0n) + inflow.amount);
+      }
       branch.write();
+      for (const [a, v] of txCredit) this.checkBankCredit.set(a, (this.checkBankCredit.get(a) ?? 0n) + v);
       // Written out, not `{ ...okResult(), sender, sequence }`: a spread that adds new properties takes V8's slow path (~1.5 µs).
       return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted: gasLimit, gasUsed: BigInt(meterHolder.meter.consumed), events: events.events, sender: tx.signer, sequence: tx.sequence };
     } catch (e) {
@@ -458,22 +473,36 @@ export class App {
       let signer = '';
       let spend = 0n;
       if (!injected.includes(tx)) {
+        let need = 0n;
         try {
           const d = this.decode(tx);
           if (d.msgs.some((m) => m.def.protocolOnly)) continue; // only the proposer injects these
           wanted = d.gasLimit;
           signer = d.signer;
-          spend = feeAmount(d);
-          for (const m of d.msgs) spend += m.def.bankOutflow?.(m.value) ?? 0n;
+          // The most the tx's messages take from the balance at any point (a send after a withdrawal to the
+          // signer is covered by it), and what they leave spent for the signer's later txs: never less than
+          // nothing, so no later tx counts on a withdrawal that may fail.
+          let run = 0n;
+          let peak = 0n;
+          for (const m of d.msgs) {
+            run += m.def.bankOutflow?.(m.value) ?? 0n;
+            if (run > peak) peak = run;
+            const inflow = m.def.bankInflow?.(m.value);
+            if (inflow && inflow.address === signer) run -= inflow.amount;
+          }
+          const fee = feeAmount(d);
+          need = fee + peak;
+          spend = fee + (run > 0n ? run : 0n);
         } catch {
           continue; // undecodable, or a fee or amount the ante would refuse: an honest proposer does not propose it
         }
         if (heldBack.has(signer)) continue;
-        spend += spent.get(signer) ?? 0n;
-        if (spend > this.keepers.bank.balance(this.latestState(), signer)) {
+        const before = spent.get(signer) ?? 0n;
+        if (before + need > this.keepers.bank.balance(this.latestState(), signer)) {
           heldBack.add(signer);
           continue;
         }
+        spend += before;
       }
       if (bytes + size > req.maxTxBytes || (signer && maxGas > 0n && gas + wanted > maxGas)) {
         if (signer) heldBack.add(signer);
@@ -762,7 +791,7 @@ export class App {
     this.genesisWrites = undefined;
     this.pending = undefined;
     this.consensusCache = undefined;
-    this.checkState = new Branch(this.committed);
+    this.resetCheckState(this.committed);
     const block: CommittedBlock = {
       height: p.height,
       timeNs: p.timeNs,

@@ -73,4 +73,9 @@ export interface Ctx {
   readonly gas: GasMeter;
   readonly events: EventSink;
   readonly journal: Journal;
+  /**
+   * CheckTx prechecks only: uusdc that the signer's earlier messages in this tx and its pending txs add to
+   * `address`'s bank balance when they run (withdrawals to itself), which the check state does not hold yet.
+   */
+  readonly pendingBankCredit?: (address: string) => bigint;
 }

@@ -34,9 +34,13 @@ export function bankMsgs(bank: BankKeeper): MsgDef[] {
       // What handle() would surely refuse, refused before the tx enters the mempool (and pays a fee for nothing).
       if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();
       if (bank.isBlocked(m.toAddress)) throw ErrBlockedRecipient(`${m.toAddress} is a module account`);
+      // a withdrawal earlier in the tx, or in a pending tx of the sender, adds what the check state does not show yet
+      const credit = ctx.pendingBankCredit?.(m.fromAddress) ?? 0n;
       const have = bank.balance(ctx.store, m.fromAddress);
       const amount = amountOf(m);
-      if (have < amount) throw ErrInsufficientFunds(`${m.fromAddress} has ${have} uusdc, needs ${amount}`);
+      if (have + credit < amount) {
+        throw ErrInsufficientFunds(`${m.fromAddress} has ${have} uusdc${credit > 0n ? ` (and ${credit} from pending withdrawals)` : ''}, needs ${amount}`);
+      }
     },
     handle(ctx, m) {
       if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();

@@ -42,6 +42,7 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgWithdraw,
     gas: 10_000,
     signer: (m) => m.owner,
+    bankInflow: (m) => ({ address: m.recipient || m.owner, amount: positive(m.amount, 'amount') }),
     validateBasic(m) {
       address(m.owner, 'owner');
       if (m.recipient) address(m.recipient, 'recipient', ErrInvalidRecipient);
