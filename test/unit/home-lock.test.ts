@@ -23,9 +23,14 @@ describe('HomeLock', () => {
     const path = join(tmp, 'LOCK-live');
     // the child takes the lock with the same code, then stays alive
     const lockModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'chain', 'store', 'lock.ts')).href;
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(lockModule)}).then((m) => { m.HomeLock.acquire(${JSON.stringify(path)}); setTimeout(() => {}, 10000); })`]);
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(lockModule)}).then((m) => { m.HomeLock.acquire(${JSON.stringify(path)}); console.log('locked'); setTimeout(() => {}, 60000); })`]);
     try {
-      for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+      // wait for the child to say it holds the lock (a fixed wait lost the race on a loaded machine)
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+        child.on('exit', (c) => reject(new Error(`the child exited (${c}) before taking the lock`)));
+      });
+      expect(existsSync(path)).toBe(true);
       expect(() => HomeLock.acquire(path)).toThrow(/another perpchain process \(pid \d+\) is using this home/);
     } finally {
       child.kill('SIGKILL');
