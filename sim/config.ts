@@ -13,7 +13,8 @@ import { z } from 'zod';
 
 /** [low, high, weight]: a value drawn uniformly in [low, high) with probability weight / Σ weights. */
 const Bucket = z.tuple([z.number(), z.number(), z.number().nonnegative()]).refine((b) => b[1] >= b[0], 'bucket high must be ≥ low');
-const Buckets = z.array(Bucket).min(1);
+// a list whose weights are all 0 has nothing to draw from: refused here, with its path, not as a RangeError mid-setup
+const Buckets = z.array(Bucket).min(1).refine((bs) => bs.some((b) => b[2] > 0), 'bucket weights sum to zero: give at least one bucket a weight above 0');
 const Range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).refine((r) => r[1] >= r[0], 'range high must be ≥ low');
 const Ppm = z.number().int().min(0).max(1_000_000);
 
@@ -341,6 +342,7 @@ export function validateConfig(raw: unknown, source = 'config'): SimConfig {
     // every price would be stale by the next block: the chain refuses every order that adds risk, nothing trades
     throw new ConfigError(`${source}: blockMs ${c.blockMs} is longer than oracle.stalenessSeconds (${c.oracle.stalenessSeconds} s), so every price is stale by the next block and no order that adds risk is accepted; set oracle.stalenessSeconds to at least ${Math.ceil(c.blockMs / 1000)}`);
   }
+  if (c.agents.traders > 0 && !c.markets.some((m) => m.weight > 0)) throw new ConfigError(`${source}: markets: every market has weight 0, so traders have no market to trade; give at least one a weight above 0`);
   const mix = c.agents.mix.leveraged + c.agents.mix.momentum;
   if (c.agents.traders > 0 && !(mix > 0)) throw new ConfigError(`${source}: agents.mix shares sum to zero`);
   const mg = c.agents.margin;
