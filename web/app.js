@@ -18,6 +18,7 @@ const state = {
   resyncs: 0,
   closes: [],
   errors: [],
+  switchesQueued: 0, // market switches clicked and not yet applied (0: what is shown is the last click)
 };
 
 // ---------------------------------------------------------------- numbers
@@ -238,9 +239,11 @@ function resync(why) {
  */
 let switching = Promise.resolve();
 function selectMarket(ticker, resubscribeOnly = false) {
+  state.switchesQueued++;
   switching = switching
     .then(() => switchTo(ticker, resubscribeOnly))
-    .catch((e) => state.errors.push(String(e)));
+    .catch((e) => state.errors.push(String(e)))
+    .finally(() => state.switchesQueued--);
   return switching;
 }
 

@@ -86,8 +86,9 @@ describe.skipIf(!launched.browser)('market page in headless Chromium', () => {
     await page.evaluate(`(() => { const rows = [...document.querySelectorAll('#markets tbody tr')]; const eth = rows.find(r => r.cells[0].textContent === 'ETH-USD'); const btc = rows.find(r => r.cells[0].textContent === 'BTC-USD'); btc.click(); btc.click(); eth.click(); btc.click(); eth.click(); btc.click(); return true; })()`);
     const h0 = Number(t.node.app.height);
     // the clicks are applied in order: the last one (BTC-USD) wins, and its book keeps verifying block after block
+    // (once every queued switch is applied: on a slow machine an earlier BTC switch can verify for a few blocks first)
     await waitFor(
-      async () => (await page.evaluate<boolean>(`document.getElementById('book-market').textContent === 'BTC-USD' && document.getElementById('book-status').dataset.ready === 'true' && Number(document.getElementById('book-status').dataset.height) >= ${h0 + 3}`)),
+      async () => (await page.evaluate<boolean>(`window.__perpchainState.switchesQueued === 0 && document.getElementById('book-market').textContent === 'BTC-USD' && document.getElementById('book-status').dataset.ready === 'true' && Number(document.getElementById('book-status').dataset.height) >= ${h0 + 3}`)),
       10_000,
       'the BTC book to keep verifying after the clicks',
     );
