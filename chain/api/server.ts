@@ -247,7 +247,14 @@ export class ApiServer {
       }
       if (req.method === 'POST' && url.pathname === '/tx') {
         const body = await readBody(req, this.limits.max_frame_bytes);
-        const r = await this.opts.submitter.submit(txBytesOf(body, req.headers['content-type']));
+        const tx = txBytesOf(body, req.headers['content-type']);
+        let r: Awaited<ReturnType<typeof this.opts.submitter.submit>>;
+        try {
+          r = await this.opts.submitter.submit(tx);
+        } catch (e) {
+          // the node could not hand the tx on (CometBFT RPC unreachable): not the client's fault, and no CheckTx ran
+          return send(502, { error: { code: 'submit_failed', message: `could not hand the tx to the chain: ${(e as Error).message}` } });
+        }
         // "already in the mempool" is an acceptance too: the tx_result follows as for the first submission
         const accepted = r.code === 0 || (r.codespace === ErrTxInMempool.codespace && r.code === ErrTxInMempool.code);
         return send(accepted ? 200 : 400, { hash: r.hash, check_tx: txResultJson(r) });
