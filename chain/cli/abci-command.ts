@@ -8,10 +8,10 @@ import { HomeLock } from '../store/lock.js';
 import { homePaths, readConfig } from '../devnet/home.js';
 import { loadProgressPrinter } from '../devnet/load-progress.js';
 import { BackgroundMerger } from '../devnet/merger.js';
-import { runAbci, DEFAULT_ABCI_ADDR, parseAbciAddr } from '../abci/index.js';
+import { runAbci, DEFAULT_ABCI_ADDR, DEFAULT_MAX_FRAME_BYTES, parseAbciAddr } from '../abci/index.js';
 import { startAbciApi } from '../api/index.js';
 import { createPriceSource } from '../oracle/sources.js';
-import { portArg, urlArg } from './args.js';
+import { intArg, portArg, urlArg } from './args.js';
 
 /**
  * `perpchain abci`: serve the App to a CometBFT v0.38 node over the ABCI
@@ -28,9 +28,10 @@ export function registerAbciCommand(program: Command): void {
     .option('--price-source <spec>', 'this validator\'s prices for vote extensions: file:PATH | dataset:0=btc-2022-11-08,1=eth-2022-11-08 | http://127.0.0.1:PORT/path')
     .addOption(new Option('--comet-rpc <url>', 'CometBFT RPC the API forwards txs to (default config api.comet_rpc_url or http://127.0.0.1:26657)').argParser(urlArg))
     .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(portArg))
+    .addOption(new Option('--max-frame-bytes <n>', 'largest ABCI message accepted from CometBFT (raise it for a genesis app_state over 128 MiB)').argParser(intArg(1024)).default(DEFAULT_MAX_FRAME_BYTES))
     .option('--no-api', 'do not serve the WebSocket API')
     .option('--check-invariants', 'check every module invariant after every block and stop with a report if one breaks')
-    .action(async (o: { home: string; addr: string; priceSource?: string; cometRpc?: string; apiPort?: number; api: boolean; checkInvariants?: boolean }) => {
+    .action(async (o: { home: string; addr: string; priceSource?: string; cometRpc?: string; apiPort?: number; maxFrameBytes: number; api: boolean; checkInvariants?: boolean }) => {
       parseAbciAddr(o.addr); // a bad address fails here, before anything is opened or served
       const paths = homePaths(o.home);
       mkdirSync(dirname(paths.db), { recursive: true });
@@ -64,6 +65,7 @@ export function registerAbciCommand(program: Command): void {
       await runAbci({
         app,
         addr: o.addr,
+        maxFrameBytes: o.maxFrameBytes,
         beforeAppClose: () => merger.stop(),
         onShutdown: async () => {
           await api?.server.close();
