@@ -10,7 +10,7 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description("re-execute a node's block log from genesis in a fresh in-memory App and confirm every app hash (and the node's current state)")
-    .option('--home <dir>', 'node home (reads config/genesis.json and data/state.db in one read snapshot; the node may keep running)')
+    .option('--home <dir>', 'node home: replays data/state.db (in one read snapshot; the node may keep running) from the InitChain request it recorded, or from config/genesis.json when it recorded none')
     .option('--genesis <file>', 'genesis file (instead of --home)')
     .option('--db <file>', 'the node\'s state.db (instead of --home)')
     .option('--check-invariants', 'also check every module invariant after every replayed block')

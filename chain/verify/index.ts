@@ -85,6 +85,8 @@ export interface VerifyResult {
   ok: boolean;
   chainId: string;
   genesis: string;
+  /** True when the replay started from the InitChain request recorded in the store, not from a genesis file. */
+  genesisFromStore: boolean;
   db: string;
   blocks: number;
   txs: number;
@@ -107,13 +109,18 @@ export interface VerifyResult {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
-export function resolvePaths(o: VerifyOptions): { genesis: string; db: string } {
+/**
+ * The genesis file and the store. With --home the genesis file may be missing: a home run under CometBFT
+ * replays from the InitChain request its store recorded (checked once the store is open).
+ */
+export function resolvePaths(o: VerifyOptions): { genesis: string; db: string; genesisOptional: boolean } {
   const genesis = o.genesis ?? (o.home ? join(o.home, 'config', 'genesis.json') : undefined);
   const db = o.db ?? (o.home ? join(o.home, 'data', 'state.db') : undefined);
   if (!genesis || !db) throw new Error('give --home DIR, or both --genesis FILE and --db FILE');
-  if (!existsSync(genesis)) throw new Error(`no genesis at ${genesis}`);
+  const genesisOptional = o.genesis === undefined;
+  if (!genesisOptional && !existsSync(genesis)) throw new Error(`no genesis at ${genesis}`);
   if (!existsSync(db)) throw new Error(`no node store at ${db}`);
-  return { genesis, db };
+  return { genesis, db, genesisOptional };
 }
 
 function summarize(r: FinalizeBlockResult): Pick<Mismatch, 'outcomes' | 'failed' | 'events'> {
@@ -133,8 +140,7 @@ function summarize(r: FinalizeBlockResult): Pick<Mismatch, 'outcomes' | 'failed'
 /** Replay a node's block log from genesis and compare every app hash. */
 export function verifyChain(o: VerifyOptions): VerifyResult {
   const t0 = performance.now();
-  const { genesis: genesisPath, db: dbPath } = resolvePaths(o);
-  const genesis: GenesisDoc = readGenesis({ genesis: genesisPath } as never);
+  const { genesis: genesisPath, db: dbPath, genesisOptional } = resolvePaths(o);
   let store: SqliteStore;
   try {
     store = new SqliteStore(dbPath, { readonly: true });
@@ -148,11 +154,24 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
   }
   const problems: string[] = [];
   store.beginSnapshot(); // a live node keeps committing: read its log, height and state as of one moment
+  // With --home (no --genesis), replay from the InitChain request the node recorded: under CometBFT that is
+  // CometBFT's genesis (its time, validators, params), not the home's own genesis.json, which differs (or is
+  // not there at all: `perpchain abci` needs no init).
+  const recorded = o.genesis === undefined ? store.meta('init_chain') : undefined;
+  let genesis: GenesisDoc | undefined;
+  if (!recorded) {
+    if (genesisOptional && !existsSync(genesisPath)) {
+      store.close();
+      throw new Error(`no genesis at ${genesisPath}, and ${dbPath} recorded no InitChain request to replay from`);
+    }
+    genesis = readGenesis({ genesis: genesisPath } as never);
+  }
   const node = store.lastCommitted();
   const res: VerifyResult = {
     ok: false,
-    chainId: genesis.chain_id,
-    genesis: genesisPath,
+    chainId: genesis?.chain_id ?? '',
+    genesis: recorded ? `the InitChain request recorded in ${dbPath}` : genesisPath,
+    genesisFromStore: recorded !== undefined,
     db: dbPath,
     blocks: 0,
     txs: 0,
@@ -168,12 +187,9 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
   };
   const app = App.open({ checkInvariantsEveryBlock: o.checkInvariants ?? false });
   try {
-    // With --home (no --genesis), replay from the InitChain request the node recorded: under CometBFT that is
-    // CometBFT's genesis (its time, validators, params), not the home's own genesis.json, which differs.
-    const recorded = o.genesis === undefined ? store.meta('init_chain') : undefined;
     const init = recorded
       ? decodeInitChainRecord(recorded)
-      : {
+      : genesis && {
           chainId: genesis.chain_id,
           timeNs: rfc3339ToNs(genesis.genesis_time),
           initialHeight: BigInt(genesis.initial_height || '1'),
@@ -183,7 +199,7 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
           // devnet records none. The node's state says which of the two this home is.
           validators: store.hasPrefix('app/val/') ? genesisValidators(genesis) : [],
         };
-    if (recorded) res.genesis = `the InitChain request recorded in ${dbPath}`;
+    if (!init) throw new Error('unreachable: no genesis and no recorded InitChain');
     res.chainId = init.chainId;
     const storedChain = store.meta('chain_id')?.toString();
     if (storedChain !== undefined && storedChain !== init.chainId) problems.push(`the store is of chain "${storedChain}", the genesis of "${init.chainId}"`);
@@ -306,7 +322,7 @@ function diffState(store: SqliteStore, app: App): string[] {
 /** A human report of a verification (what `perpchain verify` prints). */
 export function formatVerifyResult(r: VerifyResult): string {
   const lines: string[] = [];
-  lines.push(`chain ${r.chainId}: replayed ${r.blocks} blocks (${r.firstHeight}–${r.lastHeight}, ${r.txs} txs) from ${r.genesis} and ${r.db} in ${(r.ms / 1000).toFixed(1)} s`);
+  lines.push(`chain ${r.chainId}: replayed ${r.blocks} blocks (${r.firstHeight}–${r.lastHeight}, ${r.txs} txs) from ${r.genesisFromStore ? r.genesis : `${r.genesis} and ${r.db}`} in ${(r.ms / 1000).toFixed(1)} s`);
   if (r.ok) {
     lines.push(`OK: every recorded app hash matches the replay; the node's state at height ${r.nodeHeight} equals the replayed state (app hash ${r.finalAppHash})`);
     return lines.join('\n');
