@@ -196,7 +196,7 @@ export const ConfigSchema = z.strictObject({
     marginRatioCap: z.number().positive(),
   }),
   /** Run app.runInvariants() after every block ('every'), every N blocks, only at the end, or never. */
-  checkInvariants: z.union([z.enum(['every', 'end', 'never']), z.number().int().min(1)]),
+  checkInvariants: z.union([z.enum(['every', 'end', 'never']), z.number().int().min(1)], { error: 'must be every, end, never or a whole number of blocks ≥ 1' }),
   /** Parameter grid: dot path → values (used by `perpchain sim --sweep`). */
   sweep: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean()])).min(1)).optional(),
 });

@@ -32,3 +32,10 @@ describe('simulator config: weights', () => {
     sim.close();
   });
 });
+
+describe('simulator config: checkInvariants', () => {
+  it('a value that is none of every, end, never or N says which ones are', () => {
+    expect(() => buildConfig({ ...base, checkInvariants: 'sometimes' })).toThrow(/checkInvariants: must be every, end, never or a whole number of blocks ≥ 1/);
+    expect(buildConfig({ ...base, checkInvariants: 25 }).checkInvariants).toBe(25);
+  });
+});
