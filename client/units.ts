@@ -67,6 +67,12 @@ function shiftToInteger(d: Decimal, k: number): bigint | undefined {
   return BigInt(s.toFixed(0));
 }
 
+/** The valid values either side of a value off the grid (0, below the first step, is not one). */
+function nearest(floor: Decimal, step: string): string {
+  const up = floor.plus(step).toString();
+  return floor.isZero() ? `nearest: ${up}` : `nearest: ${floor.toString()} or ${up}`;
+}
+
 /** Human price (USD per coin) → price units; must be positive and a multiple of the tick. */
 export function priceToUnits(m: MarketSpec, price: DecimalInput): bigint {
   const d = toDecimal(price, 'price');
@@ -75,7 +81,7 @@ export function priceToUnits(m: MarketSpec, price: DecimalInput): bigint {
   const tick = unitsToPrice(m, m.tickSize).toString();
   if (units === undefined || units % m.tickSize !== 0n) {
     const floor = d.div(tick).floor().times(tick);
-    throw new UnitsError(`price ${d.toString()} is not a multiple of ${m.ticker}'s tick ${tick}; nearest: ${floor.toString()} or ${floor.plus(tick).toString()}`);
+    throw new UnitsError(`price ${d.toString()} is not a multiple of ${m.ticker}'s tick ${tick}; ${nearest(floor, tick)}`);
   }
   return units;
 }
@@ -88,7 +94,7 @@ export function sizeToQuantums(m: MarketSpec, size: DecimalInput, o: { allowBelo
   const step = quantumsToSize(m, m.stepSize).toString();
   if (q === undefined || q % m.stepSize !== 0n) {
     const floor = d.div(step).floor().times(step);
-    throw new UnitsError(`size ${d.toString()} is not a multiple of ${m.ticker}'s step ${step}; nearest: ${floor.toString()} or ${floor.plus(step).toString()}`);
+    throw new UnitsError(`size ${d.toString()} is not a multiple of ${m.ticker}'s step ${step}; ${nearest(floor, step)}`);
   }
   if (!o.allowBelowMinimum && q < m.minOrderSize) throw new UnitsError(`size ${d.toString()} is below ${m.ticker}'s minimum order size ${quantumsToSize(m, m.minOrderSize).toString()}`);
   return q;
