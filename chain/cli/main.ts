@@ -45,13 +45,11 @@ program
   .option('--check-invariants', 'check every module invariant after every block and halt with a report if one breaks')
   .action(async (o: { home: string; chainId: string; apiPort?: number; apiHost?: string; blockInterval?: number; checkInvariants?: boolean }) => {
     const paths = homePaths(o.home);
-    if (!existsSync(paths.genesis)) {
+    const existing = existsSync(paths.genesis);
+    if (!existing) {
       const { accounts } = await initHome({ home: o.home, chainId: o.chainId });
       console.log(`created a new devnet home at ${paths.home}`);
       printDevAccounts(accounts, paths.devKeys);
-    } else {
-      const accounts = readDevAccounts(paths);
-      if (accounts.length) console.log(`development accounts: ${accounts.map((a) => a.address).join(', ')} (mnemonics in ${paths.devKeys})`);
     }
     const node = await DevnetNode.start({
       home: o.home,
@@ -60,6 +58,11 @@ program
       ...(o.blockInterval !== undefined ? { blockIntervalMs: o.blockInterval } : {}),
       ...(o.checkInvariants ? { checkInvariants: true } : {}),
     });
+    if (existing) {
+      // only once the node holds the home: a second start that is refused (lock) prints nothing but the refusal
+      const accounts = readDevAccounts(paths);
+      if (accounts.length) console.log(`development accounts: ${accounts.map((a) => a.address).join(', ')} (mnemonics in ${paths.devKeys})`);
+    }
     console.log(`node running; data in ${paths.db}; press Ctrl-C to stop (the next start continues at the same height)`);
     console.log(`market page: http://${node.apiAddress.host}:${node.apiAddress.port}/   API: ws://${node.apiAddress.host}:${node.apiAddress.port}/ (protocol: chain/api/README.md)`);
     let stopping = false;

@@ -143,6 +143,8 @@ describe('the devnet node (bin/perpchain.mjs start)', () => {
     const exit2 = await second.exited;
     expect(exit2.code).not.toBe(0);
     expect(second.lines.join('\n')).toMatch(/another perpchain process \(pid \d+\) is using this home/);
+    // and says nothing that reads as if it had started (it used to list the development accounts first)
+    expect(second.lines.join('\n')).not.toMatch(/development accounts|node running/);
     await first.waitFor(/^block 6 /, 10_000);
 
     const killed = await first.kill('SIGKILL');
