@@ -180,8 +180,12 @@ export class App {
   private initialHeight = 1n;
   private pending: PendingBlock | undefined;
   private checkState: Branch;
-  /** CheckTx's credit per address from pending withdrawals (MsgDef.bankInflow); reset with the check state. */
-  private checkBankCredit = new Map<string, bigint>();
+  /**
+   * What admitted pending txs' messages add to (withdrawals, MsgDef.bankInflow) or take from (sends and
+   * deposits, MsgDef.bankOutflow) each signer's bank balance, which the check state does not apply; the
+   * prechecks count it. Reset with the check state (the recheck rebuilds it in mempool order).
+   */
+  private checkBankNet = new Map<string, bigint>();
   private consensusCache: ConsensusParams | undefined;
   private oracleSource: (() => ReadonlyArray<{ marketId: number; price: bigint }>) | undefined;
 
@@ -365,7 +369,7 @@ export class App {
 
   private resetCheckState(base: KVReader): void {
     this.checkState = new Branch(base);
-    this.checkBankCredit = new Map();
+    this.checkBankNet = new Map();
   }
 
   /**
@@ -396,17 +400,20 @@ export class App {
       // on recheck too: a tx the last block made surely fail (its sender's own earlier send spent the balance it
       // needs, its market halted) leaves the mempool before it costs a fee
       const probe = new Branch(branch);
-      // a withdrawal to the signer (earlier in this tx, or in its pending txs) counts for the sends after it
-      const txCredit = new Map<string, bigint>();
-      const pendingBankCredit = (a: string) => (this.checkBankCredit.get(a) ?? 0n) + (txCredit.get(a) ?? 0n);
-      const pctx: Ctx = { ...ctx, store: new GasKV(probe, meterHolder.meter), pendingBankCredit };
+      // the signer's pending txs and this tx's earlier messages: sends and deposits take from its balance, a
+      // withdrawal to itself adds what its subaccount holds (the check state applies neither)
+      const signer = tx.signer;
+      let txNet = 0n;
+      const pendingBank = (a: string) => (this.checkBankNet.get(a) ?? 0n) + (a === signer ? txNet : 0n);
+      const pctx: Ctx = { ...ctx, store: new GasKV(probe, meterHolder.meter), pendingBank };
       for (const m of tx.msgs) {
         m.def.precheck?.(pctx, m.value);
-        const inflow = m.def.bankInflow?.(m.value);
-        if (inflow && inflow.address === tx.signer) txCredit.set(inflow.address, (txCredit.get(inflow.address) ?? 0n) + inflow.amount);
+        txNet -= m.def.bankOutflow?.(m.value) ?? 0n;
+        const inflow = m.def.bankInflow?.(m.value, probe);
+        if (inflow && inflow.address === signer) txNet += inflow.amount;
       }
       branch.write();
-      for (const [a, v] of txCredit) this.checkBankCredit.set(a, (this.checkBankCredit.get(a) ?? 0n) + v);
+      if (txNet !== 0n) this.checkBankNet.set(signer, (this.checkBankNet.get(signer) ?? 0n) + txNet);
       // Written out, not `{ ...okResult(), sender, sequence }`: a spread that adds new properties takes V8's slow path (~1.5 µs).
       return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted: gasLimit, gasUsed: BigInt(meterHolder.meter.consumed), events: events.events, sender: tx.signer, sequence: tx.sequence };
     } catch (e) {
@@ -487,7 +494,7 @@ export class App {
           for (const m of d.msgs) {
             run += m.def.bankOutflow?.(m.value) ?? 0n;
             if (run > peak) peak = run;
-            const inflow = m.def.bankInflow?.(m.value);
+            const inflow = m.def.bankInflow?.(m.value, this.latestState());
             if (inflow && inflow.address === signer) run -= inflow.amount;
           }
           const fee = feeAmount(d);

@@ -74,8 +74,9 @@ export interface Ctx {
   readonly events: EventSink;
   readonly journal: Journal;
   /**
-   * CheckTx prechecks only: uusdc that the signer's earlier messages in this tx and its pending txs add to
-   * `address`'s bank balance when they run (withdrawals to itself), which the check state does not hold yet.
+   * CheckTx prechecks only: what the signer's pending txs and this tx's earlier messages will add to
+   * `address`'s bank balance (withdrawals they can make: positive) or take from it (sends, deposits:
+   * negative), beyond the check state, which holds their fees but not their messages' effects.
    */
-  readonly pendingBankCredit?: (address: string) => bigint;
+  readonly pendingBank?: (address: string) => bigint;
 }

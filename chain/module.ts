@@ -35,11 +35,12 @@ export interface MsgDef<T = any> {
    */
   bankOutflow?(msg: T): bigint;
   /**
-   * uusdc this message adds to a bank balance when it succeeds (a withdrawal from a subaccount). CheckTx and
-   * the proposer credit it to the signer's later sends, in the same tx and in the signer's later pending txs,
-   * since CheckTx does not run messages: a withdraw-then-send must not be refused for a balance it brings.
+   * uusdc this message can add to a bank balance when it succeeds (a withdrawal from a subaccount), at most
+   * what `state` makes possible (the subaccount's collateral). CheckTx and the proposer credit it to the
+   * signer's later sends and deposits, in the same tx and (CheckTx) in the signer's later pending txs, since
+   * CheckTx does not run messages: a withdraw-then-send must not be refused for a balance it brings.
    */
-  bankInflow?(msg: T): { address: string; amount: bigint } | undefined;
+  bankInflow?(msg: T, state: KVReader): { address: string; amount: bigint } | undefined;
   /** True when only the block proposer may inject this message (oracle votes). */
   readonly protocolOnly?: boolean;
 }

@@ -53,6 +53,17 @@ export class BankKeeper {
     return b ? decodeInt(b) : 0n;
   }
 
+  /**
+   * CheckTx: refuse an outflow the block would surely refuse. `pending` is what the signer's pending txs and
+   * the tx's earlier messages add to (+) or take from (−) the balance beyond the check state.
+   */
+  requireSpendable(store: KVReader, address: string, amount: bigint, pending: bigint): void {
+    const have = this.balance(store, address);
+    if (have + pending >= amount) return;
+    const note = pending > 0n ? ` (and ${pending} from its pending withdrawals)` : pending < 0n ? ` (${-pending} of it spent by its pending txs and earlier messages)` : '';
+    throw ErrInsufficientFunds(`${address} has ${have} uusdc${note}, needs ${amount}`);
+  }
+
   send(ctx: EventCtx, from: string, to: string, amount: bigint, reason = 'send'): void {
     if (amount <= 0n) throw ErrInvalidAmount(`amount must be positive, got ${amount}`);
     const have = this.balance(ctx.store, from);

@@ -2,7 +2,7 @@ import type { MsgDef } from '../../chain/module.js';
 import { addressProblem } from '../../chain/codec/address.js';
 import { parseAmount } from '../../chain/codec/amount.js';
 import { perpchain } from '../../proto/gen/perpchain.js';
-import { ErrBlockedRecipient, ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidAmount, ErrSendDisabled } from './errors.js';
+import { ErrBlockedRecipient, ErrInvalidAddress, ErrInvalidAmount, ErrSendDisabled } from './errors.js';
 import type { BankKeeper } from './keeper.js';
 
 type MsgSend = perpchain.bank.v1.MsgSend;
@@ -34,13 +34,8 @@ export function bankMsgs(bank: BankKeeper): MsgDef[] {
       // What handle() would surely refuse, refused before the tx enters the mempool (and pays a fee for nothing).
       if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();
       if (bank.isBlocked(m.toAddress)) throw ErrBlockedRecipient(`${m.toAddress} is a module account`);
-      // a withdrawal earlier in the tx, or in a pending tx of the sender, adds what the check state does not show yet
-      const credit = ctx.pendingBankCredit?.(m.fromAddress) ?? 0n;
-      const have = bank.balance(ctx.store, m.fromAddress);
-      const amount = amountOf(m);
-      if (have + credit < amount) {
-        throw ErrInsufficientFunds(`${m.fromAddress} has ${have} uusdc${credit > 0n ? ` (and ${credit} from pending withdrawals)` : ''}, needs ${amount}`);
-      }
+      // what the sender's pending txs and this tx's earlier messages add or take, which the check state does not show
+      bank.requireSpendable(ctx.store, m.fromAddress, amountOf(m), ctx.pendingBank?.(m.fromAddress) ?? 0n);
     },
     handle(ctx, m) {
       if (!bank.getParams(ctx.store).sendEnabled) throw ErrSendDisabled();

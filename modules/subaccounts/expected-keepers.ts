@@ -8,6 +8,8 @@ export interface BankKeeper {
   balance(store: KVReader, address: string): bigint;
   /** Module accounts (the margin pool, the insurance fund, the fee collector): no withdrawal may go there. */
   isBlocked(address: string): boolean;
+  /** CheckTx: refuse an outflow larger than the balance plus what pending txs add or take (bank/2). */
+  requireSpendable(store: KVReader, address: string, amount: bigint, pending: bigint): void;
 }
 
 export interface MarketView {

@@ -147,6 +147,11 @@ export class SubaccountsKeeper {
     return sub;
   }
 
+  /** CheckTx: a deposit of more than the owner's bank balance (see BankKeeper.requireSpendable) surely fails. */
+  precheckDeposit(store: KVReader, owner: string, amount: bigint, pending: bigint): void {
+    this.bank.requireSpendable(store, owner, amount, pending);
+  }
+
   /**
    * No collateral goes to a module account: a withdrawal to the margin pool itself moved nothing while the
    * collateral fell (conservation broke); to any other module account it was lost to its owner.

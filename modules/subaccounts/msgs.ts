@@ -33,6 +33,10 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
       positive(m.amount, 'amount');
     },
+    // as a send: more than the bank balance (with the owner's pending txs and earlier messages) surely fails
+    precheck(ctx, m) {
+      keeper.precheckDeposit(ctx.store, m.owner, positive(m.amount, 'amount'), ctx.pendingBank?.(m.owner) ?? 0n);
+    },
     handle(ctx, m) {
       keeper.deposit(ctx, { owner: m.owner, number: m.subaccountNumber }, positive(m.amount, 'amount'));
     },
@@ -42,7 +46,12 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgWithdraw,
     gas: 10_000,
     signer: (m) => m.owner,
-    bankInflow: (m) => ({ address: m.recipient || m.owner, amount: positive(m.amount, 'amount') }),
+    // no more than the subaccount holds now: a withdrawal of what is not there must not vouch for a send
+    bankInflow: (m, state) => {
+      const have = keeper.get(state, { owner: m.owner, number: m.subaccountNumber }).collateral;
+      const amount = positive(m.amount, 'amount');
+      return { address: m.recipient || m.owner, amount: have <= 0n ? 0n : amount < have ? amount : have };
+    },
     validateBasic(m) {
       address(m.owner, 'owner');
       if (m.recipient) address(m.recipient, 'recipient', ErrInvalidRecipient);

@@ -51,7 +51,7 @@ describe('a send paid for by a withdrawal', () => {
     const tooMuch = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD), sendMsg(alice.address, bob.address, 700n * USD)], { sequence });
     const r = c.app.checkTx({ tx: tooMuch, type: 'new' });
     expect(code(r)).toBe('bank/2');
-    expect(r.log).toMatch(/and 500000000 from pending withdrawals/);
+    expect(r.log).toMatch(/and 500000000 from its pending withdrawals/);
     // and the proposer does not include a tx its own messages cannot pay for
     expect(propose(c, [tooMuch])).toEqual([]);
   });
@@ -85,5 +85,56 @@ describe('a send paid for by a withdrawal', () => {
     expect(code(c.app.checkTx({ tx: tx1, type: 'recheck' }))).toBe('tx/12');
     // tx2's sequence is now the right one, but nothing vouches for its $500 any more
     expect(code(c.app.checkTx({ tx: tx2, type: 'recheck' }))).toBe('bank/2');
+  });
+});
+
+/**
+ * What CheckTx counts must be what the block can do (a review's reproductions): a withdrawal vouches for no
+ * more than its subaccount holds, and once; sends and deposits of pending txs and earlier messages use up the
+ * balance. Otherwise such txs passed CheckTx and every recheck, the proposer held them back forever, and they
+ * sat in the mempool fee-free, holding back their sender's later txs and taking room from everyone else's.
+ */
+describe('CheckTx counts pending sends, deposits and withdrawals as the block will', () => {
+  it('a withdrawal vouches for at most what its subaccount holds', async () => {
+    const c = await setup(); // $900 in the subaccount, ~$100 in the bank
+    const tx = await c.sign(alice, [withdrawMsg(alice.address, 1_000_000n * USD), sendMsg(alice.address, bob.address, 1_000_000n * USD)]);
+    const r = c.app.checkTx({ tx, type: 'new' });
+    expect(code(r)).toBe('bank/2');
+    expect(r.log).toMatch(/and 900000000 from its pending withdrawals/);
+  });
+
+  it('one pending withdrawal backs one send, not every later one', async () => {
+    const c = await setup();
+    const w = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD)]);
+    const s1 = await c.sign(alice, [sendMsg(alice.address, bob.address, 500n * USD)]);
+    const s2 = await c.sign(alice, [sendMsg(alice.address, bob.address, 500n * USD)]);
+    expect(code(c.app.checkTx({ tx: w, type: 'new' }))).toBe('/0');
+    expect(code(c.app.checkTx({ tx: s1, type: 'new' }))).toBe('/0');
+    const r = c.app.checkTx({ tx: s2, type: 'new' });
+    expect(code(r)).toBe('bank/2');
+  });
+
+  it('two sends that each fit but not together: refused, in one tx and across pending txs', async () => {
+    const c = await setup(); // ~$100 in the bank
+    const seq = c.nextSequence(alice.address);
+    const both = await c.sign(alice, [sendMsg(alice.address, bob.address, 60n * USD), sendMsg(alice.address, carol.address, 60n * USD)], { sequence: seq });
+    expect(code(c.app.checkTx({ tx: both, type: 'new' }))).toBe('bank/2');
+    const first = await c.sign(alice, [sendMsg(alice.address, bob.address, 60n * USD)], { sequence: seq });
+    const second = await c.sign(alice, [sendMsg(alice.address, carol.address, 60n * USD)], { sequence: seq + 1n });
+    expect(code(c.app.checkTx({ tx: first, type: 'new' }))).toBe('/0');
+    const r = c.app.checkTx({ tx: second, type: 'new' });
+    expect(code(r)).toBe('bank/2');
+    expect(r.log).toMatch(/60000000 of it spent by its pending txs/);
+  });
+
+  it('a deposit of more than the bank balance is refused at CheckTx (it used to wait in the mempool forever)', async () => {
+    const c = await setup();
+    const seq = c.nextSequence(alice.address);
+    expect(code(c.app.checkTx({ tx: await c.sign(alice, [depositMsg(alice.address, 1_000n * USD)], { sequence: seq }), type: 'new' }))).toBe('bank/2');
+    // a deposit paid for by a withdrawal from another subaccount of the same owner earlier in the tx is fine
+    const move = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD), depositMsg(alice.address, 500n * USD, 1)], { sequence: seq });
+    expect(code(c.app.checkTx({ tx: move, type: 'new' }))).toBe('/0');
+    expect(propose(c, [move])).toEqual([move]);
+    expectOk(c.block([move]).txResults[0]!);
   });
 });
