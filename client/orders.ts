@@ -126,9 +126,16 @@ function uint32ClientId(v: number): number {
   return v;
 }
 
+/** An order id as given (bigint or decimal string), refused with a UnitsError when it is not a whole number. */
+function orderIdOf(v: bigint | string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (!/^[0-9]+$/.test(v)) throw new UnitsError(`orderId must be a whole number, got ${JSON.stringify(v)}`);
+  return BigInt(v);
+}
+
 function selector(ref: OrderRef): { orderId: Long; clientId: number; byClientId: boolean } {
   // the chain's id wins when both are given (a PlaceResult carries both)
-  if (ref.orderId !== undefined) return { orderId: L(BigInt(ref.orderId), true, 'orderId'), clientId: 0, byClientId: false };
+  if (ref.orderId !== undefined) return { orderId: L(orderIdOf(ref.orderId), true, 'orderId'), clientId: 0, byClientId: false };
   if (ref.clientId === undefined) throw new UnitsError('name the order by orderId or clientId');
   return { orderId: L(0n), clientId: uint32ClientId(ref.clientId), byClientId: true };
 }

@@ -526,7 +526,7 @@ export function buildSummary(m: Metrics, i: SummaryInput) {
       below_start_usd: usdString(start > min ? start - min : 0n),
     },
     adl: { fills: t.adlFills, notional_usd: usdString(t.adlNotional), at_oracle: t.adlAtOracle, counterparties_by_kind: Object.fromEntries([...t.adlCounterpartyKinds].sort()) },
-    // total = written off during the run; outstanding = still recorded at the end (the fund repays it from later income)
+    // total = written off during the scenario; outstanding = still recorded at the end, whenever it was (the fund repays it from later income)
     bad_debt: { total_usd: usdString(t.badDebtWrittenOff), outstanding_usd: usdString(m.badDebt), repaid_usd: usdString(t.badDebtRepaid), events: t.badDebtEvents, insurance_covered_usd: usdString(t.insuranceCovered) },
     funding: { ticks: t.fundingTicks, paid_usd: usdString(t.fundingAbs), longs_paid_usd: usdString(t.fundingLongsPaid) },
     oracle: { updates: t.oracleUpdates, clamped: t.clampedUpdates },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { constants } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { App } from '../app.js';
@@ -28,7 +29,7 @@ export function registerAbciCommand(program: Command): void {
     .option('--price-source <spec>', 'this validator\'s prices for vote extensions: file:PATH | dataset:0=btc-2022-11-08,1=eth-2022-11-08 | http://127.0.0.1:PORT/path')
     .addOption(new Option('--comet-rpc <url>', 'CometBFT RPC the API forwards txs to (default config api.comet_rpc_url or http://127.0.0.1:26657)').argParser(urlArg))
     .addOption(new Option('--api-port <port>', 'API port (overrides config/node.json)').argParser(portArg))
-    .addOption(new Option('--max-frame-bytes <n>', 'largest ABCI message accepted from CometBFT (raise it for a genesis app_state over 128 MiB)').argParser(intArg(1024)).default(DEFAULT_MAX_FRAME_BYTES))
+    .addOption(new Option('--max-frame-bytes <n>', 'largest ABCI message accepted from CometBFT (raise it for a genesis app_state over 128 MiB)').argParser(intArg(1024, constants.MAX_LENGTH)).default(DEFAULT_MAX_FRAME_BYTES))
     .option('--no-api', 'do not serve the WebSocket API')
     .option('--check-invariants', 'check every module invariant after every block and stop with a report if one breaks')
     .action(async (o: { home: string; addr: string; priceSource?: string; cometRpc?: string; apiPort?: number; maxFrameBytes: number; api: boolean; checkInvariants?: boolean }) => {

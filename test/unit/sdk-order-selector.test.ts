@@ -37,6 +37,8 @@ describe('SDK: naming the order to cancel or amend', () => {
     expect(() => cancelOrderMsg('perp1owner', 0, { orderId: 1n << 64n })).toThrow(/orderId .* does not fit in a uint64/);
     expect(() => cancelOrderMsg('perp1owner', 0, { orderId: -1n })).toThrow(UnitsError);
     expect(() => cancelOrderMsg('perp1owner', 0, {})).toThrow(UnitsError);
+    for (const bad of ['1.5', 'abc', '-3', '']) expect(() => cancelOrderMsg('perp1owner', 0, { orderId: bad })).toThrow(/orderId must be a whole number/);
+    expect(onWire(cancelOrderMsg('perp1owner', 0, { orderId: '18446744073709551615' })).orderId.toString()).toBe('18446744073709551615');
     // a PlaceResult carries both ids; cancelling it names the chain's id
     expect(onWire(cancelOrderMsg('perp1owner', 0, { orderId: 42n, clientId: 7 }))).toMatchObject({ byClientId: false });
     expect(onWire(cancelOrderMsg('perp1owner', 0, { orderId: 42n, clientId: 7 })).orderId.toString()).toBe('42');
