@@ -1,8 +1,8 @@
 /**
  * The recheck after each Commit runs the messages' read-only prechecks too, not just the ante handler: a tx the
- * block would surely refuse now (here: a send that the sender's own earlier send, just committed, left no balance
- * for) leaves the mempool before it costs its sender a fee. CheckTx could not see it at entry: it does not apply
- * message effects, so both sends passed against the same balance.
+ * block would surely refuse now leaves the mempool before it costs its sender a fee. Here the sender's other
+ * node got a different tx with the same sequence into the block (this node never saw it), spending the balance
+ * a pending send here needs; that send's sequence is now the right one, so only the precheck catches it.
  */
 import { describe, expect, it } from 'vitest';
 import { Mempool } from '../../chain/devnet/mempool.js';
@@ -15,8 +15,10 @@ describe('devnet mempool: recheck runs the prechecks', () => {
     const chain = TestChain.create({ accounts: 3, balance: 10_000_000n });
     chain.block();
     const [a, b, c] = chain.keys as [TestKey, TestKey, TestKey];
-    const first = await chain.send(a, b.address, 6_000_000n); // sequence 0
-    const second = await chain.send(a, c.address, 6_000_000n); // sequence 1: passes CheckTx against the same 10 USDC
+    const s0 = chain.nextSequence(a.address);
+    const first = await chain.send(a, b.address, 1_000n, { sequence: s0 });
+    const second = await chain.send(a, c.address, 6_000_000n, { sequence: s0 + 1n }); // fits the 10 USDC with `first`
+    const elsewhere = await chain.send(a, b.address, 9_000_000n, { sequence: s0 }); // from the sender's other node
     const small = await chain.send(b, c.address, 1_000n);
     const pool = new Mempool(chain.app, { maxTxs: 100, maxBytes: 1 << 20 });
     expect(pool.add(first).code).toBe(0);
@@ -25,11 +27,12 @@ describe('devnet mempool: recheck runs the prechecks', () => {
     const heard: unknown[] = [];
     pool.onInclusion(txHash(second), (r) => heard.push(r));
 
-    // a block holding only the first send (as if the proposer's block was full)
-    const r = chain.block([first]);
+    // another proposer's block holds the other node's tx
+    const r = chain.block([elsewhere]);
     expect(r.txResults[0]!.code).toBe(0);
-    pool.update(chain.app.height, [txHash(first)], r.txResults);
+    pool.update(chain.app.height, [txHash(elsewhere)], r.txResults);
 
+    // `first` fails its recheck on the sequence; `second` has the right sequence now, and fails on the balance
     expect(heard).toEqual([{ hash: txHash(second), dropped: expect.stringMatching(/^failed recheck: .*(insufficient|balance)/i) }]);
     expect(pool.reap(1 << 30, -1n)).toEqual([small]);
   });
