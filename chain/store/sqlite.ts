@@ -245,6 +245,11 @@ export class SqliteStore {
       const ctrl = new Int32Array(new SharedArrayBuffer(12));
       const worker = new Worker(new URL('./wal-worker.mjs', import.meta.url), { workerData: { path, ctrl: ctrl.buffer } });
       worker.unref();
+      // A copy thread that fails (it could not open the file: removed right after a quick close, on a slow
+      // machine) must not take the process down with an unhandled 'error': copy on this connection instead.
+      worker.on('error', () => {
+        if (this.walWorker?.worker === worker) this.walWorker = undefined;
+      });
       this.walWorker = { worker, ctrl };
     }
     this.pending = (this.db.prepare('SELECT COUNT(*) AS n FROM changes').get() as { n: number }).n;
