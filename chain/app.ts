@@ -474,6 +474,7 @@ export class App {
     // nothing, and its gas limit took the block's gas for free. Such a tx waits for a later block (where
     // the recheck after this one refuses it); so does a tx paid for by a transfer in this same block.
     const spent = new Map<string, bigint>();
+    const state = this.latestState();
     for (const tx of [...injected, ...req.txs]) {
       const size = BigInt(protoSizeInBlock(tx.length));
       let wanted = 0n;
@@ -494,7 +495,7 @@ export class App {
           for (const m of d.msgs) {
             run += m.def.bankOutflow?.(m.value) ?? 0n;
             if (run > peak) peak = run;
-            const inflow = m.def.bankInflow?.(m.value, this.latestState());
+            const inflow = m.def.bankInflow?.(m.value, state);
             if (inflow && inflow.address === signer) run -= inflow.amount;
           }
           const fee = feeAmount(d);
@@ -505,7 +506,7 @@ export class App {
         }
         if (heldBack.has(signer)) continue;
         const before = spent.get(signer) ?? 0n;
-        if (before + need > this.keepers.bank.balance(this.latestState(), signer)) {
+        if (before + need > this.keepers.bank.balance(state, signer)) {
           heldBack.add(signer);
           continue;
         }
