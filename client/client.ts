@@ -5,11 +5,13 @@
 import { BookIntegrityError, LocalOrderBook } from './book.js';
 import { PerpchainConnection, type ConnectionOptions } from './connection.js';
 import { marketSpec, type MarketSpec } from './units.js';
+export type { ClientOrderInfo } from './protocol.js';
 import type {
   AccountJson,
   BookDeltaData,
   BookSnapshotData,
   ChannelMessage,
+  ClientOrderInfo,
   MarketJson,
   OrderJson,
   StatusJson,
@@ -18,13 +20,6 @@ import type {
   WireLevel,
 } from './protocol.js';
 
-export interface ClientOrderInfo {
-  order_id: string;
-  placed_height: number;
-  open: boolean;
-  order?: OrderJson;
-  closed_reason?: string;
-}
 
 export interface RecentFillJson {
   height: string;

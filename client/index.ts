@@ -10,7 +10,7 @@
  * Depends only on proto/ and npm packages (ws, decimal.js, long, @cosmjs/*,
  * cosmjs-types), never on the node's code.
  */
-export { PerpchainClient, ManagedOrderBook, type ClientOrderInfo, type RecentFillJson } from './client.js';
+export { PerpchainClient, ManagedOrderBook, type RecentFillJson } from './client.js';
 export { PerpchainConnection, ApiRequestError, ConnectionLostError, RequestTimeoutError, type ConnectionOptions, type ReconnectOptions, type WebSocketCtor, type WebSocketLike, type ConnectionEvents } from './connection.js';
 export { LocalOrderBook, BookIntegrityError, type Level, type BookIntegrityReason } from './book.js';
 export { bookChecksum, checksumText, crc32, CHECKSUM_DEPTH, type WireLevel } from './checksum.js';

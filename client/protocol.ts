@@ -177,6 +177,34 @@ export interface OrderJson {
   [k: string]: unknown;
 }
 
+/** The chain's client-id record (query `clob/client_id/<owner>/<number>/<client id>`). */
+export interface ClientIdRecordJson {
+  order_id: string;
+  open: boolean;
+  /** Height from which the id can be reused; "0" while the order is open. */
+  release_height: string;
+  market_id: number;
+  side: 'buy' | 'sell';
+  placed_height: string;
+}
+
+/** `client_order`: which order holds a client id. */
+export interface ClientOrderInfo {
+  order_id: string;
+  placed_height: number;
+  open: boolean;
+  /** The order's market and side: a retry of the same placement names them too. */
+  market_id: number;
+  side: string;
+  /** While a closed order's id is reserved: the height from which it can be reused. */
+  release_height?: number;
+  /** The id was released (retention passed) after this node saw the order: it is free again. */
+  released?: boolean;
+  /** The order itself while it is open. */
+  order?: OrderJson;
+  closed_reason?: string;
+}
+
 export interface SubaccountJson {
   owner: string;
   number: number;

@@ -243,11 +243,11 @@ export class Trader {
     try {
       info = await this.client.clientOrder(this.address, this.subaccount, clientId);
     } catch {
-      info = undefined; // the node restarted and no longer knows: the chain's error names the order
+      info = undefined; // the node could not answer (connection, or the id released meanwhile): the chain's error names the order
     }
     // the id holds another order (another market or side): a collision, not this placement landing earlier
-    if (info?.order && (info.order.market_id !== want.marketId || info.order.side !== want.side)) {
-      throw new TxError('deliver', 6, 'clob', `${log} (it holds order ${info.order_id}: ${info.order.side} in market ${info.order.market_id}, not this ${want.side} in market ${want.marketId})`, txHash);
+    if (info && (info.market_id !== want.marketId || info.side !== want.side)) {
+      throw new TxError('deliver', 6, 'clob', `${log} (it holds order ${info.order_id}: ${info.side} in market ${info.market_id}, not this ${want.side} in market ${want.marketId})`, txHash);
     }
     if (info) {
       return {
@@ -263,8 +263,12 @@ export class Trader {
         alreadyPlaced: true,
       };
     }
-    const m = /client id (\d+) (?:is|was) order (\d+)/.exec(log);
+    // the node could not answer: the chain's error names the order, its side and market
+    const m = /client id (\d+) (?:is|was) order (\d+) \((buy|sell) in market (\d+)\)/.exec(log);
     if (!m || Number(m[1]) !== clientId) throw new TxError('deliver', 6, 'clob', log, txHash);
+    if (m[3] !== want.side || Number(m[4]) !== want.marketId) {
+      throw new TxError('deliver', 6, 'clob', `${log} (not this ${want.side} in market ${want.marketId})`, txHash);
+    }
     return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, clipped: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };
   }
 

@@ -72,6 +72,8 @@ interface BookState {
 export interface ClientOrderRecord {
   order_id: string;
   placed_height: number;
+  market_id: number;
+  side: string;
   closed_reason?: string;
 }
 
@@ -302,7 +304,7 @@ export class Feed {
       } else if (e.type === 'clob.order_placed') {
         const a = e.attributes;
         const key = `${a.owner}/${a.number}/${a.client_id}`;
-        this.clientOrders.set(key, { order_id: a.order_id ?? '0', placed_height: height });
+        this.clientOrders.set(key, { order_id: a.order_id ?? '0', placed_height: height, market_id: Number(a.market_id ?? 0), side: a.side ?? '' });
         this.trackClientOrder(height, key);
       } else if (e.type === 'clob.order_cancelled') {
         const a = e.attributes;

@@ -27,7 +27,7 @@ import { addressProblem } from '../codec/address.js';
 import { Feed, QueryError, type ApiApp, type BlockUpdate } from './feed.js';
 import { AddressCounter, CLOSE, DEFAULT_LIMITS, TokenBucket, type ApiLimitsConfig } from './limits.js';
 import type { SubmitResult, TxSubmitter } from './submitter.js';
-import { CANDLE_INTERVALS, type CandleInterval, type OrderJson, type TxInclusion } from '../../client/protocol.js';
+import { CANDLE_INTERVALS, type CandleInterval, type ClientIdRecordJson, type ClientOrderInfo, type OrderJson, type TxInclusion } from '../../client/protocol.js';
 import { ErrTxInMempool } from '../errors/tx.js';
 
 export { Feed, type ApiApp } from './feed.js';
@@ -538,9 +538,20 @@ export class ApiServer {
     }
   }
 
-  private clientOrder(p: { owner: string; number: number; client_id: number }) {
+  /**
+   * Which order holds a client id. The chain's client-id record (kept while the order is open and for
+   * client_id_retention_blocks after) is the authority and survives restarts; this node's memory of the
+   * blocks since it started adds why a closed order closed, and ids already released.
+   */
+  private clientOrder(p: { owner: string; number: number; client_id: number }): ClientOrderInfo {
     checkAddress(p.owner);
-    const rec = this.feed.clientOrder(p.owner, p.number, p.client_id);
+    const mem = this.feed.clientOrder(p.owner, p.number, p.client_id);
+    let rec: ClientIdRecordJson | undefined;
+    try {
+      rec = this.feed.query<ClientIdRecordJson>(`clob/client_id/${p.owner}/${p.number}/${p.client_id}`);
+    } catch (e) {
+      if (!(e instanceof QueryError) || e.chainCode !== 'clob/7') throw e; // clob/7 order_not_found: the id is free
+    }
     const open = (oid: string): OrderJson | undefined => {
       try {
         return this.feed.query<OrderJson>(`clob/order/${oid}`);
@@ -549,13 +560,24 @@ export class ApiServer {
       }
     };
     if (rec) {
-      const o = open(rec.order_id);
-      return { order_id: rec.order_id, placed_height: rec.placed_height, open: !!o, ...(o ? { order: o } : {}), ...(rec.closed_reason ? { closed_reason: rec.closed_reason } : {}) };
+      const o = rec.open ? open(rec.order_id) : undefined;
+      const reason = mem?.order_id === rec.order_id ? mem.closed_reason : undefined;
+      return {
+        order_id: rec.order_id,
+        placed_height: Number(rec.placed_height),
+        open: !!o,
+        market_id: rec.market_id,
+        side: rec.side,
+        ...(rec.open ? {} : { release_height: Number(rec.release_height) }),
+        ...(o ? { order: o } : {}),
+        ...(reason ? { closed_reason: reason } : {}),
+      };
     }
-    const orders = this.feed.query<OrderJson[]>(`clob/orders/${p.owner}/${p.number}`);
-    const o = orders.find((x) => x.client_id === p.client_id);
-    if (o) return { order_id: o.id, placed_height: Number(o.placed_height ?? 0), open: true, order: o };
-    throw new ApiError('not_found', `no order with client id ${p.client_id} of ${p.owner}/${p.number} is open or was placed in the blocks this node has seen since it started`);
+    if (mem) {
+      // placed since this node started and released since (retention passed): the id is free again
+      return { order_id: mem.order_id, placed_height: mem.placed_height, open: false, market_id: mem.market_id, side: mem.side, released: true, ...(mem.closed_reason ? { closed_reason: mem.closed_reason } : {}) };
+    }
+    throw new ApiError('not_found', `client id ${p.client_id} of ${p.owner}/${p.number} is free: no open order holds it, and none closed within client_id_retention_blocks or since this node started`);
   }
 
   private market(ref: string): number {

@@ -15,8 +15,7 @@ import { ChainError } from '../../chain/errors/index.js';
 import { ClobKeeper } from './keeper.js';
 import { clobMsgs, validateClobParams } from './msgs.js';
 import { clientIdKey, ORDER_TABLE } from './keys.js';
-import { perpchain } from '../../proto/gen/perpchain.js';
-import { clobParamsJson, decodeOrder, DEFAULT_CLOB_PARAMS, orderJson, type ClobParams } from './types.js';
+import { clientIdRecordJson, clobParamsJson, decodeClientIdRecord, decodeOrder, DEFAULT_CLOB_PARAMS, orderJson, type ClobParams } from './types.js';
 import { ErrInvalidGenesis, ErrOrderNotFound } from './errors.js';
 import type { PerpetualsKeeper, PriceKeeper, SubaccountsKeeper } from './expected-keepers.js';
 
@@ -172,8 +171,7 @@ export function createClobModule(deps: {
       client_id(state, [owner, number, cid]) {
         const b = state.get(clientIdKey(queryAddress(owner, 'owner'), queryInt(number, 'subaccount number', 127), queryInt(cid, 'client id', 0xffffffff)));
         if (!b) throw ErrOrderNotFound(`client id ${cid} of ${owner}/${number} is free`);
-        const r = perpchain.clob.v1.ClientIdRecord.decode(b);
-        return { order_id: r.orderId.toString(), open: r.open, release_height: r.releaseHeight.toString() };
+        return clientIdRecordJson(decodeClientIdRecord(b));
       },
       params(state) {
         return clobParamsJson(keeper.getParams(state));

@@ -5,8 +5,6 @@ import { Branch } from '../../chain/store/branch.js';
 import type { KVReader, KVStore } from '../../chain/store/kv.js';
 import { decodeInt, encodeInt } from '../../chain/codec/amount.js';
 import { abs, ceilDiv, floorDiv, PPM } from '../../chain/math/int.js';
-import { perpchain } from '../../proto/gen/perpchain.js';
-import { toLong } from '../../chain/codec/long.js';
 import { ClobEngineError, OrderBookEngine, MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, type RestingOrder } from './engine/index.js';
 import {
   ErrAmendWouldCross,
@@ -33,9 +31,11 @@ import { isRiskReducing, MAX_POSITIONS, subaccountsErrors, tradeQuote } from '..
 import { CLIENT_ID_TABLE, clientIdKey, NEXT_ID_KEY, ORDER_TABLE, orderKey, PARAMS_KEY } from './keys.js';
 import { LazyHeap } from '../../chain/collections/lazy-heap.js';
 import {
+  decodeClientIdRecord,
   decodeClobParams,
   decodeOrder,
   DEFAULT_CLOB_PARAMS,
+  encodeClientIdRecord,
   encodeClobParams,
   encodeOrder,
   isConditional,
@@ -194,8 +194,8 @@ export class ClobKeeper {
       }
     }
     for (const [key, v] of state.scanTable(CLIENT_ID_TABLE)) {
-      const r = perpchain.clob.v1.ClientIdRecord.decode(v);
-      if (!r.open) this.scheduleRelease(BigInt(r.releaseHeight.toString()), key);
+      const r = decodeClientIdRecord(v);
+      if (!r.open) this.scheduleRelease(r.releaseHeight, key);
     }
     for (const b of this.books.values()) b.commit();
   }
@@ -284,7 +284,7 @@ export class ClobKeeper {
     this.unindexOrder(o, ctx.journal);
     const key = clientIdKey(o.owner, o.number, o.clientId);
     const release = ctx.height + this.getParams(ctx.store).clientIdRetentionBlocks;
-    ctx.store.set(key, perpchain.clob.v1.ClientIdRecord.encode({ orderId: toLong(o.id), open: false, releaseHeight: toLong(release) }).finish());
+    ctx.store.set(key, encodeClientIdRecord({ orderId: o.id, open: false, releaseHeight: release, marketId: o.marketId, side: o.side, placedHeight: o.placedHeight }));
     this.scheduleRelease(release, key);
   }
 
@@ -339,11 +339,13 @@ export class ClobKeeper {
     if (open >= p.maxOpenOrders) throw ErrTooManyOpenOrders(`${id} has ${open} open orders, the limit is ${p.maxOpenOrders}`);
     const cid = ctx.store.get(clientIdKey(o.owner, o.number, o.clientId));
     if (cid) {
-      const r = perpchain.clob.v1.ClientIdRecord.decode(cid);
+      const r = decodeClientIdRecord(cid);
+      // The record's market and side let a client tell its own retry from a reused id (see ClientIdRecord).
+      const held = `order ${r.orderId} (${r.side} in market ${r.marketId})`;
       throw ErrDuplicateClientId(
         r.open
-          ? `client id ${o.clientId} is order ${r.orderId.toString()}, still open`
-          : `client id ${o.clientId} was order ${r.orderId.toString()}; it can be reused from height ${r.releaseHeight.toString()}`,
+          ? `client id ${o.clientId} is ${held}, still open`
+          : `client id ${o.clientId} was ${held}; it can be reused from height ${r.releaseHeight}`,
       );
     }
     const sub = this.subaccounts.get(ctx.store, { owner: o.owner, number: o.number });
@@ -446,7 +448,7 @@ export class ClobKeeper {
       seq: id,
       placedHeight: ctx.height,
     };
-    ctx.store.set(clientIdKey(o.owner, o.number, o.clientId), perpchain.clob.v1.ClientIdRecord.encode({ orderId: toLong(id), open: true, releaseHeight: toLong(0) }).finish());
+    ctx.store.set(clientIdKey(o.owner, o.number, o.clientId), encodeClientIdRecord({ orderId: id, open: true, releaseHeight: 0n, marketId: o.marketId, side: o.side, placedHeight: ctx.height }));
     ctx.events.emit(
       'clob.order_placed',
       { order_id: id, owner: o.owner, number: o.number, market_id: o.marketId, client_id: o.clientId, side: o.side, type: o.type, tif: o.tif, price: o.price, quantity: o.quantity, reduce_only: o.reduceOnly, trigger_price: o.triggerPrice },
@@ -859,9 +861,9 @@ export class ClobKeeper {
     let id = sel.orderId;
     if (sel.byClientId) {
       const b = store.get(clientIdKey(owner, number, sel.clientId));
-      const r = b ? perpchain.clob.v1.ClientIdRecord.decode(b) : undefined;
+      const r = b ? decodeClientIdRecord(b) : undefined;
       if (!r || !r.open) throw ErrOrderNotFound(`no open order with client id ${sel.clientId} in ${owner}/${number}`);
-      id = BigInt(r.orderId.toString());
+      id = r.orderId;
     }
     const o = this.getOrder(store, id);
     if (!o) throw ErrOrderNotFound(`order ${id} is not open (never existed, filled, cancelled or expired)`);
@@ -948,8 +950,8 @@ export class ClobKeeper {
       for (const key of this.clientIdPending.get(height) ?? []) {
         const b = ctx.store.get(key);
         if (!b) continue;
-        const r = perpchain.clob.v1.ClientIdRecord.decode(b);
-        if (!r.open && BigInt(r.releaseHeight.toString()) === height) ctx.store.delete(key);
+        const r = decodeClientIdRecord(b);
+        if (!r.open && r.releaseHeight === height) ctx.store.delete(key);
       }
       this.clientIdPending.delete(height);
     }

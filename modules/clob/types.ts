@@ -229,3 +229,49 @@ export function clobParamsJson(p: ClobParams) {
     open_order_tiers: p.openOrderTiers.map((t) => ({ min_net_collateral: t.minNetCollateral.toString(), max_open_orders: t.maxOpenOrders })),
   };
 }
+
+/** A client id's record (see ClientIdRecord in clob.proto). */
+export interface ClientIdRecord {
+  orderId: bigint;
+  open: boolean;
+  /** Height from which the id can be reused (0 while the order is open). */
+  releaseHeight: bigint;
+  marketId: number;
+  side: Side;
+  placedHeight: bigint;
+}
+
+export function encodeClientIdRecord(r: ClientIdRecord): Uint8Array {
+  return P.ClientIdRecord.encode({
+    orderId: toLong(r.orderId),
+    open: r.open,
+    releaseHeight: toLong(r.releaseHeight),
+    marketId: r.marketId,
+    side: SIDE_NUM[r.side],
+    placedHeight: toLong(r.placedHeight),
+  }).finish();
+}
+
+export function decodeClientIdRecord(b: Uint8Array): ClientIdRecord {
+  const m = P.ClientIdRecord.decode(b);
+  return {
+    orderId: toBigInt(m.orderId),
+    open: m.open,
+    releaseHeight: toBigInt(m.releaseHeight),
+    marketId: m.marketId,
+    side: sideOf(m.side)!,
+    placedHeight: toBigInt(m.placedHeight),
+  };
+}
+
+/** A client id's record for queries and errors: `buy in market 1`. */
+export function clientIdRecordJson(r: ClientIdRecord) {
+  return {
+    order_id: r.orderId.toString(),
+    open: r.open,
+    release_height: r.releaseHeight.toString(),
+    market_id: r.marketId,
+    side: r.side,
+    placed_height: r.placedHeight.toString(),
+  };
+}

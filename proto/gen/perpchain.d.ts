@@ -171,6 +171,9 @@ export namespace perpchain {
                 orderId?: (Long|null);
                 open?: (boolean|null);
                 releaseHeight?: (Long|null);
+                marketId?: (number|null);
+                side?: (perpchain.clob.v1.Side|null);
+                placedHeight?: (Long|null);
             }
 
             class ClientIdRecord implements IClientIdRecord {
@@ -178,6 +181,9 @@ export namespace perpchain {
                 public orderId: Long;
                 public open: boolean;
                 public releaseHeight: Long;
+                public marketId: number;
+                public side: perpchain.clob.v1.Side;
+                public placedHeight: Long;
                 public static create(properties?: perpchain.clob.v1.IClientIdRecord): perpchain.clob.v1.ClientIdRecord;
                 public static encode(message: perpchain.clob.v1.IClientIdRecord, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.ClientIdRecord;

@@ -1241,6 +1241,9 @@ export const perpchain = $root.perpchain = (() => {
                  * @property {Long|null} [orderId] ClientIdRecord orderId
                  * @property {boolean|null} [open] ClientIdRecord open
                  * @property {Long|null} [releaseHeight] ClientIdRecord releaseHeight
+                 * @property {number|null} [marketId] ClientIdRecord marketId
+                 * @property {perpchain.clob.v1.Side|null} [side] ClientIdRecord side
+                 * @property {Long|null} [placedHeight] ClientIdRecord placedHeight
                  */
 
                 /**
@@ -1283,6 +1286,30 @@ export const perpchain = $root.perpchain = (() => {
                 ClientIdRecord.prototype.releaseHeight = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
                 /**
+                 * ClientIdRecord marketId.
+                 * @member {number} marketId
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.marketId = 0;
+
+                /**
+                 * ClientIdRecord side.
+                 * @member {perpchain.clob.v1.Side} side
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.side = 0;
+
+                /**
+                 * ClientIdRecord placedHeight.
+                 * @member {Long} placedHeight
+                 * @memberof perpchain.clob.v1.ClientIdRecord
+                 * @instance
+                 */
+                ClientIdRecord.prototype.placedHeight = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
                  * Creates a new ClientIdRecord instance using the specified properties.
                  * @function create
                  * @memberof perpchain.clob.v1.ClientIdRecord
@@ -1316,6 +1343,12 @@ export const perpchain = $root.perpchain = (() => {
                         writer.uint32(/* id 2, wireType 0 =*/16).bool(message.open);
                     if (message.releaseHeight != null && Object.hasOwnProperty.call(message, "releaseHeight"))
                         writer.uint32(/* id 3, wireType 0 =*/24).int64(message.releaseHeight);
+                    if (message.marketId != null && Object.hasOwnProperty.call(message, "marketId"))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.marketId);
+                    if (message.side != null && Object.hasOwnProperty.call(message, "side"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int32(message.side);
+                    if (message.placedHeight != null && Object.hasOwnProperty.call(message, "placedHeight"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).int64(message.placedHeight);
                     return writer;
                 };
 
@@ -1363,6 +1396,18 @@ export const perpchain = $root.perpchain = (() => {
                             }
                         case 3: {
                                 message.releaseHeight = reader.int64();
+                                break;
+                            }
+                        case 4: {
+                                message.marketId = reader.uint32();
+                                break;
+                            }
+                        case 5: {
+                                message.side = reader.int32();
+                                break;
+                            }
+                        case 6: {
+                                message.placedHeight = reader.int64();
                                 break;
                             }
                         default:

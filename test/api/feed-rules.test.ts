@@ -98,14 +98,15 @@ describe('risk figures', () => {
 });
 
 describe('client order ids', () => {
-  const placed = (owner: string, clientId: number, orderId: number) => ev('clob.order_placed', { owner, number: '0', client_id: String(clientId), order_id: String(orderId) });
+  const placed = (owner: string, clientId: number, orderId: number) =>
+    ev('clob.order_placed', { owner, number: '0', client_id: String(clientId), order_id: String(orderId), market_id: '1', side: 'buy' });
 
   it('a cancel names the order it closed: it does not mark a later order that reuses the client id', () => {
     const { app, feed } = feedOn();
     app.commit({ txs: [txResult([placed('perp1a', 7, 1)])] });
     app.commit({ txs: [txResult([placed('perp1a', 7, 5)])] });
     app.commit({ events: [ev('clob.order_cancelled', { owner: 'perp1a', number: '0', client_id: '7', order_id: '1', reason: 'expired' })] });
-    expect(feed.clientOrder('perp1a', 0, 7)).toEqual({ order_id: '5', placed_height: 2 });
+    expect(feed.clientOrder('perp1a', 0, 7)).toEqual({ order_id: '5', placed_height: 2, market_id: 1, side: 'buy' });
   });
 
   it('keeps records 10,000 blocks, and pruning an old block leaves a newer record of the same client id', () => {
@@ -117,7 +118,7 @@ describe('client order ids', () => {
     expect(feed.clientOrder('perp1a', 0, 1)?.order_id).toBe('1');
     app.commit({ txs: [txResult([placed('perp1b', 2, 5)])] }); // height 10,002: height 1 is pruned
     expect(feed.clientOrder('perp1a', 0, 1)).toBeUndefined();
-    expect(feed.clientOrder('perp1a', 0, 7)).toEqual({ order_id: '3', placed_height: 2 });
+    expect(feed.clientOrder('perp1a', 0, 7)).toEqual({ order_id: '3', placed_height: 2, market_id: 1, side: 'buy' });
   });
 });
 

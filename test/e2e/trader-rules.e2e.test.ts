@@ -93,6 +93,24 @@ describe('Trader against a devnet node', () => {
     }
   });
 
+  it('an id reused after its order closed, on the other side, is a collision, also when only the chain\'s error can say so', async () => {
+    const p = await taker.placeOrder({ market: 'BTC-USD', side: 'buy', price: '60004', size: '0.001', clientId: 47 });
+    await taker.cancelOrder({ orderId: p.orderId });
+    expect(await c.clientOrder(taker.address, 0, 47)).toMatchObject({ order_id: p.orderId.toString(), open: false, market_id: 0, side: 'buy', closed_reason: 'user_cancel' });
+    await expect(taker.placeOrder({ market: 'BTC-USD', side: 'sell', price: '70000', size: '0.001', clientId: 47 })).rejects.toThrow(/holds order \d+: buy in market 0, not this sell in market 0/);
+    const c2 = await PerpchainClient.connect({ url: t.url });
+    try {
+      c2.clientOrder = () => Promise.reject(new Error('connection lost')); // the node cannot answer: the chain's error is read
+      const tr = await Trader.create({ client: c2, signer: t.keys[2]! });
+      await expect(tr.placeOrder({ market: 'ETH-USD', side: 'buy', price: '2000', size: '0.01', clientId: 47 })).rejects.toThrow(
+        /was order \d+ \(buy in market 0\).*not this buy in market 1/,
+      );
+      expect(await tr.placeOrder({ market: 'BTC-USD', side: 'buy', price: '60004', size: '0.001', clientId: 47 })).toMatchObject({ alreadyPlaced: true, orderId: p.orderId, status: 'closed' });
+    } finally {
+      c2.close();
+    }
+  });
+
   it('an amend by client id is checked against the order\'s market; a closed order is left to the chain to refuse', async () => {
     const p = await maker.placeOrder({ market: 'BTC-USD', side: 'buy', price: '61000', size: '0.001', clientId: 77 });
     await expect(maker.amendOrder({ market: 'ETH-USD', clientId: 77, price: '1999' })).rejects.toThrow(/with client id 77 is in market 0, not ETH-USD/);
