@@ -13,6 +13,8 @@
  * from the submitter, so it is the same everywhere.
  */
 import { createHash } from 'node:crypto';
+import type { ErrorDef } from '../errors/index.js';
+import { ErrMempoolFull, ErrTxInMempool, ErrTxTooLarge } from '../errors/tx.js';
 
 export interface SubmitResult {
   /** Upper-case hex sha256 of the tx bytes (CometBFT's tx hash). */
@@ -121,6 +123,19 @@ export interface CometRpcOptions {
 }
 
 /**
+ * CometBFT's mempool refusals (mempool/errors.go, v0.38) as our registered tx errors: already seen (tx/26, an
+ * acceptance for the API: its result follows), full or still rechecking (tx/25: try again), over its
+ * max_tx_bytes or the pre-check (tx/2). Undefined for anything else.
+ */
+export function mempoolRefusal(msg: string, hash: string): { code: number; codespace: string; log: string } | undefined {
+  const as = (e: ErrorDef, detail: string) => ({ code: e.code, codespace: e.codespace, log: e(detail).message });
+  if (/already exists in cache/i.test(msg)) return as(ErrTxInMempool, `CometBFT has seen tx ${hash} (${msg})`);
+  if (/mempool is full|still rechecking/i.test(msg)) return as(ErrMempoolFull, `CometBFT answered "${msg}"; submit it again later`);
+  if (/tx too large|tx pre check/i.test(msg)) return as(ErrTxTooLarge, `CometBFT answered "${msg}"`);
+  return undefined;
+}
+
+/**
  * ABCI mode: CometBFT's JSON-RPC `broadcast_tx_sync` (returns after CheckTx).
  * Answer shape: {"jsonrpc":"2.0","id":…,"result":{"code":0,"data":"","log":"","codespace":"","hash":"…"}}.
  */
@@ -148,10 +163,12 @@ export class CometRpcSubmitter implements TxSubmitter {
       clearTimeout(timer);
     }
     if (json.error) {
-      // e.g. "tx already exists in cache" (CometBFT answers that as an RPC error)
+      // CometBFT's mempool answers these before (or instead of) CheckTx as RPC errors; they get the codes the
+      // devnet's own mempool gives the same refusals. Anything else is not a verdict on the tx: the submission failed.
       const msg = `${json.error.message ?? 'rpc error'}${json.error.data ? `: ${json.error.data}` : ''}`;
-      const inCache = /already exists in cache/i.test(msg);
-      return { hash, code: inCache ? 26 : 1, codespace: inCache ? 'tx' : 'rpc', log: inCache ? `tx ${hash} is already in the mempool (${msg})` : msg, gasWanted: 0n, gasUsed: 0n, events: [] };
+      const refusal = mempoolRefusal(msg, hash);
+      if (refusal) return { hash, code: refusal.code, codespace: refusal.codespace, log: refusal.log, gasWanted: 0n, gasUsed: 0n, events: [] };
+      throw new Error(`CometBFT RPC ${this.opts.url} refused broadcast_tx_sync: ${msg}`);
     }
     const r = json.result ?? {};
     return { hash: (r.hash ?? hash).toUpperCase(), code: r.code ?? 0, codespace: r.codespace ?? '', log: r.log ?? '', gasWanted: 0n, gasUsed: 0n, events: [] };

@@ -46,6 +46,36 @@ describe('CometRpcSubmitter (ABCI mode)', () => {
     await expect(new CometRpcSubmitter({ url: 'http://127.0.0.1:1', timeoutMs: 500 }).submit(Buffer.from('x'))).rejects.toThrow(/unreachable/);
   });
 
+  it('gives CometBFT\'s mempool refusals our registered codes, and any other RPC error fails the submission (POST /tx 502)', async () => {
+    const errors: Record<string, { code: number; message: string; data: string }> = {
+      full: { code: -32603, message: 'Internal error', data: 'mempool is full: number of txs 5000 (max: 5000), total txs bytes 1024 (max: 1073741824)' },
+      rechecking: { code: -32603, message: 'Internal error', data: 'mempool is still rechecking after a new committed block, so it is considered as full' },
+      large: { code: -32603, message: 'Internal error', data: 'Tx too large. Max size is 1048576, but got 1048577' },
+      precheck: { code: -32603, message: 'Internal error', data: 'tx pre check: tx size is too big: 2000000, max: 1048576' },
+      other: { code: -32603, message: 'Internal error', data: 'appConn mempool: connection refused' },
+    };
+    const rpc = await fakeComet((tx) => ({ error: errors[tx.toString()] }));
+    closers.push(() => void rpc.server.close());
+    const s = new CometRpcSubmitter({ url: rpc.url });
+    for (const name of ['full', 'rechecking']) {
+      const r = await s.submit(Buffer.from(name));
+      expect([r.codespace, r.code]).toEqual(['tx', 25]);
+      expect(r.log).toMatch(/^mempool is full: CometBFT answered ".*"; submit it again later$/);
+    }
+    for (const name of ['large', 'precheck']) expect(await s.submit(Buffer.from(name))).toMatchObject({ codespace: 'tx', code: 2, log: expect.stringMatching(/^transaction too large: CometBFT answered/) });
+    await expect(s.submit(Buffer.from('other'))).rejects.toThrow(/refused broadcast_tx_sync: Internal error: appConn mempool: connection refused/);
+
+    const api = new ApiServer({ app: TestChain.create({ accounts: 1 }).app, submitter: s, host: '127.0.0.1', port: 0, serveWeb: false });
+    const { port } = await api.listen();
+    closers.push(() => api.close());
+    const post = async (name: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: Buffer.from(name).toString('base64') }) });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string }; check_tx?: { code: number; codespace: string } } };
+    };
+    expect(await post('full')).toMatchObject({ status: 400, body: { check_tx: { codespace: 'tx', code: 25 } } });
+    expect(await post('other')).toMatchObject({ status: 502, body: { error: { code: 'submit_failed' } } });
+  });
+
   it('serves the API with txs forwarded to CometBFT and inclusion taken from the blocks the App commits', async () => {
     const chain = TestChain.create({ accounts: 2, balance: 10_000_000n });
     chain.block();
