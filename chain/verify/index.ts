@@ -164,7 +164,12 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
       store.close();
       throw new Error(`no genesis at ${genesisPath}, and ${dbPath} recorded no InitChain request to replay from`);
     }
-    genesis = readGenesis({ genesis: genesisPath } as never);
+    try {
+      genesis = readGenesis({ genesis: genesisPath } as never);
+    } catch (e) {
+      store.close(); // a library caller (or a test) goes on after the error: no open handle left behind
+      throw e;
+    }
   }
   const node = store.lastCommitted();
   const res: VerifyResult = {
