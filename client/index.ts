@@ -16,7 +16,7 @@ export { LocalOrderBook, BookIntegrityError, type Level, type BookIntegrityReaso
 export { bookChecksum, checksumText, crc32, CHECKSUM_DEPTH, type WireLevel } from './checksum.js';
 export { Trader, TxError, decodePlaceResponses, type TraderOptions, type PlaceResult, type BatchOp, type BatchResult, type IncludedTx } from './trader.js';
 export { SequenceTracker, parseSequenceMismatch, type SequenceMismatch } from './sequence.js';
-export { placeOrderMsg, cancelOrderMsg, amendOrderMsg, depositMsg, withdrawMsg, type PlaceOrderParams, type OrderRef, type OrderSide, type OrderType, type TimeInForce, type StpMode } from './orders.js';
+export { placeOrderMsg, cancelOrderMsg, amendOrderMsg, depositMsg, withdrawMsg, transferMsg, sendMsg, type PlaceOrderParams, type OrderRef, type OrderSide, type OrderType, type TimeInForce, type StpMode } from './orders.js';
 export { D, UnitsError, marketSpec, priceToUnits, sizeToQuantums, unitsToPrice, quantumsToSize, usdcToMicro, microToUsdc, type MarketSpec, type DecimalInput } from './units.js';
 export { signTx, feeFor, txHashOf, DENOM, type Fee, type SignTxOptions } from './signing.js';
 export { createRegistry, perpchainTypes } from './registry.js';

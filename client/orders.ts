@@ -36,6 +36,8 @@ export const MSG_CANCEL_ORDER = '/perpchain.clob.v1.MsgCancelOrder';
 export const MSG_AMEND_ORDER = '/perpchain.clob.v1.MsgAmendOrder';
 export const MSG_DEPOSIT = '/perpchain.subaccounts.v1.MsgDeposit';
 export const MSG_WITHDRAW = '/perpchain.subaccounts.v1.MsgWithdraw';
+export const MSG_TRANSFER = '/perpchain.subaccounts.v1.MsgTransfer';
+export const MSG_SEND = '/perpchain.bank.v1.MsgSend';
 
 export interface PlaceOrderParams {
   /** Ticker ("BTC-USD") or market id. */
@@ -165,4 +167,14 @@ export function depositMsg(owner: string, subaccount: number, usdc: DecimalInput
 
 export function withdrawMsg(owner: string, subaccount: number, usdc: DecimalInput, recipient = ''): EncodeObject {
   return { typeUrl: MSG_WITHDRAW, value: { owner, subaccountNumber: subaccount, amount: usdcToMicro(usdc).toString(), recipient } };
+}
+
+/** Collateral from one subaccount to another: the owner's own (another number) or anyone's. */
+export function transferMsg(owner: string, fromSubaccount: number, to: { subaccount: number; owner?: string }, usdc: DecimalInput): EncodeObject {
+  return { typeUrl: MSG_TRANSFER, value: { owner, fromNumber: fromSubaccount, toOwner: to.owner ?? owner, toNumber: to.subaccount, amount: usdcToMicro(usdc).toString() } };
+}
+
+/** uusdc from one account's bank balance (not a subaccount) to another address. */
+export function sendMsg(from: string, to: string, usdc: DecimalInput): EncodeObject {
+  return { typeUrl: MSG_SEND, value: { fromAddress: from, toAddress: to, amount: usdcToMicro(usdc).toString() } };
 }

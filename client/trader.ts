@@ -19,7 +19,7 @@ import { feeFor, signTx, txHashOf } from './signing.js';
 import { ConnectionLostError, RequestTimeoutError } from './connection.js';
 import type { PerpchainClient } from './client.js';
 import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
-import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
+import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, sendMsg, transferMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
 import { UnitsError, sizeToQuantums, type DecimalInput, type MarketSpec } from './units.js';
 import type { TxInclusion } from './protocol.js';
 import { chainError } from './errors.js';
@@ -87,7 +87,7 @@ export interface BatchResult {
   results: Array<PlaceResult | null>;
 }
 
-const GAS = { place: 400_000n, cancel: 200_000n, amend: 300_000n, deposit: 200_000n, withdraw: 200_000n };
+const GAS = { place: 400_000n, cancel: 200_000n, amend: 300_000n, deposit: 200_000n, withdraw: 200_000n, transfer: 200_000n, send: 100_000n };
 
 export class Trader {
   readonly sequence: SequenceTracker;
@@ -280,6 +280,20 @@ export class Trader {
 
   async withdraw(usdc: DecimalInput, recipient?: string): Promise<IncludedTx> {
     return this.execute([withdrawMsg(this.address, this.subaccount, usdc, recipient)], GAS.withdraw);
+  }
+
+  /**
+   * Move collateral from this subaccount to another: `{ subaccount: 1 }` is this owner's subaccount 1, `{ owner,
+   * subaccount }` anyone's. The chain settles both and refuses it if this subaccount would fall below its
+   * initial margin.
+   */
+  async transfer(usdc: DecimalInput, to: { subaccount: number; owner?: string }): Promise<IncludedTx> {
+    return this.execute([transferMsg(this.address, this.subaccount, to, usdc)], GAS.transfer);
+  }
+
+  /** Send USDC from this account's bank balance (what deposits draw from and withdrawals pay into) to an address. */
+  async send(to: string, usdc: DecimalInput): Promise<IncludedTx> {
+    return this.execute([sendMsg(this.address, to, usdc)], GAS.send);
   }
 
   // ------------------------------------------------------------ tx engine
