@@ -20,7 +20,6 @@ import type {
   WireLevel,
 } from './protocol.js';
 
-
 export interface RecentFillJson {
   height: string;
   market_id: number;
