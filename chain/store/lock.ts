@@ -1,4 +1,8 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Locks this process holds: a lock file with our own pid is stale only if no live HomeLock of ours holds it. */
+const heldHere = new Set<string>();
 
 /**
  * An exclusive lock on a node home: a LOCK file holding the owner's pid and,
@@ -6,17 +10,21 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
  * process on the same home is refused with a clear message; a lock left by a
  * process that no longer exists (kill -9) is taken over, also when its pid
  * now belongs to another process (after a reboot a killed node's pid is
- * often reused, e.g. by pid 1, which refused the home for good).
+ * often reused, e.g. by pid 1, which refused the home for good). Two nodes
+ * in one process (a library user, a test) are refused too.
  */
 export class HomeLock {
   private constructor(readonly path: string) {}
 
   static acquire(path: string): HomeLock {
+    const key = resolve(path);
+    if (heldHere.has(key)) throw new Error(`this process already runs a perpchain node on this home (${path}); stop it first, or use another --home`);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
         writeSync(fd, `${process.pid}\n${identity(process.pid) ?? ''}`);
         closeSync(fd);
+        heldHere.add(key);
         return new HomeLock(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -34,6 +42,7 @@ export class HomeLock {
   }
 
   release(): void {
+    heldHere.delete(resolve(this.path));
     try {
       if (readFileSync(this.path, 'utf8').split('\n')[0]!.trim() === String(process.pid)) unlinkSync(this.path);
     } catch {
