@@ -69,6 +69,7 @@ export const SOFTWARE_VERSION = '0.1.0';
 const VALIDATOR_TABLE = 'app/val/';
 const CONSENSUS_PARAMS_KEY = 'app/consensus/';
 import { LAST_BLOCK_TIME_KEY } from './block-time.js';
+import { PendingCollateral } from './pending-collateral.js';
 
 export const DEFAULT_CONSENSUS_PARAMS: ConsensusParams = {
   block: { maxBytes: 22_020_096n, maxGas: 200_000_000n },
@@ -186,6 +187,7 @@ export class App {
    * prechecks count it. Reset with the check state (the recheck rebuilds it in mempool order).
    */
   private checkBankNet = new Map<string, bigint>();
+  private checkCollateral = new PendingCollateral();
   private consensusCache: ConsensusParams | undefined;
   private oracleSource: (() => ReadonlyArray<{ marketId: number; price: bigint }>) | undefined;
 
@@ -370,6 +372,7 @@ export class App {
   private resetCheckState(base: KVReader): void {
     this.checkState = new Branch(base);
     this.checkBankNet = new Map();
+    this.checkCollateral = new PendingCollateral();
   }
 
   /**
@@ -406,14 +409,18 @@ export class App {
       let txNet = 0n;
       const pendingBank = (a: string) => (this.checkBankNet.get(a) ?? 0n) + (a === signer ? txNet : 0n);
       const pctx: Ctx = { ...ctx, store: new GasKV(probe, meterHolder.meter), pendingBank };
+      const collateral = this.checkCollateral;
+      collateral.beginTx();
       for (const m of tx.msgs) {
         m.def.precheck?.(pctx, m.value);
         txNet -= m.def.bankOutflow?.(m.value) ?? 0n;
-        const inflow = m.def.bankInflow?.(m.value, probe);
+        const inflow = m.def.bankInflow?.(m.value, probe, collateral.change);
         if (inflow && inflow.address === signer) txNet += inflow.amount;
+        collateral.add(m.def.collateralFlows?.(m.value));
       }
       branch.write();
       if (txNet !== 0n) this.checkBankNet.set(signer, (this.checkBankNet.get(signer) ?? 0n) + txNet);
+      collateral.admit();
       // Written out, not `{ ...okResult(), sender, sequence }`: a spread that adds new properties takes V8's slow path (~1.5 µs).
       return { code: 0, codespace: '', log: '', data: NO_BYTES, gasWanted: gasLimit, gasUsed: BigInt(meterHolder.meter.consumed), events: events.events, sender: tx.signer, sequence: tx.sequence };
     } catch (e) {
@@ -474,6 +481,7 @@ export class App {
     // nothing, and its gas limit took the block's gas for free. Such a tx waits for a later block (where
     // the recheck after this one refuses it); so does a tx paid for by a transfer in this same block.
     const spent = new Map<string, bigint>();
+    const collateral = new PendingCollateral(); // (what a withdrawal can add: as in CheckTx)
     const state = this.latestState();
     for (const tx of [...injected, ...req.txs]) {
       const size = BigInt(protoSizeInBlock(tx.length));
@@ -492,11 +500,13 @@ export class App {
           // nothing, so no later tx counts on a withdrawal that may fail.
           let run = 0n;
           let peak = 0n;
+          collateral.beginTx();
           for (const m of d.msgs) {
             run += m.def.bankOutflow?.(m.value) ?? 0n;
             if (run > peak) peak = run;
-            const inflow = m.def.bankInflow?.(m.value, state);
+            const inflow = m.def.bankInflow?.(m.value, state, collateral.change);
             if (inflow && inflow.address === signer) run -= inflow.amount;
+            collateral.add(m.def.collateralFlows?.(m.value));
           }
           const fee = feeAmount(d);
           need = fee + peak;
@@ -518,7 +528,10 @@ export class App {
       }
       bytes += size;
       gas += wanted;
-      if (signer) spent.set(signer, spend);
+      if (signer) {
+        spent.set(signer, spend);
+        collateral.admit();
+      }
       out.push(tx);
     }
     return { txs: out };

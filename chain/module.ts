@@ -40,10 +40,20 @@ export interface MsgDef<T = any> {
    * signer's later sends and deposits, in the same tx and (CheckTx) in the signer's later pending txs, since
    * CheckTx does not run messages: a withdraw-then-send must not be refused for a balance it brings.
    */
-  bankInflow?(msg: T, state: KVReader): { address: string; amount: bigint } | undefined;
+  bankInflow?(msg: T, state: KVReader, collateralChange?: CollateralChange): { address: string; amount: bigint } | undefined;
+  /**
+   * How this message changes subaccount collateral when it succeeds (a deposit adds, a withdrawal or the
+   * source of a transfer takes): CheckTx and the proposer count these against `bankInflow`'s cap, so two
+   * pending withdrawals of the same collateral are not both credited, and a deposit earlier in the tx backs
+   * a withdrawal after it.
+   */
+  collateralFlows?(msg: T): Array<{ owner: string; number: number; amount: bigint }>;
   /** True when only the block proposer may inject this message (oracle votes). */
   readonly protocolOnly?: boolean;
 }
+
+/** Pending change of a subaccount's collateral that CheckTx and the proposer count (messages not run yet). */
+export type CollateralChange = (owner: string, number: number) => bigint;
 
 /** A message's response, packed into the tx result's data as cosmos TxMsgData.msg_responses. */
 export interface MsgResponse {

@@ -28,6 +28,7 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     gas: 5_000,
     signer: (m) => m.owner,
     bankOutflow: (m) => positive(m.amount, 'amount'),
+    collateralFlows: (m) => [{ owner: m.owner, number: m.subaccountNumber, amount: positive(m.amount, 'amount') }],
     validateBasic(m) {
       address(m.owner, 'owner');
       SubaccountsKeeper.checkId({ owner: m.owner, number: m.subaccountNumber });
@@ -46,9 +47,11 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgWithdraw,
     gas: 10_000,
     signer: (m) => m.owner,
-    // no more than the subaccount holds now: a withdrawal of what is not there must not vouch for a send
-    bankInflow: (m, state) => {
-      const have = keeper.get(state, { owner: m.owner, number: m.subaccountNumber }).collateral;
+    collateralFlows: (m) => [{ owner: m.owner, number: m.subaccountNumber, amount: -positive(m.amount, 'amount') }],
+    // no more than the subaccount holds, with the pending changes counted (other withdrawals of the same
+    // collateral, a deposit earlier in the tx): a withdrawal of what is not there must not vouch for a send
+    bankInflow: (m, state, change) => {
+      const have = keeper.get(state, { owner: m.owner, number: m.subaccountNumber }).collateral + (change?.(m.owner, m.subaccountNumber) ?? 0n);
       const amount = positive(m.amount, 'amount');
       return { address: m.recipient || m.owner, amount: have <= 0n ? 0n : amount < have ? amount : have };
     },
@@ -73,6 +76,13 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgTransfer,
     gas: 10_000,
     signer: (m) => m.owner,
+    collateralFlows: (m) => {
+      const amount = positive(m.amount, 'amount');
+      return [
+        { owner: m.owner, number: m.fromNumber, amount: -amount },
+        { owner: m.toOwner, number: m.toNumber, amount },
+      ];
+    },
     validateBasic(m) {
       address(m.owner, 'owner');
       address(m.toOwner, 'to_owner', ErrInvalidRecipient);
