@@ -8,7 +8,7 @@
  *   perpchain sim --config sim/scenarios/btc-2020-03-12.json --axis params.mmfPpm=30000,50000,70000 --axis params.insuranceFundUsd=0,1000000
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
 import { ConfigError, loadConfig, parseValue } from './config.js';
@@ -85,7 +85,7 @@ export function registerSimCommand(program: Command): void {
     .option('--check-invariants <when>', 'every | end | never | N (every N blocks)')
     .option('--db <file>', 'keep the chain state in this sqlite file (default: in memory)')
     .option('--no-progress', 'no progress bar on stderr')
-    .option('--json', 'print the full summary JSON on stdout')
+    .option('--json', 'print the full summary JSON (a sweep: sweep.json) alone on stdout; everything else goes to stderr')
     .action(async (o: SimCliOptions) => {
       const overrides: Record<string, unknown> = {};
       const flag = <T>(path: string, v: T | undefined) => {
@@ -140,10 +140,15 @@ export function registerSimCommand(program: Command): void {
           onProgress: (p, label) => bar.update(p, label),
           onRunDone: (i, n, label, s) => {
             bar.done();
-            console.log(`run ${i + 1}/${n} ${label}: bad debt $${s.bad_debt.total_usd}, insurance fund min $${s.insurance_fund.min_usd}, largest fall $${s.insurance_fund.max_drawdown_usd} (−${s.insurance_fund.max_drawdown_pct}% from its peak), ${s.liquidations.count} liquidations, ${s.adl.fills} ADL fills`);
+            // with --json, stdout carries the sweep's JSON alone: the per-run lines go to stderr
+            (o.json ? console.error : console.log)(`run ${i + 1}/${n} ${label}: bad debt $${s.bad_debt.total_usd}, insurance fund min $${s.insurance_fund.min_usd}, largest fall $${s.insurance_fund.max_drawdown_usd} (−${s.insurance_fund.max_drawdown_pct}% from its peak), ${s.liquidations.count} liquidations, ${s.adl.fills} ADL fills`);
           },
         });
-        console.log(`\nsweep of ${r.rows.length} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n  ${r.files.html}\n  ${r.files.csv}\n  ${r.files.json}`);
+        const list = `\nsweep of ${r.rows.length} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n  ${r.files.html}\n  ${r.files.csv}\n  ${r.files.json}`;
+        if (o.json) {
+          console.log(readFileSync(r.files.json, 'utf8').trimEnd()); // what sweep.json holds, for jq and friends
+          console.error(list);
+        } else console.log(list);
         return;
       }
 
