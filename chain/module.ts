@@ -43,7 +43,8 @@ export interface MsgDef<T = any> {
   bankInflow?(msg: T, state: KVReader, collateralChange?: CollateralChange): { address: string; amount: bigint } | undefined;
   /**
    * How this message changes subaccount collateral when it succeeds (a deposit adds, a withdrawal or the
-   * source of a transfer takes): CheckTx and the proposer count these against `bankInflow`'s cap, so two
+   * source of a transfer takes; a transfer's arrival is left out, since nothing checks that its source holds
+   * the amount): CheckTx and the proposer count these against `bankInflow`'s cap, so two
    * pending withdrawals of the same collateral are not both credited, and a deposit earlier in the tx backs
    * a withdrawal after it.
    */

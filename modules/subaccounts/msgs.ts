@@ -76,13 +76,9 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     type: perpchain.subaccounts.v1.MsgTransfer,
     gas: 10_000,
     signer: (m) => m.owner,
-    collateralFlows: (m) => {
-      const amount = positive(m.amount, 'amount');
-      return [
-        { owner: m.owner, number: m.fromNumber, amount: -amount },
-        { owner: m.toOwner, number: m.toNumber, amount },
-      ];
-    },
+    // the source's decrease only: nothing here says the source holds the amount, so its arrival must not
+    // back a withdrawal from the destination (a deposit is checked against the bank balance; a transfer is not)
+    collateralFlows: (m) => [{ owner: m.owner, number: m.fromNumber, amount: -positive(m.amount, 'amount') }],
     validateBasic(m) {
       address(m.owner, 'owner');
       address(m.toOwner, 'to_owner', ErrInvalidRecipient);

@@ -83,3 +83,18 @@ describe('pending withdrawals are capped by the collateral left for them', () =>
     expect(code(c.app.checkTx({ tx, type: 'new' }))).toBe('/0');
   });
 });
+
+describe('a transfer into a subaccount does not back a withdrawal from it', () => {
+  it('[transfer $900 out of an empty subaccount 2 into 1, withdraw $900 from 1] vouches for nothing: a $950 send after it is refused', async () => {
+    // (a review found this right after the cap above counted a transfer's arrival: the transfer fails in the
+    // block, so does the send, and CheckTx had admitted it)
+    const c = await setup();
+    const unbacked = await c.sign(alice, [transferMsg(alice.address, 2, 1, 900n * USD), withdrawMsg(alice.address, 900n * USD, 1)]);
+    const send = await c.sign(alice, [sendMsg(alice.address, bob.address, 950n * USD)]);
+    expect(code(c.app.checkTx({ tx: unbacked, type: 'new' }))).toBe('/0'); // (amounts are judged in the block)
+    expect(code(c.app.checkTx({ tx: send, type: 'new' }))).toBe('bank/2');
+    expect(propose(c, [unbacked, send])).toEqual([unbacked]);
+    const r = c.block([unbacked, send]).txResults;
+    expect(r[0]!.code).not.toBe(0); // the block agrees: the transfer had nothing behind it
+  });
+});
