@@ -16,7 +16,7 @@ import { fromBase64 } from '@cosmjs/encoding';
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import { perpchain } from '../proto/gen/perpchain.js';
 import { feeFor, signTx, txHashOf } from './signing.js';
-import { ConnectionLostError, RequestTimeoutError } from './connection.js';
+import { ApiRequestError, ConnectionLostError, RequestTimeoutError } from './connection.js';
 import type { PerpchainClient } from './client.js';
 import { SequenceTracker, parseSequenceMismatch } from './sequence.js';
 import { amendOrderMsg, cancelOrderMsg, depositMsg, placeOrderMsg, sendMsg, transferMsg, withdrawMsg, type OrderRef, type PlaceOrderParams } from './orders.js';
@@ -163,6 +163,8 @@ export class Trader {
       if (op.op === 'place') {
         const spec = await this.client.market(op.market);
         const clientId = op.clientId ?? this.nextClientId();
+        // the chain would fail the whole tx on the second copy (clob/6), naming an order the failed tx never kept
+        if (clientIds.includes(clientId)) throw new UnitsError(`client id ${clientId} is used by two placements of this batch: each order needs its own`);
         msgs.push(placeOrderMsg(this.address, this.subaccount, spec, { ...op, clientId }));
         requested.push(sizeToQuantums(spec, op.size));
         clientIds.push(clientId);
@@ -242,8 +244,11 @@ export class Trader {
     let info: Awaited<ReturnType<PerpchainClient['clientOrder']>> | undefined;
     try {
       info = await this.client.clientOrder(this.address, this.subaccount, clientId);
-    } catch {
-      info = undefined; // the node could not answer (connection, or the id released meanwhile): the chain's error names the order
+    } catch (e) {
+      // the node's definite answer that the id is free: the order the chain's error names was not kept (it was
+      // placed by this same failed tx, or the id was released since): nothing of this placement landed
+      if (e instanceof ApiRequestError && e.code === 'not_found') throw new TxError('deliver', 6, 'clob', `${log} (the node says client id ${clientId} is free now: no order of this placement exists)`, txHash);
+      info = undefined; // the node could not answer (connection lost, timeout): the chain's error names the order
     }
     // the id holds another order (another market or side): a collision, not this placement landing earlier
     if (info && (info.market_id !== want.marketId || info.side !== want.side)) {
