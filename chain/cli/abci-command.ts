@@ -37,42 +37,61 @@ export function registerAbciCommand(program: Command): void {
       const paths = homePaths(o.home);
       mkdirSync(dirname(paths.db), { recursive: true });
       const lock = HomeLock.acquire(paths.lock);
-      const config = readConfig(paths);
-      const pool = new VerifyPool();
-      const app = App.open({
-        dbPath: paths.db,
-        durability: config.durability,
-        verifyPool: pool,
-        checkInvariantsEveryBlock: o.checkInvariants ?? config.check_invariants,
-        retainBlocks: BigInt(config.retain_blocks),
-        log: (l) => console.error(l),
-        onLoadProgress: loadProgressPrinter((l) => console.error(l)),
-        walThread: true,
-      });
-      if (o.priceSource) {
-        const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
-        app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
+      // what a failed start must close again, last opened first (the lock too: a retry in this process, or a
+      // library caller, must not find the home held by nothing)
+      const opened: Array<() => unknown> = [];
+      try {
+        const config = readConfig(paths);
+        const pool = new VerifyPool();
+        opened.push(() => pool.close());
+        const app = App.open({
+          dbPath: paths.db,
+          durability: config.durability,
+          verifyPool: pool,
+          checkInvariantsEveryBlock: o.checkInvariants ?? config.check_invariants,
+          retainBlocks: BigInt(config.retain_blocks),
+          log: (l) => console.error(l),
+          onLoadProgress: loadProgressPrinter((l) => console.error(l)),
+          walThread: true,
+        });
+        opened.push(() => app.close());
+        if (o.priceSource) {
+          const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
+          app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
+        }
+        let api: { server: { close(): Promise<void> } } | undefined;
+        if (o.api && config.api.enabled !== false) {
+          const apiConfig = { ...config.api, ...(o.apiPort !== undefined ? { port: o.apiPort } : {}), ...(o.cometRpc ? { comet_rpc_url: o.cometRpc } : {}) };
+          api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
+          opened.push(() => api?.server.close());
+          console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
+        }
+        // Commit appends the change set to the store's log; merge it between blocks, off the consensus path,
+        // a slice per event-loop turn so CometBFT's next requests are not kept waiting by a large merge.
+        const merger = new BackgroundMerger(app, (l) => console.error(l));
+        app.onCommit(() => merger.kick());
+        opened.push(() => merger.stop());
+        await runAbci({
+          app,
+          addr: o.addr,
+          maxFrameBytes: o.maxFrameBytes,
+          beforeAppClose: () => merger.stop(),
+          onShutdown: async () => {
+            await api?.server.close();
+            await pool.close();
+            lock.release();
+          },
+        });
+      } catch (e) {
+        for (const close of opened.reverse()) {
+          try {
+            await close();
+          } catch {
+            /* the start's own error is the one to report */
+          }
+        }
+        lock.release();
+        throw e;
       }
-      let api: { server: { close(): Promise<void> } } | undefined;
-      if (o.api && config.api.enabled !== false) {
-        const apiConfig = { ...config.api, ...(o.apiPort !== undefined ? { port: o.apiPort } : {}), ...(o.cometRpc ? { comet_rpc_url: o.cometRpc } : {}) };
-        api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
-        console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
-      }
-      // Commit appends the change set to the store's log; merge it between blocks, off the consensus path,
-      // a slice per event-loop turn so CometBFT's next requests are not kept waiting by a large merge.
-      const merger = new BackgroundMerger(app, (l) => console.error(l));
-      app.onCommit(() => merger.kick());
-      await runAbci({
-        app,
-        addr: o.addr,
-        maxFrameBytes: o.maxFrameBytes,
-        beforeAppClose: () => merger.stop(),
-        onShutdown: async () => {
-          await api?.server.close();
-          await pool.close();
-          lock.release();
-        },
-      });
     });
 }

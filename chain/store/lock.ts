@@ -1,8 +1,19 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
-/** Locks this process holds: a lock file with our own pid is stale only if no live HomeLock of ours holds it. */
-const heldHere = new Set<string>();
+/**
+ * Locks this process holds, by the lock file's real path (a home reached through a symlink is the same home):
+ * a lock file with our own pid is stale only if no live HomeLock of ours holds it.
+ */
+const heldHere = new Map<string, HomeLock>();
+
+function keyOf(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return resolve(path); // (the directory does not exist: acquire fails on it anyway)
+  }
+}
 
 /**
  * An exclusive lock on a node home: a LOCK file holding the owner's pid and,
@@ -14,18 +25,24 @@ const heldHere = new Set<string>();
  * in one process (a library user, a test) are refused too.
  */
 export class HomeLock {
-  private constructor(readonly path: string) {}
+  private released = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly key: string,
+  ) {}
 
   static acquire(path: string): HomeLock {
-    const key = resolve(path);
+    const key = keyOf(path);
     if (heldHere.has(key)) throw new Error(`this process already runs a perpchain node on this home (${path}); stop it first, or use another --home`);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
         writeSync(fd, `${process.pid}\n${identity(process.pid) ?? ''}`);
         closeSync(fd);
-        heldHere.add(key);
-        return new HomeLock(path);
+        const lock = new HomeLock(path, key);
+        heldHere.set(key, lock);
+        return lock;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const [pidLine = '', who = ''] = readFileSync(path, 'utf8').split('\n');
@@ -41,8 +58,11 @@ export class HomeLock {
     throw new Error(`could not acquire lock ${path}`);
   }
 
+  /** Idempotent: a second call (a second stop, an error path) never frees a lock taken after this one. */
   release(): void {
-    heldHere.delete(resolve(this.path));
+    if (this.released) return;
+    this.released = true;
+    if (heldHere.get(this.key) === this) heldHere.delete(this.key);
     try {
       if (readFileSync(this.path, 'utf8').split('\n')[0]!.trim() === String(process.pid)) unlinkSync(this.path);
     } catch {

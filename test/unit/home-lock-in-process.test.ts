@@ -4,7 +4,7 @@
  * process's own pid as stale and hand it over.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HomeLock } from '../../chain/store/lock.js';
@@ -35,5 +35,32 @@ describe('HomeLock within one process', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe('HomeLock within one process: the same home by another path, and a second release', () => {
+  it('refuses the same home reached through a symlink', () => {
+    const real = join(tmp, 'home');
+    mkdirSync(real);
+    symlinkSync(real, join(tmp, 'link'));
+    const first = HomeLock.acquire(join(real, 'LOCK'));
+    try {
+      expect(() => HomeLock.acquire(join(tmp, 'link', 'LOCK'))).toThrow(/already runs/);
+      expect(existsSync(join(real, 'LOCK'))).toBe(true);
+    } finally {
+      first.release();
+    }
+  });
+
+  it('an old lock released twice does not free the lock taken after it', () => {
+    const path = join(tmp, 'LOCK-twice');
+    const a = HomeLock.acquire(path);
+    a.release();
+    const b = HomeLock.acquire(path);
+    a.release(); // e.g. a second stop()
+    expect(existsSync(path)).toBe(true);
+    expect(() => HomeLock.acquire(path)).toThrow(/already runs/);
+    b.release();
+    expect(existsSync(path)).toBe(false);
   });
 });
