@@ -183,9 +183,10 @@ export interface ClientIdRecordJson {
   open: boolean;
   /** Height from which the id can be reused; "0" while the order is open. */
   release_height: string;
-  market_id: number;
-  side: 'buy' | 'sell';
-  placed_height: string;
+  /** The order's market, side and placement height (absent in a record written before they were kept). */
+  market_id?: number;
+  side?: 'buy' | 'sell';
+  placed_height?: string;
 }
 
 /** `client_order`: which order holds a client id. */
@@ -193,9 +194,9 @@ export interface ClientOrderInfo {
   order_id: string;
   placed_height: number;
   open: boolean;
-  /** The order's market and side: a retry of the same placement names them too. */
-  market_id: number;
-  side: string;
+  /** The order's market and side: a retry of the same placement names them too (absent for a record the chain wrote before it kept them). */
+  market_id?: number;
+  side?: 'buy' | 'sell';
   /** While a closed order's id is reserved: the height from which it can be reused. */
   release_height?: number;
   /** The id was released (retention passed) after this node saw the order: it is free again. */

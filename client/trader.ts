@@ -251,7 +251,8 @@ export class Trader {
       info = undefined; // the node could not answer (connection lost, timeout): the chain's error names the order
     }
     // the id holds another order (another market or side): a collision, not this placement landing earlier
-    if (info && (info.market_id !== want.marketId || info.side !== want.side)) {
+    // (a record from before the chain kept market and side names neither: it cannot be told from a retry)
+    if (info?.side !== undefined && (info.market_id !== want.marketId || info.side !== want.side)) {
       throw new TxError('deliver', 6, 'clob', `${log} (it holds order ${info.order_id}: ${info.side} in market ${info.market_id}, not this ${want.side} in market ${want.marketId})`, txHash);
     }
     if (info) {
@@ -269,9 +270,9 @@ export class Trader {
       };
     }
     // the node could not answer: the chain's error names the order, its side and market
-    const m = /client id (\d+) (?:is|was) order (\d+) \((buy|sell) in market (\d+)\)/.exec(log);
+    const m = /client id (\d+) (?:is|was) order (\d+)(?: \((buy|sell) in market (\d+)\))?/.exec(log);
     if (!m || Number(m[1]) !== clientId) throw new TxError('deliver', 6, 'clob', log, txHash);
-    if (m[3] !== want.side || Number(m[4]) !== want.marketId) {
+    if (m[3] !== undefined && (m[3] !== want.side || Number(m[4]) !== want.marketId)) {
       throw new TxError('deliver', 6, 'clob', `${log} (not this ${want.side} in market ${want.marketId})`, txHash);
     }
     return { orderId: BigInt(m[2]!), clientId, status: /still open/.test(log) ? 'open' : 'closed', filled: 0n, remaining: 0n, clipped: 0n, reason: '', height: 0, txHash, alreadyPlaced: true };

@@ -561,13 +561,16 @@ export class ApiServer {
     };
     if (rec) {
       const o = rec.open ? open(rec.order_id) : undefined;
-      const reason = mem?.order_id === rec.order_id ? mem.closed_reason : undefined;
+      const seen = mem?.order_id === rec.order_id ? mem : undefined;
+      const reason = seen?.closed_reason;
+      // a record written before records kept market, side and height: from the open order or this node's memory
+      const side = rec.side ?? o?.side ?? sideOf(seen?.side);
+      const market = rec.market_id ?? o?.market_id ?? seen?.market_id;
       return {
         order_id: rec.order_id,
-        placed_height: Number(rec.placed_height),
+        placed_height: Number(rec.placed_height ?? o?.placed_height ?? seen?.placed_height ?? 0),
         open: !!o,
-        market_id: rec.market_id,
-        side: rec.side,
+        ...(side !== undefined && market !== undefined ? { market_id: market, side } : {}),
         ...(rec.open ? {} : { release_height: Number(rec.release_height) }),
         ...(o ? { order: o } : {}),
         ...(reason ? { closed_reason: reason } : {}),
@@ -575,7 +578,8 @@ export class ApiServer {
     }
     if (mem) {
       // placed since this node started and released since (retention passed): the id is free again
-      return { order_id: mem.order_id, placed_height: mem.placed_height, open: false, market_id: mem.market_id, side: mem.side, released: true, ...(mem.closed_reason ? { closed_reason: mem.closed_reason } : {}) };
+      const side = sideOf(mem.side);
+      return { order_id: mem.order_id, placed_height: mem.placed_height, open: false, ...(side ? { market_id: mem.market_id, side } : {}), released: true, ...(mem.closed_reason ? { closed_reason: mem.closed_reason } : {}) };
     }
     throw new ApiError('not_found', `client id ${p.client_id} of ${p.owner}/${p.number} is free: no open order holds it, and none closed within client_id_retention_blocks or since this node started`);
   }
@@ -899,4 +903,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** An event's side attribute as the API's type. */
+function sideOf(s: string | undefined): 'buy' | 'sell' | undefined {
+  return s === 'buy' || s === 'sell' ? s : undefined;
 }

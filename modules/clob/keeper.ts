@@ -341,7 +341,7 @@ export class ClobKeeper {
     if (cid) {
       const r = decodeClientIdRecord(cid);
       // The record's market and side let a client tell its own retry from a reused id (see ClientIdRecord).
-      const held = `order ${r.orderId} (${r.side} in market ${r.marketId})`;
+      const held = r.side ? `order ${r.orderId} (${r.side} in market ${r.marketId})` : `order ${r.orderId}`; // (an old record: neither kept)
       throw ErrDuplicateClientId(
         r.open
           ? `client id ${o.clientId} is ${held}, still open`

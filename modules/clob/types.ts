@@ -237,7 +237,8 @@ export interface ClientIdRecord {
   /** Height from which the id can be reused (0 while the order is open). */
   releaseHeight: bigint;
   marketId: number;
-  side: Side;
+  /** Undefined in a record written before records kept the order's market, side and height. */
+  side: Side | undefined;
   placedHeight: bigint;
 }
 
@@ -247,7 +248,7 @@ export function encodeClientIdRecord(r: ClientIdRecord): Uint8Array {
     open: r.open,
     releaseHeight: toLong(r.releaseHeight),
     marketId: r.marketId,
-    side: SIDE_NUM[r.side],
+    side: r.side === undefined ? 0 : SIDE_NUM[r.side],
     placedHeight: toLong(r.placedHeight),
   }).finish();
 }
@@ -259,7 +260,7 @@ export function decodeClientIdRecord(b: Uint8Array): ClientIdRecord {
     open: m.open,
     releaseHeight: toBigInt(m.releaseHeight),
     marketId: m.marketId,
-    side: sideOf(m.side)!,
+    side: sideOf(m.side),
     placedHeight: toBigInt(m.placedHeight),
   };
 }
@@ -270,8 +271,7 @@ export function clientIdRecordJson(r: ClientIdRecord) {
     order_id: r.orderId.toString(),
     open: r.open,
     release_height: r.releaseHeight.toString(),
-    market_id: r.marketId,
-    side: r.side,
-    placed_height: r.placedHeight.toString(),
+    // (a record from before they were kept has neither)
+    ...(r.side ? { market_id: r.marketId, side: r.side, placed_height: r.placedHeight.toString() } : {}),
   };
 }
