@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { App } from '../app.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
+import { Opened } from '../devnet/close-on-failure.js';
 import { homePaths, readConfig } from '../devnet/home.js';
 import { loadProgressPrinter } from '../devnet/load-progress.js';
 import { BackgroundMerger } from '../devnet/merger.js';
@@ -39,11 +40,11 @@ export function registerAbciCommand(program: Command): void {
       const lock = HomeLock.acquire(paths.lock);
       // what a failed start must close again, last opened first (the lock too: a retry in this process, or a
       // library caller, must not find the home held by nothing)
-      const opened: Array<() => unknown> = [];
+      const opened = new Opened();
       try {
         const config = readConfig(paths);
         const pool = new VerifyPool();
-        opened.push(() => pool.close());
+        opened.add(() => pool.close());
         const app = App.open({
           dbPath: paths.db,
           durability: config.durability,
@@ -54,7 +55,7 @@ export function registerAbciCommand(program: Command): void {
           onLoadProgress: loadProgressPrinter((l) => console.error(l)),
           walThread: true,
         });
-        opened.push(() => app.close());
+        opened.add(() => app.close());
         if (o.priceSource) {
           const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
           app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
@@ -63,14 +64,14 @@ export function registerAbciCommand(program: Command): void {
         if (o.api && config.api.enabled !== false) {
           const apiConfig = { ...config.api, ...(o.apiPort !== undefined ? { port: o.apiPort } : {}), ...(o.cometRpc ? { comet_rpc_url: o.cometRpc } : {}) };
           api = await startAbciApi({ app, config: apiConfig, log: (l) => console.error(l) });
-          opened.push(() => api?.server.close());
+          opened.add(() => api?.server.close());
           console.error(`API on ws://${apiConfig.host}:${apiConfig.port} (txs forwarded to ${apiConfig.comet_rpc_url ?? 'http://127.0.0.1:26657'})`);
         }
         // Commit appends the change set to the store's log; merge it between blocks, off the consensus path,
         // a slice per event-loop turn so CometBFT's next requests are not kept waiting by a large merge.
         const merger = new BackgroundMerger(app, (l) => console.error(l));
         app.onCommit(() => merger.kick());
-        opened.push(() => merger.stop());
+        opened.add(() => merger.stop());
         await runAbci({
           app,
           addr: o.addr,
@@ -83,13 +84,7 @@ export function registerAbciCommand(program: Command): void {
           },
         });
       } catch (e) {
-        for (const close of opened.reverse()) {
-          try {
-            await close();
-          } catch {
-            /* the start's own error is the one to report */
-          }
-        }
+        await opened.closeAll();
         lock.release();
         throw e;
       }

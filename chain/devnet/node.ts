@@ -5,6 +5,7 @@ import { LAST_BLOCK_TIME_KEY } from '../block-time.js';
 import { MempoolSubmitter, startApi, type ApiServer } from '../api/index.js';
 import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
+import { Opened } from './close-on-failure.js';
 import { Mempool } from './mempool.js';
 import { consensusParamsOf, homePaths, MAX_BLOCK_BYTES, NodeConfigSchema, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
@@ -59,7 +60,7 @@ export class DevnetNode {
     if (!existsSync(paths.genesis)) throw new Error(`no genesis at ${paths.genesis}; run \`perpchain init --home ${o.home}\` first`);
     const lock = HomeLock.acquire(paths.lock);
     // what a failed start must close again, last opened first (a retry in this process must find the port free)
-    const opened: Array<() => unknown> = [];
+    const opened = new Opened();
     try {
       const config = readConfig(paths);
       if (o.apiPort !== undefined) config.api.port = o.apiPort;
@@ -72,7 +73,7 @@ export class DevnetNode {
       const genesis = readGenesis(paths);
       mkdirSync(dirname(paths.db), { recursive: true }); // (a home whose data directory was deleted to start over)
       const pool = new VerifyPool();
-      opened.push(() => pool.close());
+      opened.add(() => pool.close());
       const app = App.open({
         dbPath: paths.db,
         durability: config.durability,
@@ -83,7 +84,7 @@ export class DevnetNode {
         onLoadProgress: loadProgressPrinter(log),
         walThread: true,
       });
-      opened.push(() => app.close());
+      opened.add(() => app.close());
       if (app.height === 0n) {
         app.initChain({
           chainId: genesis.chain_id,
@@ -99,7 +100,7 @@ export class DevnetNode {
       }
       const mempool = new Mempool(app, { maxTxs: config.mempool.max_txs, maxBytes: config.mempool.max_bytes });
       const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
-      opened.push(() => api.close());
+      opened.add(() => api.close());
       const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
       // Block times only move forward: from the last block's (after a restart on a clock that went back) or
       // from the genesis time (a genesis in the future: blocks then carry times just after it, 1 ms apart,
@@ -127,13 +128,7 @@ export class DevnetNode {
       if (o.autoProduce !== false) n.schedule();
       return n;
     } catch (e) {
-      for (const close of opened.reverse()) {
-        try {
-          await close();
-        } catch {
-          /* the start's own error is the one to report */
-        }
-      }
+      await opened.closeAll();
       lock.release();
       throw e;
     }
