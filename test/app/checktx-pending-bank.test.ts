@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EncodeObject } from '@cosmjs/proto-signing';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { depositMsg } from '../helpers/orders.js';
+import { depositMsg, sendMsg, withdrawMsg } from '../helpers/orders.js';
 import type { CheckTxResult } from '../../chain/types.js';
 
 /**
@@ -18,8 +17,6 @@ const keys = testKeys(3, 'checktx-pending-bank');
 const [alice, bob, carol] = keys as [TestKey, TestKey, TestKey];
 const USD = 1_000_000n;
 const code = (r: CheckTxResult) => `${r.codespace}/${r.code}`;
-const withdrawMsg = (owner: string, amount: bigint, recipient = ''): EncodeObject => ({ typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { owner, subaccountNumber: 0, amount: amount.toString(), recipient } });
-const sendMsg = (from: string, to: string, amount: bigint): EncodeObject => ({ typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: from, toAddress: to, amount: amount.toString() } });
 
 /** alice: $1,000 in the bank, $900 of it deposited into subaccount 0, so ~$100 left in the bank. */
 async function setup(): Promise<TestChain> {
@@ -33,7 +30,7 @@ describe('a withdrawal to another recipient vouches for nothing of the signer\'s
   it('in the same tx: [withdraw $500 to bob, send $500 from alice] is refused; the block would refuse the send too', async () => {
     const c = await setup();
     const seq = c.nextSequence(alice.address);
-    const tx = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, bob.address), sendMsg(alice.address, carol.address, 500n * USD)], { sequence: seq });
+    const tx = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, { recipient: bob.address }), sendMsg(alice.address, carol.address, 500n * USD)], { sequence: seq });
     expect(code(c.app.checkTx({ tx, type: 'new' }))).toBe('bank/2');
     // the block agrees: the withdrawal goes to bob, alice's ~$100 cannot pay $500
     const r = c.block([tx]).txResults[0]!;
@@ -45,7 +42,7 @@ describe('a withdrawal to another recipient vouches for nothing of the signer\'s
 
   it('in an earlier pending tx: alice\'s withdrawal to bob does not back alice\'s later send', async () => {
     const c = await setup();
-    const toBob = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, bob.address)]);
+    const toBob = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, { recipient: bob.address })]);
     const send = await c.sign(alice, [sendMsg(alice.address, carol.address, 500n * USD)]);
     expect(code(c.app.checkTx({ tx: toBob, type: 'new' }))).toBe('/0');
     expect(code(c.app.checkTx({ tx: send, type: 'new' }))).toBe('bank/2');

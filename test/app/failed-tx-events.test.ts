@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EncodeObject } from '@cosmjs/proto-signing';
 import { TestChain } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { eventsOf } from '../helpers/orders.js';
+import { eventsOf, sendMsg } from '../helpers/orders.js';
 
 /**
  * A tx whose messages fail keeps only its ante's effects (fee, sequence), and its result reports only the
@@ -16,7 +15,6 @@ const keys = testKeys(3, 'failed-tx-events');
 const [alice, bob, carol] = keys as [TestKey, TestKey, TestKey];
 const BALANCE = 1_000_000_000n;
 const FEE = 200n;
-const sendMsg = (from: string, to: string, amount: bigint): EncodeObject => ({ typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: from, toAddress: to, amount: amount.toString() } });
 
 describe('a tx whose messages fail', () => {
   it('reports the ante\'s events (fee, tx) and none of its reverted messages\' events', async () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EncodeObject } from '@cosmjs/proto-signing';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { depositMsg } from '../helpers/orders.js';
+import { depositMsg, sendMsg, withdrawMsg } from '../helpers/orders.js';
 
 /**
  * PrepareProposal's per-sender accounting (ARCHITECTURE.md §5, *Packing a block*): a sender's fees, sends and
@@ -19,8 +18,6 @@ const BALANCE = 1_000_000n;
 const GAS = 100_000n;
 const FEE = 100n; // = ⌈100,000 · 1000 / 10⁶⌉, the least the ante accepts
 const USD = 1_000_000n;
-const withdrawMsg = (owner: string, amount: bigint, recipient = ''): EncodeObject => ({ typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { owner, subaccountNumber: 0, amount: amount.toString(), recipient } });
-const sendMsg = (from: string, to: string, amount: bigint): EncodeObject => ({ typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: from, toAddress: to, amount: amount.toString() } });
 
 function fresh(balance = BALANCE): TestChain {
   const c = TestChain.create({ keys, balance });
@@ -68,7 +65,7 @@ describe('PrepareProposal: what a sender spends in the block, against its commit
     const c = fresh(1_000n * USD);
     expectOk(c.block([await c.sign(alice, [depositMsg(alice.address, 900n * USD)], { gas: GAS, fee: FEE })]).txResults[0]!);
     const seq = c.nextSequence(alice.address);
-    const toCarol = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, carol.address), sendMsg(alice.address, bob.address, 500n * USD)], { gas: GAS, fee: FEE, sequence: seq });
+    const toCarol = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD, { recipient: carol.address }), sendMsg(alice.address, bob.address, 500n * USD)], { gas: GAS, fee: FEE, sequence: seq });
     const toSelf = await c.sign(alice, [withdrawMsg(alice.address, 500n * USD), sendMsg(alice.address, bob.address, 500n * USD)], { gas: GAS, fee: FEE, sequence: seq });
     expect(propose(c, [toCarol])).toEqual([]);
     expect(propose(c, [toSelf])).toEqual([toSelf]);

@@ -79,6 +79,21 @@ export function depositMsg(owner: string, amount: bigint, number = 0): EncodeObj
   return { typeUrl: '/perpchain.subaccounts.v1.MsgDeposit', value: { owner, subaccountNumber: number, amount: amount.toString() } };
 }
 
+/** Withdraw uusdc from subaccount `number` (default 0) to `recipient` (default: the owner). */
+export function withdrawMsg(owner: string, amount: bigint, o: { number?: number; recipient?: string } = {}): EncodeObject {
+  return { typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { owner, subaccountNumber: o.number ?? 0, amount: amount.toString(), recipient: o.recipient ?? '' } };
+}
+
+/** Move uusdc from the owner's subaccount `fromNumber` to `toOwner`'s subaccount `toNumber`. */
+export function transferMsg(owner: string, toOwner: string, amount: bigint, fromNumber = 0, toNumber = 0): EncodeObject {
+  return { typeUrl: '/perpchain.subaccounts.v1.MsgTransfer', value: { owner, fromNumber, toOwner, toNumber, amount: amount.toString() } };
+}
+
+/** Bank send of uusdc. */
+export function sendMsg(from: string, to: string, amount: bigint): EncodeObject {
+  return { typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: from, toAddress: to, amount: amount.toString() } };
+}
+
 export function pricesMsg(feeder: string, ps: Array<[number, bigint]>): EncodeObject {
   return { typeUrl: '/perpchain.prices.v1.MsgUpdatePrices', value: { feeder, prices: ps.map(([marketId, price]) => ({ marketId, price: L(price) })) } };
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EncodeObject } from '@cosmjs/proto-signing';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
-import { depositMsg } from '../helpers/orders.js';
+import { depositMsg, sendMsg, transferMsg, withdrawMsg } from '../helpers/orders.js';
 import type { CheckTxResult } from '../../chain/types.js';
 
 /**
@@ -17,13 +16,6 @@ const keys = testKeys(3, 'pending-collateral');
 const [alice, bob] = keys as [TestKey, TestKey, TestKey];
 const code = (r: CheckTxResult) => `${r.codespace}/${r.code}`;
 const USD = 1_000_000n;
-const withdrawMsg = (owner: string, amount: bigint, subaccountNumber = 0): EncodeObject => ({ typeUrl: '/perpchain.subaccounts.v1.MsgWithdraw', value: { owner, subaccountNumber, amount: amount.toString(), recipient: '' } });
-const transferMsg = (owner: string, fromNumber: number, toNumber: number, amount: bigint): EncodeObject => ({
-  typeUrl: '/perpchain.subaccounts.v1.MsgTransfer',
-  value: { owner, fromNumber, toOwner: owner, toNumber, amount: amount.toString() },
-});
-const depositTo = (owner: string, subaccountNumber: number, amount: bigint): EncodeObject => ({ typeUrl: '/perpchain.subaccounts.v1.MsgDeposit', value: { owner, subaccountNumber, amount: amount.toString() } });
-const sendMsg = (from: string, to: string, amount: bigint): EncodeObject => ({ typeUrl: '/perpchain.bank.v1.MsgSend', value: { fromAddress: from, toAddress: to, amount: amount.toString() } });
 const propose = (c: TestChain, txs: Uint8Array[]) =>
   c.app.prepareProposal({ maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, height: c.app.height + 1n, timeNs: c.timeNs + 1n, proposerAddress: new Uint8Array(20) }).txs;
 
@@ -56,7 +48,7 @@ describe('pending withdrawals are capped by the collateral left for them', () =>
 
   it('a pending transfer out of the subaccount leaves less for a withdrawal from it', async () => {
     const c = await setup();
-    const move = await c.sign(alice, [transferMsg(alice.address, 0, 1, 900n * USD)]);
+    const move = await c.sign(alice, [transferMsg(alice.address, alice.address, 900n * USD, 0, 1)]);
     const withdrawSend = await c.sign(alice, [withdrawMsg(alice.address, 900n * USD), sendMsg(alice.address, bob.address, 900n * USD)]);
     expect(code(c.app.checkTx({ tx: move, type: 'new' }))).toBe('/0');
     expect(code(c.app.checkTx({ tx: withdrawSend, type: 'new' }))).toBe('bank/2');
@@ -67,7 +59,7 @@ describe('pending withdrawals are capped by the collateral left for them', () =>
     const c = await setup();
     const bob0 = c.balance(bob.address);
     // $100 in the bank: deposit $50 into subaccount 1, withdraw it back with $850 more from subaccount 0, send $900
-    const tx = await c.sign(alice, [depositTo(alice.address, 1, 50n * USD), withdrawMsg(alice.address, 50n * USD, 1), withdrawMsg(alice.address, 850n * USD), sendMsg(alice.address, bob.address, 900n * USD)]);
+    const tx = await c.sign(alice, [depositMsg(alice.address, 50n * USD, 1), withdrawMsg(alice.address, 50n * USD, { number: 1 }), withdrawMsg(alice.address, 850n * USD), sendMsg(alice.address, bob.address, 900n * USD)]);
     expect(code(c.app.checkTx({ tx, type: 'new' }))).toBe('/0');
     expect(propose(c, [tx])).toEqual([tx]);
     expectOk(c.block([tx]).txResults[0]!);
@@ -89,7 +81,7 @@ describe('a transfer into a subaccount does not back a withdrawal from it', () =
     // (a review found this right after the cap above counted a transfer's arrival: the transfer fails in the
     // block, so does the send, and CheckTx had admitted it)
     const c = await setup();
-    const unbacked = await c.sign(alice, [transferMsg(alice.address, 2, 1, 900n * USD), withdrawMsg(alice.address, 900n * USD, 1)]);
+    const unbacked = await c.sign(alice, [transferMsg(alice.address, alice.address, 900n * USD, 2, 1), withdrawMsg(alice.address, 900n * USD, { number: 1 })]);
     const send = await c.sign(alice, [sendMsg(alice.address, bob.address, 950n * USD)]);
     expect(code(c.app.checkTx({ tx: unbacked, type: 'new' }))).toBe('/0'); // (amounts are judged in the block)
     expect(code(c.app.checkTx({ tx: send, type: 'new' }))).toBe('bank/2');
