@@ -36,6 +36,7 @@ const GenesisSchema = z.strictObject({
       market_order_slippage_ppm: int,
       client_id_retention_blocks: int,
       max_triggers_per_block: z.number().int(),
+      max_expiries_per_block: z.number().int(),
       open_order_tiers: z.array(z.strictObject({ min_net_collateral: int, max_open_orders: z.number().int() })),
     })
     .partial()
@@ -99,6 +100,7 @@ export function createClobModule(deps: {
         marketOrderSlippagePpm: j.market_order_slippage_ppm !== undefined ? BigInt(j.market_order_slippage_ppm) : d.marketOrderSlippagePpm,
         clientIdRetentionBlocks: j.client_id_retention_blocks !== undefined ? BigInt(j.client_id_retention_blocks) : d.clientIdRetentionBlocks,
         maxTriggersPerBlock: j.max_triggers_per_block ?? d.maxTriggersPerBlock,
+        maxExpiriesPerBlock: j.max_expiries_per_block ?? d.maxExpiriesPerBlock,
         openOrderTiers: j.open_order_tiers ? j.open_order_tiers.map((t) => ({ minNetCollateral: BigInt(t.min_net_collateral), maxOpenOrders: t.max_open_orders })) : d.openOrderTiers,
       };
       try {

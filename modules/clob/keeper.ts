@@ -128,6 +128,13 @@ export class ClobKeeper {
   private readonly openBySub = new Map<string, Set<bigint>>();
   private readonly expiryByHeight = new LazyHeap();
   private readonly expiryByTime = new LazyHeap();
+  /**
+   * This block's start removed max_expiries_per_block orders, so expired orders may still rest on the books
+   * (they cannot fill: the match skips and removes them). Set by every beginBlock from the count of orders it
+   * removed, which every node computes alike; it only turns on the walks that keep post-only and FOK checks
+   * from counting such orders.
+   */
+  private expiryBacklog = false;
   private readonly clientIdRelease = new LazyHeap();
   private readonly clientIdPending = new Map<bigint, string[]>();
   /** Per market: triggers firing when oracle ≥ key, and (key = −trigger) when oracle ≤ trigger. */
@@ -511,7 +518,10 @@ export class ClobKeeper {
       if (pos === 0n || (pos > 0n) === (order.side === 'buy') || quantity > abs(pos)) return cancel('reduce_only_would_increase'); // (clipped above when it can be)
     }
     const book = this.touch(ctx, market.id);
-    if (order.tif === 'post_only' && book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
+    if (order.tif === 'post_only') {
+      this.removeExpiredCrossing(ctx, book, order.side, Number(limit));
+      if (book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
+    }
     if (!order.reduceOnly) {
       try {
         this.checkPlacementMargin(ctx, { ...order, quantity }, limit, market, p, order.id);
@@ -614,6 +624,11 @@ export class ClobKeeper {
       allow: (maker: RestingOrder, qty: number, price: number): number => {
         const mo = this.getOrder(ctx.store, BigInt(maker.id));
         if (!mo) return -1; // cannot happen: engine and store move together
+        if (isExpired(mo, ctx)) {
+          // left behind by the expiry cap: it expired, so it does not trade
+          this.removeMaker(ctx, mo, 'expired');
+          return -1;
+        }
         let size = BigInt(qty);
         if (mo.reduceOnly) {
           const pos = this.positionSize(ctx.store, mo.owner, mo.number, market.id);
@@ -755,6 +770,25 @@ export class ClobKeeper {
     return filled;
   }
 
+  /**
+   * After a block whose expiries hit the cap: remove the expired orders a `side` order at `limit` would cross,
+   * best first, up to the first live one, so that a post-only placement or an amend is not refused for crossing
+   * an order that cannot trade. (A match skips them itself; an FOK's fillable check may count them, but then the
+   * match fills less and the FOK is refused, as it should be.) No store read in any other block.
+   */
+  private removeExpiredCrossing(ctx: OrderCtx, book: OrderBookEngine, side: Side, limit: number): void {
+    if (!this.expiryBacklog) return;
+    const expired: Order[] = [];
+    book.forEachOrder(side === 'buy' ? 'sell' : 'buy', (r) => {
+      if (side === 'buy' ? r.price > limit : r.price < limit) return false;
+      const o = this.getOrder(ctx.store, BigInt(r.id));
+      if (!o || !isExpired(o, ctx)) return false;
+      expired.push(o);
+      return true;
+    });
+    for (const o of expired) this.cancelOrder(ctx, o, 'expired');
+  }
+
   /** Hook-side removal: the engine removes it from the book; the keeper closes the record. */
   private removeMaker(ctx: OrderCtx, mo: Order, reason: string): void {
     this.closeOrder(ctx, mo);
@@ -884,6 +918,7 @@ export class ClobKeeper {
    */
   amend(ctx: OrderCtx, owner: string, number: number, sel: { orderId: bigint; clientId: number; byClientId: boolean }, price: bigint, quantity: bigint): Order {
     const o = this.findOwnOrder(ctx.store, owner, number, sel);
+    if (isExpired(o, ctx)) throw ErrOrderNotFound(`order ${o.id} has expired (it leaves the book within a few blocks)`);
     if (!o.triggered) throw ErrInvalidOrder('an untriggered conditional order cannot be amended; cancel and place it again');
     const market = this.perps.marketInfo(ctx.store, o.marketId);
     const p = this.getParams(ctx.store);
@@ -898,6 +933,7 @@ export class ClobKeeper {
     if (market.status === 'reduce_only' && !o.reduceOnly) throw ErrMarketReduceOnly(`market ${market.ticker} accepts only reduce-only orders: cancel this order, or place a reduce-only one`);
     const book = this.touch(ctx, o.marketId);
     const keepsPriority = newPrice === o.price && newRemaining <= remaining;
+    if (!keepsPriority) this.removeExpiredCrossing(ctx, book, o.side, Number(newPrice));
     if (!keepsPriority && book.wouldCross(o.side, Number(newPrice))) throw ErrAmendWouldCross(`${o.side} at ${newPrice} would cross the book; cancel and place a new order to take liquidity`);
     const increases = newRemaining > remaining || (o.side === 'buy' ? newPrice > o.price : newPrice < o.price);
     if (increases && !o.reduceOnly) {
@@ -927,24 +963,27 @@ export class ClobKeeper {
 
   // ------------------------------------------------------ block hooks
 
-  /** Start of block: remove expired orders (good-til-block, then good-til-time) and release client ids. */
+  /**
+   * Start of block: remove expired orders (good-til-block, then good-til-time; each in (expiry, id) order), at
+   * most max_expiries_per_block of them, and release client ids. The rest stay in the heaps for the next blocks.
+   */
   beginBlock(ctx: OrderCtx): void {
-    const expired: Array<{ id: bigint; why: string }> = [];
-    while (this.expiryByHeight.size && this.expiryByHeight.peekKey()! < ctx.height) {
-      const e = this.expiryByHeight.pop()!;
-      expired.push({ id: BigInt(e.id), why: `gtb:${e.key}` });
-    }
-    while (this.expiryByTime.size && this.expiryByTime.peekKey()! < ctx.timeSec) {
-      const e = this.expiryByTime.pop()!;
-      expired.push({ id: BigInt(e.id), why: `gtt:${e.key}` });
-    }
-    for (const e of expired) {
-      const o = this.getOrder(ctx.store, e.id);
-      if (!o) continue;
-      const [kind, key] = e.why.split(':') as [string, string];
-      const due = kind === 'gtb' ? o.goodTilBlock === BigInt(key) && o.goodTilBlock < ctx.height : o.goodTilTime === BigInt(key) && o.goodTilTime < ctx.timeSec;
-      if (due) this.cancelOrder(ctx, o, 'expired');
-    }
+    // Only removals count against the cap: the heaps are lazy, and a live node may hold entries (of failed txs,
+    // of orders gone since) that a restarted node, rebuilding the heaps from the store, does not. Counting those
+    // would make the two remove different orders.
+    let budget = this.getParams(ctx.store).maxExpiriesPerBlock;
+    const drain = (heap: LazyHeap, bound: bigint, field: 'goodTilBlock' | 'goodTilTime'): void => {
+      while (budget > 0 && heap.size && heap.peekKey()! < bound) {
+        const e = heap.pop()!;
+        const o = this.getOrder(ctx.store, BigInt(e.id));
+        if (!o || o[field] !== e.key) continue; // stale entry: gone, or an id reused with another expiry
+        this.cancelOrder(ctx, o, 'expired');
+        budget--;
+      }
+    };
+    drain(this.expiryByHeight, ctx.height, 'goodTilBlock');
+    drain(this.expiryByTime, ctx.timeSec, 'goodTilTime');
+    this.expiryBacklog = budget === 0;
     while (this.clientIdRelease.size && this.clientIdRelease.peekKey()! <= ctx.height) {
       const { key: height } = this.clientIdRelease.pop()!;
       for (const key of this.clientIdPending.get(height) ?? []) {
@@ -1000,6 +1039,12 @@ export class ClobKeeper {
       }
       const o = this.getOrder(ctx.store, d.id);
       if (!o || o.triggered) continue;
+      if (isExpired(o, ctx)) {
+        // left behind by the expiry cap: an expired order does not fire (removing it counts as a firing)
+        fired++;
+        this.cancelOrder(ctx, o, 'expired');
+        continue;
+      }
       fired++;
       const oracle = this.prices.price(ctx.store, o.marketId);
       ctx.events.emit('clob.order_triggered', { order_id: o.id, owner: o.owner, number: o.number, market_id: o.marketId, trigger_price: o.triggerPrice, oracle_price: oracle }, ['owner', 'order_id', 'market_id']);
@@ -1098,6 +1143,11 @@ export class ClobKeeper {
  * side: a far-from-market order passes the margin check at its own price) as a typed error: a tx fails
  * with clob/22, a triggered order is cancelled; an engine error would halt the block.
  */
+/** Past its good-til-block or good-til-time: due for removal (the start of a block removes it, up to the cap). */
+function isExpired(o: Order, ctx: { height: bigint; timeSec: bigint }): boolean {
+  return (o.goodTilBlock > 0n && o.goodTilBlock < ctx.height) || (o.goodTilTime > 0n && o.goodTilTime < ctx.timeSec);
+}
+
 function addToBook(book: OrderBookEngine, o: Parameters<OrderBookEngine['add']>[0], seq: number): void {
   try {
     book.add(o, seq);

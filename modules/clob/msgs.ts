@@ -74,6 +74,7 @@ export function paramsFromProto(p: perpchain.clob.v1.IParams | null | undefined)
     marketOrderSlippagePpm: BigInt(p?.marketOrderSlippagePpm ?? 0),
     clientIdRetentionBlocks: BigInt(p?.clientIdRetentionBlocks ?? 0),
     maxTriggersPerBlock: p?.maxTriggersPerBlock ?? 0,
+    maxExpiriesPerBlock: p?.maxExpiriesPerBlock ?? 0,
     openOrderTiers: (p?.openOrderTiers ?? []).map((t) => ({ minNetCollateral: toBigInt(t.minNetCollateral), maxOpenOrders: t.maxOpenOrders ?? 0 })),
   };
 }
@@ -88,6 +89,7 @@ export function validateClobParams(p: ClobParams): void {
   if (p.clientIdRetentionBlocks < 0n || p.clientIdRetentionBlocks > SAFE) throw ErrInvalidParams('client_id_retention_blocks must be in [0, 2^53 - 1]');
   if (p.marketOrderSlippagePpm < 1n || p.marketOrderSlippagePpm >= 1_000_000n) throw ErrInvalidParams('market_order_slippage_ppm must be in [1, 1,000,000)');
   if (p.maxTriggersPerBlock < 1 || p.maxTriggersPerBlock > 10_000) throw ErrInvalidParams('max_triggers_per_block must be in [1, 10,000]');
+  if (p.maxExpiriesPerBlock < 1 || p.maxExpiriesPerBlock > 100_000) throw ErrInvalidParams('max_expiries_per_block must be in [1, 100,000]');
   // At least one tier: MsgUpdateParams replaces every param, and proto3 cannot tell an omitted repeated field
   // from an empty one, so an update that only meant to change a fee would silently have let every
   // subaccount rest orders without collateral. No limit is a tier too: {min_net_collateral: 0, max_open_orders: N}.

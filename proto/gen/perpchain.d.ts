@@ -200,6 +200,7 @@ export namespace perpchain {
                 clientIdRetentionBlocks?: (number|null);
                 maxTriggersPerBlock?: (number|null);
                 openOrderTiers?: (perpchain.clob.v1.IOpenOrderTier[]|null);
+                maxExpiriesPerBlock?: (number|null);
             }
 
             class Params implements IParams {
@@ -213,6 +214,7 @@ export namespace perpchain {
                 public clientIdRetentionBlocks: number;
                 public maxTriggersPerBlock: number;
                 public openOrderTiers: perpchain.clob.v1.IOpenOrderTier[];
+                public maxExpiriesPerBlock: number;
                 public static create(properties?: perpchain.clob.v1.IParams): perpchain.clob.v1.Params;
                 public static encode(message: perpchain.clob.v1.IParams, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): perpchain.clob.v1.Params;

@@ -1456,6 +1456,7 @@ export const perpchain = $root.perpchain = (() => {
                  * @property {number|null} [clientIdRetentionBlocks] Params clientIdRetentionBlocks
                  * @property {number|null} [maxTriggersPerBlock] Params maxTriggersPerBlock
                  * @property {Array.<perpchain.clob.v1.IOpenOrderTier>|null} [openOrderTiers] Params openOrderTiers
+                 * @property {number|null} [maxExpiriesPerBlock] Params maxExpiriesPerBlock
                  */
 
                 /**
@@ -1547,6 +1548,14 @@ export const perpchain = $root.perpchain = (() => {
                 Params.prototype.openOrderTiers = $util.emptyArray;
 
                 /**
+                 * Params maxExpiriesPerBlock.
+                 * @member {number} maxExpiriesPerBlock
+                 * @memberof perpchain.clob.v1.Params
+                 * @instance
+                 */
+                Params.prototype.maxExpiriesPerBlock = 0;
+
+                /**
                  * Creates a new Params instance using the specified properties.
                  * @function create
                  * @memberof perpchain.clob.v1.Params
@@ -1593,6 +1602,8 @@ export const perpchain = $root.perpchain = (() => {
                     if (message.openOrderTiers != null && message.openOrderTiers.length)
                         for (let i = 0; i < message.openOrderTiers.length; ++i)
                             $root.perpchain.clob.v1.OpenOrderTier.encode(message.openOrderTiers[i], writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
+                    if (message.maxExpiriesPerBlock != null && Object.hasOwnProperty.call(message, "maxExpiriesPerBlock"))
+                        writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.maxExpiriesPerBlock);
                     return writer;
                 };
 
@@ -1666,6 +1677,10 @@ export const perpchain = $root.perpchain = (() => {
                                 if (!(message.openOrderTiers && message.openOrderTiers.length))
                                     message.openOrderTiers = [];
                                 message.openOrderTiers.push($root.perpchain.clob.v1.OpenOrderTier.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
+                        case 10: {
+                                message.maxExpiriesPerBlock = reader.uint32();
                                 break;
                             }
                         default:

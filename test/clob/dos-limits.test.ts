@@ -75,7 +75,7 @@ describe('MsgUpdateParams and the tiers', () => {
   // The message replaces every clob param, and proto3 decodes an omitted repeated field as an empty list:
   // an update meant to change only a fee must not turn the collateral tiers off unseen.
   const update = (params: Record<string, unknown>) => ({ typeUrl: '/perpchain.clob.v1.MsgUpdateParams', value: { authority: authority.address, params } });
-  const base = { takerFeePpm: 700, makerFeePpm: -100, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64 };
+  const base = { takerFeePpm: 700, makerFeePpm: -100, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64, maxExpiriesPerBlock: 1_024 };
 
   it('an update without tiers is refused with a message that says how to lift the limit; the tiers stay in force', async () => {
     const c = chainWith();

@@ -17,7 +17,7 @@ describe('MsgUpdateParams', () => {
   it('is refused (clob/18) when signed by anyone but the authority, and leaves the params as they were', async () => {
     const c = TestChain.create({ keys, balance: 10_000_000_000_000n, appState: marketsAppState(authority.address, [feeder.address]) });
     c.block();
-    const params = { takerFeePpm: 0, makerFeePpm: 0, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64, openOrderTiers: [{ minNetCollateral: '0', maxOpenOrders: 256 }] };
+    const params = { takerFeePpm: 0, makerFeePpm: 0, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64, maxExpiriesPerBlock: 1024, openOrderTiers: [{ minNetCollateral: '0', maxOpenOrders: 256 }] };
     const update = (signer: TestKey) => ({ typeUrl: '/perpchain.clob.v1.MsgUpdateParams', value: { authority: signer.address, params } });
     const before = c.queryJson('clob/params');
     const r = c.block([await c.sign(mallory, [update(mallory)])]).txResults[0]!;

@@ -22,7 +22,7 @@ const updates: Array<{ module: string; code: string; msg: (who: string) => { typ
     code: 'clob/18',
     msg: (who) => ({
       typeUrl: '/perpchain.clob.v1.MsgUpdateParams',
-      value: { authority: who, params: { takerFeePpm: 0, makerFeePpm: 0, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64, openOrderTiers: [{ minNetCollateral: '0', maxOpenOrders: 256 }] } },
+      value: { authority: who, params: { takerFeePpm: 0, makerFeePpm: 0, maxOpenOrders: 256, maxGoodTilBlocks: 100_000, maxGoodTilSeconds: 8_208_000, marketOrderSlippagePpm: 50_000, clientIdRetentionBlocks: 2_000, maxTriggersPerBlock: 64, maxExpiriesPerBlock: 1024, openOrderTiers: [{ minNetCollateral: '0', maxOpenOrders: 256 }] } },
     }),
   },
   {
