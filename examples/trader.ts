@@ -98,6 +98,8 @@ async function main(): Promise<void> {
   });
 
   let quoted: { mid: bigint; bid?: number; ask?: number } | undefined;
+  /** Height of the block that holds the latest quotes: the taker reads the book only once it has caught up. */
+  let quotedAt = 0;
   const requote = async () => {
     const m = (await client.markets()).find((x) => x.ticker === MARKET)!;
     const oracle = unitsToPrice(btc, m.oracle_price);
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     try {
       const r = await maker.batch(ops);
       quoted = { mid, bid: bidId, ask: askId };
+      quotedAt = r.height;
       const placed = r.results.filter((x) => x);
       console.log(`quoted at h${r.height}: bid ${bid.toFixed(0)} / ask ${ask.toFixed(0)} × ${size} BTC (orders ${placed.map((x) => x!.orderId).join(', ')})`);
     } catch (e) {
@@ -141,6 +144,9 @@ async function main(): Promise<void> {
     if (tick % 3 === 2) {
       // the taker lifts or hits the maker's quote with an IOC
       const side = tick % 2 ? 'buy' : 'sell';
+      // the tx result can arrive before that block's book delta: wait for it (up to 3 s), or the taker may hit a
+      // quote the maker has just replaced
+      for (let waited = 0; book.book.height < quotedAt && waited < 3000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       const best = side === 'buy' ? book.book.bestAsk() : book.book.bestBid();
       if (best) {
         const r = await taker.placeOrder({ market: MARKET, side, price: unitsToPrice(btc, best.price), size: '0.002', timeInForce: 'ioc' });
