@@ -163,10 +163,14 @@ export class PerpchainClient {
     return () => this.conn.unsubscribe(name);
   }
 
-  /** A local order book kept equal to the node's: verified on every delta, resynced by itself on a gap or mismatch. */
-  async orderBook(market: string | number): Promise<ManagedOrderBook> {
+  /**
+   * A local order book kept equal to the node's: verified on every delta, resynced by itself on a gap or mismatch.
+   * `depth` (25, 100 or 500) keeps only that many levels a side, best first: a smaller snapshot and deltas for a
+   * deep book; without it, the whole book.
+   */
+  async orderBook(market: string | number, options: { depth?: number } = {}): Promise<ManagedOrderBook> {
     const spec = await this.market(market);
-    const mb = new ManagedOrderBook(this.conn, spec);
+    const mb = new ManagedOrderBook(this.conn, spec, options.depth);
     await mb.start();
     return mb;
   }
@@ -188,9 +192,11 @@ export class ManagedOrderBook {
   constructor(
     private readonly conn: PerpchainConnection,
     readonly spec: MarketSpec,
+    /** Levels a side the node cuts the book to (undefined: the whole book). */
+    readonly depth?: number,
   ) {
     this.book = new LocalOrderBook(spec.ticker);
-    this.channel = `orderbook:${spec.ticker}`;
+    this.channel = depth === undefined ? `orderbook:${spec.ticker}` : `orderbook:${spec.ticker}:${depth}`;
   }
 
   on(event: 'update', fn: (book: LocalOrderBook) => void): () => void;

@@ -116,6 +116,8 @@ export interface MarketJson {
 export interface BookSnapshotData {
   market_id: number;
   ticker: string;
+  /** Levels a side, on an `orderbook:<market>:<depth>` channel. */
+  depth?: number;
   bids: WireLevel[];
   asks: WireLevel[];
   checksum: number;

@@ -29,6 +29,12 @@ import type {
 } from '../../client/protocol.js';
 import { CANDLE_INTERVALS, type CandleInterval } from '../../client/protocol.js';
 
+/**
+ * Depths an `orderbook:<market>:<depth>` channel may be cut to (levels a side). Each is a channel of its own,
+ * diffed every block; none is below the checksum's 25 levels, so a cut's checksum is the full book's.
+ */
+export const BOOK_DEPTHS: readonly number[] = [25, 100, 500];
+
 /** The engine's read interface (modules/clob/engine OrderBookEngine). */
 export interface EngineLike {
   forEachLevel(side: 'buy' | 'sell', cb: (price: number, totalQuantity: number, orderCount: number) => boolean | void): void;
@@ -85,6 +91,8 @@ export interface BlockUpdate {
   block: BlockJson;
   markets: MarketJson[];
   books: Map<number, BookDeltaData>;
+  /** Per market, per depth of BOOK_DEPTHS: the delta of the book cut to that many levels a side. */
+  bookCuts: Map<number, Map<number, BookDeltaData>>;
   trades: Map<number, TradeJson[]>;
   /** key: `${marketId}|${interval}` */
   candles: Map<string, CandleJson[]>;
@@ -255,11 +263,25 @@ export class Feed {
 
     // books: full diff of every market against the previous height
     const books = new Map<number, BookDeltaData>();
+    const bookCuts = new Map<number, Map<number, BookDeltaData>>();
     for (const id of this.markets.keys()) {
       const prev = this.books.get(id) ?? { bids: [], asks: [], checksum: bookChecksum([], []) };
       const next = this.readBook(id);
       this.books.set(id, next);
-      books.set(id, { bids: diffSide(prev.bids, next.bids, true), asks: diffSide(prev.asks, next.asks, false), checksum: next.checksum });
+      const delta = { bids: diffSide(prev.bids, next.bids, true), asks: diffSide(prev.asks, next.asks, false), checksum: next.checksum };
+      books.set(id, delta);
+      // a cut's delta: its changed levels, plus levels entering or leaving the cut as others come and go
+      const cuts = new Map<number, BookDeltaData>();
+      const unchanged = delta.bids.length === 0 && delta.asks.length === 0;
+      for (const d of BOOK_DEPTHS) {
+        cuts.set(
+          d,
+          unchanged
+            ? delta
+            : { bids: diffSide(prev.bids.slice(0, d), next.bids.slice(0, d), true), asks: diffSide(prev.asks.slice(0, d), next.asks.slice(0, d), false), checksum: next.checksum },
+        );
+      }
+      bookCuts.set(id, cuts);
     }
 
     // trades and candles, events-driven
@@ -381,7 +403,7 @@ export class Feed {
     // candles are live objects the next block's fills change: the update carries copies, as of this height
     // (the server sends it later, at fan-out, possibly after the next block committed)
     for (const [key, list] of candles) candles.set(key, list.map((c) => ({ ...c })));
-    return { height, committedAt, block, markets, books, trades, candles, risk: { ...this.risk, liquidation_events: { ...this.risk.liquidation_events } }, accounts, txs };
+    return { height, committedAt, block, markets, books, bookCuts, trades, candles, risk: { ...this.risk, liquidation_events: { ...this.risk.liquidation_events } }, accounts, txs };
   }
 
   private trackClientOrder(height: number, key: string): void {

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
 import { z } from 'zod';
 import { addressProblem } from '../codec/address.js';
-import { Feed, QueryError, type ApiApp, type BlockUpdate } from './feed.js';
+import { BOOK_DEPTHS, Feed, QueryError, type ApiApp, type BlockUpdate } from './feed.js';
 import { AddressCounter, CLOSE, DEFAULT_LIMITS, TokenBucket, type ApiLimitsConfig } from './limits.js';
 import type { SubmitResult, TxSubmitter } from './submitter.js';
 import { CANDLE_INTERVALS, type CandleInterval, type ClientIdRecordJson, type ClientOrderInfo, type OrderJson, type TxInclusion } from '../../client/protocol.js';
@@ -66,6 +66,8 @@ interface Channel {
   marketId?: number;
   interval?: CandleInterval;
   address?: string;
+  /** orderbook: levels a side (one of BOOK_DEPTHS); none: the whole book. */
+  depth?: number;
 }
 
 interface Sub {
@@ -103,7 +105,7 @@ class ApiError extends Error {
 }
 
 const METHODS = ['subscribe', 'unsubscribe', 'submit_tx', 'tx', 'account', 'subaccount', 'subaccounts', 'markets', 'book', 'order', 'orders', 'client_order', 'fills', 'pool', 'status', 'query', 'ping'] as const;
-const CHANNEL_FORMS = ['markets', 'blocks', 'risk', 'orderbook:<market>', 'trades:<market>', `candles:<market>:<${CANDLE_INTERVALS.join('|')}>`, 'account:<address>'];
+const CHANNEL_FORMS = ['markets', 'blocks', 'risk', 'orderbook:<market>', `orderbook:<market>:<${BOOK_DEPTHS.join('|')}>`, 'trades:<market>', `candles:<market>:<${CANDLE_INTERVALS.join('|')}>`, 'account:<address>'];
 
 const RequestSchema = z.object({
   id: z.union([z.number(), z.string().max(128), z.null()]).optional(),
@@ -605,7 +607,17 @@ export class ApiServer {
       case 'risk':
         if (parts.length !== 1) throw bad();
         return { name: kind, kind };
-      case 'orderbook':
+      case 'orderbook': {
+        if (parts.length !== 2 && parts.length !== 3) throw bad();
+        const id = this.market(parts[1]!);
+        const name = `orderbook:${this.feed.markets.get(id)!.ticker}`;
+        if (parts.length === 2) return { name, kind, marketId: id };
+        const depth = Number(parts[2]);
+        if (!/^[0-9]+$/.test(parts[2]!) || !BOOK_DEPTHS.includes(depth)) {
+          throw new ApiError('unknown_channel', `unknown book depth "${parts[2]}"; depths: ${BOOK_DEPTHS.join(', ')} (levels a side), or none for the whole book`);
+        }
+        return { name: `${name}:${depth}`, kind, marketId: id, depth };
+      }
       case 'trades': {
         if (parts.length !== 2) throw bad();
         const id = this.market(parts[1]!);
@@ -674,7 +686,7 @@ export class ApiServer {
       case 'risk':
         return f.risk;
       case 'orderbook':
-        return { market_id: ch.marketId!, ticker: f.markets.get(ch.marketId!)!.ticker, ...f.bookSnapshot(ch.marketId!) };
+        return { market_id: ch.marketId!, ticker: f.markets.get(ch.marketId!)!.ticker, ...(ch.depth ? { depth: ch.depth } : {}), ...f.bookSnapshot(ch.marketId!, ch.depth) };
       case 'trades':
         return { trades: f.recentTrades(ch.marketId!).slice(-100) };
       case 'candles':
@@ -704,6 +716,10 @@ export class ApiServer {
     for (const [id, delta] of u.books) {
       const m = this.feed.markets.get(id);
       if (m) pub(`orderbook:${m.ticker}`, 'delta', delta);
+    }
+    for (const [id, cuts] of u.bookCuts) {
+      const m = this.feed.markets.get(id);
+      if (m) for (const [depth, delta] of cuts) pub(`orderbook:${m.ticker}:${depth}`, 'delta', delta);
     }
     pub('blocks', 'update', u.block);
     pub('risk', 'update', u.risk);
