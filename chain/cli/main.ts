@@ -57,6 +57,11 @@ program
       ...(o.apiHost !== undefined ? { apiHost: o.apiHost } : {}),
       ...(o.blockInterval !== undefined ? { blockIntervalMs: o.blockInterval } : {}),
       ...(o.checkInvariants ? { checkInvariants: true } : {}),
+      // a node that halted (a broken invariant, a failed database) keeps serving the API; the exit code it
+      // ends with (when a supervisor stops it) says something went wrong
+      onHalt: () => {
+        process.exitCode = 1;
+      },
     });
     if (existing) {
       // only once the node holds the home: a second start that is refused (lock) prints nothing but the refusal
@@ -72,7 +77,7 @@ program
       console.log(`\n${sig}: stopping after the current block…`);
       await node.stop();
       console.log(`stopped at height ${node.app.height}`);
-      // a node that halted (a broken invariant) has set a non-zero exit code: keep it for supervisors and scripts
+      // a node that halted has set a non-zero exit code (onHalt above): keep it for supervisors and scripts
       process.exit();
     };
     process.on('SIGINT', () => void stop('SIGINT'));

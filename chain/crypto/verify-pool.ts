@@ -86,8 +86,29 @@ export class VerifyPool {
     return result;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+  /**
+   * Stop the threads. Each is asked to exit (after the batch it is on, and after its start if it is still
+   * starting), not terminated: a termination that lands inside a call of the secp256k1 addon (its constructor
+   * runs while a thread starts, so a pool closed right after it was made, as a refused or quick node start
+   * does, hits it on a loaded machine) aborts the whole process with "terminate called after throwing an
+   * instance of 'Napi::Error'". Only a thread that has not exited after `graceMs` is terminated.
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(
+      workers.map(async (w) => {
+        if (w.threadId < 0) return; // (already gone)
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        w.ref(); // (an unref'd thread would not keep a process with nothing else to do alive until it has exited)
+        w.postMessage({ close: true });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+        try {
+          if ((await Promise.race([exited, late])) === 'late') await w.terminate();
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
   }
 }

@@ -24,6 +24,13 @@ export interface DevnetOptions {
   checkInvariants?: boolean;
   /** false: do not produce blocks on a timer (tests call produce()). */
   autoProduce?: boolean;
+  /**
+   * Called once when block production stops for good (a broken invariant, a failed database). The node only
+   * logs and records it (`halted`); what the host process makes of it (the CLI's exit code) is the caller's
+   * business: a library class running in someone else's process (a test runner, an embedding app) must not
+   * set process-wide state such as process.exitCode.
+   */
+  onHalt?: (error: Error) => void;
 }
 
 /**
@@ -36,6 +43,8 @@ export class DevnetNode {
   private stopping = false;
   private producing: Promise<void> | undefined;
   private lastTimeNs = 0n;
+  private haltedBy: Error | undefined;
+  private onHalt: ((error: Error) => void) | undefined;
 
   private constructor(
     readonly app: App,
@@ -102,6 +111,7 @@ export class DevnetNode {
       const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
       opened.add(() => api.close());
       const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
+      n.onHalt = o.onHalt;
       // Block times only move forward: from the last block's (after a restart on a clock that went back) or
       // from the genesis time (a genesis in the future: blocks then carry times just after it, 1 ms apart,
       // until the wall clock catches up; CometBFT would wait for it).
@@ -150,13 +160,23 @@ export class DevnetNode {
                 : ((e as Error).stack ?? String(e));
           this.log(`FATAL: block production stopped: ${detail}`);
           this.stopping = true;
-          process.exitCode = 1;
+          this.haltedBy = e instanceof Error ? e : new Error(String(e));
+          try {
+            this.onHalt?.(this.haltedBy);
+          } catch (err) {
+            this.log(`onHalt failed: ${(err as Error).message}`);
+          }
         })
         .finally(() => {
           this.producing = undefined;
           this.schedule();
         });
     }, this.config.block_interval_ms);
+  }
+
+  /** Why block production stopped for good (see DevnetOptions.onHalt); undefined while it runs or after a plain stop(). */
+  get halted(): Error | undefined {
+    return this.haltedBy;
   }
 
   /** Make one block from the mempool (also used by tests to step the chain). */
