@@ -519,6 +519,9 @@ export class SqliteStore {
     if (w) {
       // let the copy thread finish its pass and close its connection before ours goes (bounded wait)
       Atomics.store(w.ctrl, 2, 1);
+      // Also bump the request count: a thread between its look at the close flag and its wait on the count
+      // would otherwise sleep through this notify (the count it waits on unchanged) and hold us the full 10 s.
+      Atomics.add(w.ctrl, 0, 1);
       Atomics.notify(w.ctrl, 0);
       Atomics.wait(w.ctrl, 2, 1, 10_000);
       void w.worker.terminate();
