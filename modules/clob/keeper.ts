@@ -131,8 +131,8 @@ export class ClobKeeper {
   /**
    * This block's start removed max_expiries_per_block orders, so expired orders may still rest on the books
    * (they cannot fill: the match skips and removes them). Set by every beginBlock from the count of orders it
-   * removed, which every node computes alike; it only turns on the walks that keep post-only and FOK checks
-   * from counting such orders.
+   * removed, which every node computes alike; it only turns on the walks that keep a post-only placement or an
+   * amend from being refused for crossing such orders.
    */
   private expiryBacklog = false;
   private readonly clientIdRelease = new LazyHeap();
@@ -1138,16 +1138,16 @@ export class ClobKeeper {
   }
 }
 
-/**
- * Rest an order, with the engine's one limit a state-passing order can reach (2^53 quantums resting on a
- * side: a far-from-market order passes the margin check at its own price) as a typed error: a tx fails
- * with clob/22, a triggered order is cancelled; an engine error would halt the block.
- */
 /** Past its good-til-block or good-til-time: due for removal (the start of a block removes it, up to the cap). */
 function isExpired(o: Order, ctx: { height: bigint; timeSec: bigint }): boolean {
   return (o.goodTilBlock > 0n && o.goodTilBlock < ctx.height) || (o.goodTilTime > 0n && o.goodTilTime < ctx.timeSec);
 }
 
+/**
+ * Rest an order, with the engine's one limit a state-passing order can reach (2^53 quantums resting on a
+ * side: a far-from-market order passes the margin check at its own price) as a typed error: a tx fails
+ * with clob/22, a triggered order is cancelled; an engine error would halt the block.
+ */
 function addToBook(book: OrderBookEngine, o: Parameters<OrderBookEngine['add']>[0], seq: number): void {
   try {
     book.add(o, seq);
