@@ -20,18 +20,27 @@ const MIN_PARALLEL = 64;
  */
 export class VerifyPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, (ok: Uint8Array) => void>();
+  /** Batches on a thread: who runs it, how to finish it, and how to verify it here if that thread is lost. */
+  private readonly pending = new Map<number, { worker: Worker; resolve: (ok: Uint8Array) => void; here: () => Uint8Array }>();
   private nextId = 1;
   private inFlight = 0;
+  /** Threads that failed or exited on their own (their batches were verified on the calling thread). */
+  lostThreads = 0;
 
-  constructor(size = Math.max(1, availableParallelism())) {
+  /** `workerUrl` is for tests (a thread that fails); the default is the verifier. */
+  constructor(size = Math.max(1, availableParallelism()), workerUrl: URL = new URL('./verify-worker.mjs', import.meta.url)) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+      const w = new Worker(workerUrl);
       w.on('message', ({ id, ok }: { id: number; ok: Uint8Array }) => {
         const done = this.pending.get(id);
         this.pending.delete(id);
-        done?.(ok);
+        done?.resolve(ok);
       });
+      // A thread that fails (it could not load the addon, it ran out of memory) must neither crash the
+      // process (an 'error' without a listener is thrown in it) nor leave its batches unanswered (a block
+      // would wait forever): drop it, and verify what it held here. Results are the same either way.
+      w.on('error', () => this.lose(w));
+      w.on('exit', () => this.lose(w));
       w.unref();
       this.workers.push(w);
     }
@@ -39,6 +48,19 @@ export class VerifyPool {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  private lose(w: Worker): void {
+    const i = this.workers.indexOf(w);
+    if (i >= 0) {
+      this.workers.splice(i, 1);
+      this.lostThreads++;
+    }
+    for (const [id, p] of this.pending) {
+      if (p.worker !== w) continue;
+      this.pending.delete(id);
+      p.resolve(p.here());
+    }
   }
 
   async verify(items: readonly VerifyItem[]): Promise<boolean[]> {
@@ -58,7 +80,9 @@ export class VerifyPool {
     // in flight they must: otherwise a process with nothing else to do exits silently, with code 0,
     // in the middle of an await (a CLI replay, a benchmark, a script).
     if (this.inFlight++ === 0) for (const w of this.workers) w.ref();
-    for (let w = 0; w < this.workers.length; w++) {
+    // (a thread lost while in flight is not unref'd below: it has exited, and unref on it is a no-op)
+    const workers = [...this.workers];
+    for (let w = 0; w < workers.length; w++) {
       const idx = todo.slice(w * chunk, (w + 1) * chunk);
       if (idx.length === 0) continue;
       const packed = new Uint8Array(idx.length * REC);
@@ -69,10 +93,12 @@ export class VerifyPool {
         packed.set(it.pubKey, j * REC + 96);
       });
       const id = this.nextId++;
+      const worker = workers[w]!;
+      const here = () => Uint8Array.from(idx, (i) => (verifySecp256k1(items[i]!.sig, items[i]!.digest, items[i]!.pubKey) === 'ok' ? 1 : 0));
       jobs.push(
         new Promise<Uint8Array>((resolve) => {
-          this.pending.set(id, resolve);
-          this.workers[w]!.postMessage({ id, n: idx.length, packed: packed.buffer }, [packed.buffer]);
+          this.pending.set(id, { worker, resolve, here });
+          worker.postMessage({ id, n: idx.length, packed: packed.buffer }, [packed.buffer]);
         }).then((ok) => {
           idx.forEach((i, j) => (result[i] = ok[j] === 1));
         }),
