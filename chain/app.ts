@@ -416,7 +416,7 @@ export class App {
         txNet -= m.def.bankOutflow?.(m.value) ?? 0n;
         const inflow = m.def.bankInflow?.(m.value, probe, collateral.change);
         if (inflow && inflow.address === signer) txNet += inflow.amount;
-        collateral.add(m.def.collateralFlows?.(m.value));
+        collateral.add(m.def.collateralFlows?.(m.value, probe, collateral.change));
       }
       branch.write();
       if (txNet !== 0n) this.checkBankNet.set(signer, (this.checkBankNet.get(signer) ?? 0n) + txNet);
@@ -506,7 +506,7 @@ export class App {
             if (run > peak) peak = run;
             const inflow = m.def.bankInflow?.(m.value, state, collateral.change);
             if (inflow && inflow.address === signer) run -= inflow.amount;
-            collateral.add(m.def.collateralFlows?.(m.value));
+            collateral.add(m.def.collateralFlows?.(m.value, state, collateral.change));
           }
           const fee = feeAmount(d);
           need = fee + peak;

@@ -43,12 +43,12 @@ export interface MsgDef<T = any> {
   bankInflow?(msg: T, state: KVReader, collateralChange?: CollateralChange): { address: string; amount: bigint } | undefined;
   /**
    * How this message changes subaccount collateral when it succeeds (a deposit adds, a withdrawal or the
-   * source of a transfer takes; a transfer's arrival is left out, since nothing checks that its source holds
-   * the amount): CheckTx and the proposer count these against `bankInflow`'s cap, so two
-   * pending withdrawals of the same collateral are not both credited, and a deposit earlier in the tx backs
-   * a withdrawal after it.
+   * source of a transfer takes, a transfer's arrival adds no more than its source holds, with the pending
+   * changes counted): CheckTx and the proposer count these against `bankInflow`'s cap, so two
+   * pending withdrawals of the same collateral are not both credited, and a deposit or a transfer earlier in
+   * the tx backs a withdrawal after it.
    */
-  collateralFlows?(msg: T): Array<{ owner: string; number: number; amount: bigint }>;
+  collateralFlows?(msg: T, state: KVReader, collateralChange: CollateralChange): Array<{ owner: string; number: number; amount: bigint }>;
   /** True when only the block proposer may inject this message (oracle votes). */
   readonly protocolOnly?: boolean;
 }

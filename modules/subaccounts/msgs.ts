@@ -78,7 +78,16 @@ export function subaccountsMsgs(keeper: SubaccountsKeeper): MsgDef[] {
     signer: (m) => m.owner,
     // the source's decrease only: nothing here says the source holds the amount, so its arrival must not
     // back a withdrawal from the destination (a deposit is checked against the bank balance; a transfer is not)
-    collateralFlows: (m) => [{ owner: m.owner, number: m.fromNumber, amount: -positive(m.amount, 'amount') }],
+    // The arrival counts up to what the source holds, with the pending changes (as a withdrawal's inflow):
+    // a transfer out of an empty subaccount must not vouch for a withdrawal, and one of real collateral
+    // must (transfer into subaccount 1, withdraw it, send: the block runs it).
+    collateralFlows: (m, state, change) => {
+      const amount = positive(m.amount, 'amount');
+      const have = keeper.get(state, { owner: m.owner, number: m.fromNumber }).collateral + change(m.owner, m.fromNumber);
+      const arrives = have <= 0n ? 0n : amount < have ? amount : have;
+      const out = [{ owner: m.owner, number: m.fromNumber, amount: -amount }];
+      return arrives > 0n ? [...out, { owner: m.toOwner, number: m.toNumber, amount: arrives }] : out;
+    },
     validateBasic(m) {
       address(m.owner, 'owner');
       address(m.toOwner, 'to_owner', ErrInvalidRecipient);
