@@ -70,6 +70,13 @@ export class LazyHeap {
     this.keys = [];
     this.ids = [];
   }
+
+  /** Every entry, in no particular order (a linear pass over the array). */
+  forEachEntry(cb: (key: bigint, id: number) => void): void {
+    const keys = this.keys;
+    const ids = this.ids;
+    for (let i = 0; i < keys.length; i++) cb(keys[i]!, ids[i]!);
+  }
 }
 
 /** Entries NumberLazyHeap.drainBelow() pops one by one before it switches to one pass over the whole heap. */

@@ -129,12 +129,12 @@ export class ClobKeeper {
   private readonly expiryByHeight = new LazyHeap();
   private readonly expiryByTime = new LazyHeap();
   /**
-   * This block's start removed max_expiries_per_block orders, so expired orders may still rest on the books
-   * (they cannot fill: the match skips and removes them). Set by every beginBlock from the count of orders it
-   * removed, which every node computes alike; it only turns on the walks that keep a post-only placement or an
-   * amend from being refused for crossing such orders.
+   * Expired orders that the cap left open, taken out of the books (not out of the store) at the start of the
+   * block so that nothing can trade with, cross or price off them until their turn to be removed comes. A
+   * running node and a restarted one hold the same books after every block's start (the restarted one hides
+   * them again then); the ids only save the running node from reading such an order again in the next block.
    */
-  private expiryBacklog = false;
+  private readonly hidden = new Set<number>();
   private readonly clientIdRelease = new LazyHeap();
   private readonly clientIdPending = new Map<bigint, string[]>();
   /** Per market: triggers firing when oracle ≥ key, and (key = −trigger) when oracle ≤ trigger. */
@@ -189,6 +189,7 @@ export class ClobKeeper {
     this.openBySub.clear();
     this.expiryByHeight.clear();
     this.expiryByTime.clear();
+    this.hidden.clear();
     this.clientIdRelease.clear();
     this.clientIdPending.clear();
     this.triggersAbove.clear();
@@ -518,10 +519,7 @@ export class ClobKeeper {
       if (pos === 0n || (pos > 0n) === (order.side === 'buy') || quantity > abs(pos)) return cancel('reduce_only_would_increase'); // (clipped above when it can be)
     }
     const book = this.touch(ctx, market.id);
-    if (order.tif === 'post_only') {
-      this.removeExpiredCrossing(ctx, book, order.side, Number(limit));
-      if (book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
-    }
+    if (order.tif === 'post_only' && book.wouldCross(order.side, Number(limit))) return cancel('post_only_would_cross');
     if (!order.reduceOnly) {
       try {
         this.checkPlacementMargin(ctx, { ...order, quantity }, limit, market, p, order.id);
@@ -625,7 +623,8 @@ export class ClobKeeper {
         const mo = this.getOrder(ctx.store, BigInt(maker.id));
         if (!mo) return -1; // cannot happen: engine and store move together
         if (isExpired(mo, ctx)) {
-          // left behind by the expiry cap: it expired, so it does not trade
+          // CheckTx only: an order due at the start of the next block does not trade (a block's start hides
+          // every expired order from the books, also those the cap leaves open)
           this.removeMaker(ctx, mo, 'expired');
           return -1;
         }
@@ -768,25 +767,6 @@ export class ClobKeeper {
       }
     }
     return filled;
-  }
-
-  /**
-   * After a block whose expiries hit the cap: remove the expired orders a `side` order at `limit` would cross,
-   * best first, up to the first live one, so that a post-only placement or an amend is not refused for crossing
-   * an order that cannot trade. (A match skips them itself; an FOK's fillable check may count them, but then the
-   * match fills less and the FOK is refused, as it should be.) No store read in any other block.
-   */
-  private removeExpiredCrossing(ctx: OrderCtx, book: OrderBookEngine, side: Side, limit: number): void {
-    if (!this.expiryBacklog) return;
-    const expired: Order[] = [];
-    book.forEachOrder(side === 'buy' ? 'sell' : 'buy', (r) => {
-      if (side === 'buy' ? r.price > limit : r.price < limit) return false;
-      const o = this.getOrder(ctx.store, BigInt(r.id));
-      if (!o || !isExpired(o, ctx)) return false;
-      expired.push(o);
-      return true;
-    });
-    for (const o of expired) this.cancelOrder(ctx, o, 'expired');
   }
 
   /** Hook-side removal: the engine removes it from the book; the keeper closes the record. */
@@ -933,7 +913,6 @@ export class ClobKeeper {
     if (market.status === 'reduce_only' && !o.reduceOnly) throw ErrMarketReduceOnly(`market ${market.ticker} accepts only reduce-only orders: cancel this order, or place a reduce-only one`);
     const book = this.touch(ctx, o.marketId);
     const keepsPriority = newPrice === o.price && newRemaining <= remaining;
-    if (!keepsPriority) this.removeExpiredCrossing(ctx, book, o.side, Number(newPrice));
     if (!keepsPriority && book.wouldCross(o.side, Number(newPrice))) throw ErrAmendWouldCross(`${o.side} at ${newPrice} would cross the book; cancel and place a new order to take liquidity`);
     const increases = newRemaining > remaining || (o.side === 'buy' ? newPrice > o.price : newPrice < o.price);
     if (increases && !o.reduceOnly) {
@@ -983,7 +962,8 @@ export class ClobKeeper {
     };
     drain(this.expiryByHeight, ctx.height, 'goodTilBlock');
     drain(this.expiryByTime, ctx.timeSec, 'goodTilTime');
-    this.expiryBacklog = budget === 0;
+    if (budget === 0) this.hideExpired(ctx);
+    else this.hidden.clear(); // every expired order is closed now
     while (this.clientIdRelease.size && this.clientIdRelease.peekKey()! <= ctx.height) {
       const { key: height } = this.clientIdRelease.pop()!;
       for (const key of this.clientIdPending.get(height) ?? []) {
@@ -994,6 +974,25 @@ export class ClobKeeper {
       }
       this.clientIdPending.delete(height);
     }
+  }
+
+  /**
+   * The cap left expired orders open: take each out of its book (an in-memory step, no store write), so that
+   * until the start of a block removes it nothing trades with it, crosses it, or reads it into an impact
+   * price. Its record stays, with its margin and its place in the open-order count, until then; its owner can
+   * cancel it. One pass over the heaps and a read per expired order (none for one hidden in an earlier block).
+   */
+  private hideExpired(ctx: OrderCtx): void {
+    const hide = (heap: LazyHeap, bound: bigint, field: 'goodTilBlock' | 'goodTilTime'): void =>
+      heap.forEachEntry((key, id) => {
+        if (key >= bound || this.hidden.has(id)) return;
+        const o = this.getOrder(ctx.store, BigInt(id));
+        if (!o || o[field] !== key || !o.triggered || !this.books.get(o.marketId)?.has(id)) return;
+        this.touch(ctx, o.marketId).cancel(id);
+        this.hidden.add(id);
+      });
+    hide(this.expiryByHeight, ctx.height, 'goodTilBlock');
+    hide(this.expiryByTime, ctx.timeSec, 'goodTilTime');
   }
 
   /**
@@ -1122,6 +1121,7 @@ export class ClobKeeper {
       if (o.filled < 0n || o.filled >= o.quantity) broken.push(`${key}: filled ${o.filled} of ${o.quantity} (an open order has 0 ≤ filled < quantity)`);
       if (!o.triggered) continue;
       const e = this.books.get(o.marketId)?.get(Number(o.id));
+      if (!e && this.hidden.has(Number(o.id))) continue; // expired, left open by the cap: out of the book
       if (!e) broken.push(`${key}: resting order ${o.id} missing from the book`);
       else if (BigInt(e.quantity) + o.filled !== o.quantity) broken.push(`order ${o.id}: book remaining ${e.quantity} + filled ${o.filled} ≠ quantity ${o.quantity}`);
       else if (BigInt(e.price) !== o.price || e.side !== o.side) broken.push(`order ${o.id}: book price/side differ from the store`);
@@ -1138,7 +1138,7 @@ export class ClobKeeper {
   }
 }
 
-/** Past its good-til-block or good-til-time: due for removal (the start of a block removes it, up to the cap). */
+/** Past its good-til-block or good-til-time: due for removal (the start of a block closes it, up to the cap). */
 function isExpired(o: Order, ctx: { height: bigint; timeSec: bigint }): boolean {
   return (o.goodTilBlock > 0n && o.goodTilBlock < ctx.height) || (o.goodTilTime > 0n && o.goodTilTime < ctx.timeSec);
 }

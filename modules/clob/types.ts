@@ -179,7 +179,7 @@ export const DEFAULT_CLOB_PARAMS: ClobParams = {
   marketOrderSlippagePpm: 50_000n,
   clientIdRetentionBlocks: 2_000n,
   maxTriggersPerBlock: 64,
-  // An expiry costs ~30 µs and no one's gas at the start of a block: 1,024 bound that to ~30 ms however many
+  // An expiry costs ~33 µs and no one's gas at the start of a block: 1,024 bound that to ~35 ms however many
   // orders users park on one height (or one second, or a time jump after a halt).
   maxExpiriesPerBlock: 1_024,
   // Every open order is state each validator keeps in memory, and an order far from the market passes the

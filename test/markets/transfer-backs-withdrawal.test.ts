@@ -30,7 +30,7 @@ describe('a transfer earlier in the tx backs a withdrawal after it', () => {
     const t = await tx(c, 500n, 550n);
     const ck = c.app.checkTx({ tx: t, type: 'new' });
     expect(`${ck.codespace}/${ck.code}`, ck.log).toBe('/0');
-    const proposal = c.app.prepareProposal({ txs: [t], maxTxBytes: 1_000_000n, height: c.app.height + 1n, timeNs: c.timeNs + 1_000_000_000n });
+    const proposal = c.app.prepareProposal({ txs: [t], maxTxBytes: 1_000_000n, localLastCommit: { round: 0, votes: [] }, height: c.app.height + 1n, timeNs: c.timeNs + 1_000_000_000n, proposerAddress: new Uint8Array(20) });
     expect(proposal.txs.length).toBe(1);
     const before = BigInt(c.queryJson(`bank/balance/${bob.address}`).amount);
     expectOk(c.block([t]).txResults[0]!);
