@@ -401,7 +401,8 @@ export class ClobKeeper {
     for (const id of this.openOrders(o.owner, o.number)) {
       if (id === self) continue; // the order being checked (a triggered or amended one is already open)
       const other = this.getOrder(ctx.store, id);
-      if (other && other.marketId === o.marketId && other.side === o.side && other.triggered && !other.reduceOnly) sizes.push({ qty: other.quantity - other.filled, price: other.price });
+      // (an expired order the cap left open cannot fill any more: it needs no margin)
+      if (other && other.marketId === o.marketId && other.side === o.side && other.triggered && !other.reduceOnly && !isExpired(other, ctx)) sizes.push({ qty: other.quantity - other.filled, price: other.price });
     }
     const e = market.quoteExponent;
     let delta = 0n;

@@ -3,14 +3,14 @@
  * left in, they still triggered self-trade prevention, moved the funding premium, and made whoever crossed
  * them pay the gas of removing them). Each case runs with a cap of 1 (bob's filler ask, the lowest id, takes
  * it, so the orders under test are left open) and with the default cap (they are closed): the outcomes must
- * match. What such an order still does, by design, is hold its owner's margin and open-order slot until it is
- * closed (modules/clob/README.md, Expiry).
+ * match. What such an order still does, by design, is hold its owner's open-order slot until it is closed
+ * (modules/clob/README.md, Expiry); it no longer counts for placement margin.
  */
 import { describe, expect, it } from 'vitest';
 import { TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
 import { marketsAppState } from '../../chain/devnet/markets.js';
-import { btc, depositMsg, eventsOf, place, placeMsg, placeResponses, usd } from '../helpers/orders.js';
+import { btc, depositMsg, eventsOf, place, placeMsg, placeResponses, transferMsg, usd } from '../helpers/orders.js';
 
 const keys = testKeys(6, 'expiry-cap-hidden');
 const [authority, feeder, alice, bob, carol, dave] = keys as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
@@ -73,6 +73,21 @@ describe('orders left open by the expiry cap are out of the books', () => {
     // the same work (a few gas apart: ids and heights of other lengths), where crossing them used to pay for removing them
     expect(Number(gas[1]! - gas[1024]!)).toBeLessThan(100);
     expect(Number(gas[1024]! - gas[1]!)).toBeLessThan(100);
+  });
+
+  it('an expired order left open needs no margin: a bid that fits beside none fits beside two', async () => {
+    const codes: Record<number, string> = {};
+    for (const cap of [1, 1024]) {
+      const c = await chain(cap);
+      // dave: $800 of his own (a second subaccount), two 0.1 BTC bids at $65,000 good til h
+      expectOk(c.block([await c.sign(dave, [transferMsg(dave.address, dave.address, 800_000_000n, 0, 1)])]).txResults[0]!);
+      await atH(c, async (h) => [
+        await c.sign(dave, Array.from({ length: 2 }, (_, i) => placeMsg(dave.address, { number: 1, clientId: 100 + i, side: 'buy', price: usd(65_000), size: btc(0.1), gtb: h })), { gas: 3_000_000n }),
+      ]);
+      const tx = c.block([await place(c, dave, { number: 1, clientId: 1, side: 'buy', price: usd(65_000), size: btc(0.1) })]).txResults[0]!;
+      codes[cap] = `${tx.codespace}/${tx.code}`;
+    }
+    expect(codes).toEqual({ 1: '/0', 1024: '/0' });
   });
 
   it('a node restarted while orders wait is the same: the invariants hold, and the books match after the next block', async () => {
