@@ -980,8 +980,8 @@ export class ClobKeeper {
   /**
    * The cap left expired orders open: take each out of its book (an in-memory step, no store write), so that
    * until the start of a block removes it nothing trades with it, crosses it, or reads it into an impact
-   * price. Its record stays, with its margin and its place in the open-order count, until then; its owner can
-   * cancel it. One pass over the heaps and a read per expired order (none for one hidden in an earlier block).
+   * price. Its record stays, with its place in the open-order count (not its margin), until then; its owner
+   * can cancel it. One pass over the heaps and a read per expired order (none for one hidden in an earlier block).
    */
   private hideExpired(ctx: OrderCtx): void {
     const hide = (heap: LazyHeap, bound: bigint, field: 'goodTilBlock' | 'goodTilTime'): void =>
