@@ -38,6 +38,8 @@ export const BOOK_DEPTHS: readonly number[] = [25, 100, 500];
 /** The engine's read interface (modules/clob/engine OrderBookEngine). */
 export interface EngineLike {
   forEachLevel(side: 'buy' | 'sell', cb: (price: number, totalQuantity: number, orderCount: number) => boolean | void): void;
+  /** Changes whenever the book may have changed (OrderBookEngine.version); without it the book is read every block. */
+  readonly version?: number;
 }
 
 /** What the API needs of the App: committed-state queries, the commit hook, the clob engines. */
@@ -73,6 +75,9 @@ interface BookState {
   bids: WireLevel[];
   asks: WireLevel[];
   checksum: number;
+  /** The engine read, and its version then: the same engine at the same version holds the same book. */
+  engine?: EngineLike;
+  version?: number;
 }
 
 export interface ClientOrderRecord {
@@ -266,7 +271,7 @@ export class Feed {
     const bookCuts = new Map<number, Map<number, BookDeltaData>>();
     for (const id of this.markets.keys()) {
       const prev = this.books.get(id) ?? { bids: [], asks: [], checksum: bookChecksum([], []) };
-      const next = this.readBook(id);
+      const next = this.readBook(id, prev);
       this.books.set(id, next);
       const delta = { bids: diffSide(prev.bids, next.bids, true), asks: diffSide(prev.asks, next.asks, false), checksum: next.checksum };
       books.set(id, delta);
@@ -438,13 +443,16 @@ export class Feed {
     return c;
   }
 
-  private readBook(id: number): BookState {
+  /** The book of market `id`; `prev` itself when its engine has not changed since (a deep, quiet book costs nothing). */
+  private readBook(id: number, prev?: BookState): BookState {
     const engine = this.app.keepers.clob.engine(id);
+    const version = engine?.version;
+    if (prev && engine && version !== undefined && prev.engine === engine && prev.version === version) return prev;
     const bids: WireLevel[] = [];
     const asks: WireLevel[] = [];
     engine?.forEachLevel('buy', (p, q, c) => void bids.push([String(p), String(q), c]));
     engine?.forEachLevel('sell', (p, q, c) => void asks.push([String(p), String(q), c]));
-    return { bids, asks, checksum: bookChecksum(bids, asks) };
+    return { bids, asks, checksum: bookChecksum(bids, asks), engine, version };
   }
 
   /** Re-read markets and oracle prices; returns the markets whose JSON changed. */

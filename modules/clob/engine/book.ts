@@ -133,6 +133,8 @@ export class OrderBookEngine {
   private jbase = 0;
   private readonly journaling: boolean;
   private busy = false;
+  /** Bumped by every call that may change the book (never undone, also not by a rollback): see `version`. */
+  private changes = 0;
   private readonly view = new MakerView();
   private readonly result = new MatchResult();
 
@@ -329,6 +331,7 @@ export class OrderBookEngine {
    */
   add(order: OrderInput, seq?: number): number {
     this.guard();
+    this.changes++;
     const side = sideCode(order.side);
     const { id, owner, price, quantity } = order;
     const flags = order.flags ?? 0;
@@ -371,6 +374,7 @@ export class OrderBookEngine {
   /** Remove an order; returns it (as it was), or undefined if absent. O(1). */
   cancel(id: number): RestingOrder | undefined {
     this.guard();
+    this.changes++;
     const s = this.index.get(id);
     if (s === undefined) return undefined;
     const o = this.orderAt(s);
@@ -381,6 +385,7 @@ export class OrderBookEngine {
   /** Decrease the quantity in place, keeping queue priority. */
   reduce(id: number, newQuantity: number): ReduceResult {
     this.guard();
+    this.changes++;
     checkInt('newQuantity', newQuantity, 1);
     const s = this.index.get(id);
     if (s === undefined) return 'not_found';
@@ -400,6 +405,7 @@ export class OrderBookEngine {
    */
   amend(id: number, change: { price?: number; quantity?: number }): AmendResult {
     this.guard();
+    this.changes++;
     const s = this.index.get(id);
     const price = change.price;
     const quantity = change.quantity;
@@ -440,6 +446,7 @@ export class OrderBookEngine {
    */
   match(taker: TakerOrder, hooks?: MatchHooks, out?: MatchResult): MatchResult {
     this.guard();
+    this.changes++;
     const side = sideCode(taker.side);
     const stp = stpCode(taker.stp);
     const quantity = taker.quantity;
@@ -570,6 +577,7 @@ export class OrderBookEngine {
     let p = this.jlen;
     while (p > target) p -= this.width(j[p - 1]!);
     if (p !== target) throw new ClobEngineError('bad_mark', `mark ${mark} is not a record boundary`);
+    if (this.jlen > target) this.changes++;
     while (this.jlen > target) {
       const op = j[this.jlen - 1]!;
       const at = this.jlen - this.width(op);
@@ -600,6 +608,14 @@ export class OrderBookEngine {
     this.jbase += this.jlen;
     this.jlen = 0;
     if (this.jr.length > 1 << 20) this.jr = new Float64Array(4096);
+  }
+
+  /**
+   * A number that differs whenever the book may have changed since it was last read (adds, cancels, reductions,
+   * amends, matches, rollbacks; not marks or commits): a reader that saw it unchanged can keep what it read.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   /** Journal entries (numbers) held since the last commit. */
