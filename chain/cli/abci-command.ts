@@ -3,12 +3,10 @@ import { Option } from 'commander';
 import { constants } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { App } from '../app.js';
-import { VerifyPool } from '../crypto/verify-pool.js';
 import { HomeLock } from '../store/lock.js';
 import { Opened } from '../devnet/close-on-failure.js';
 import { homePaths, readConfig } from '../devnet/home.js';
-import { loadProgressPrinter } from '../devnet/load-progress.js';
+import { openNodeApp } from '../devnet/open-app.js';
 import { BackgroundMerger } from '../devnet/merger.js';
 import { runAbci, DEFAULT_ABCI_ADDR, DEFAULT_MAX_FRAME_BYTES, parseAbciAddr } from '../abci/index.js';
 import { startAbciApi } from '../api/index.js';
@@ -43,19 +41,8 @@ export function registerAbciCommand(program: Command): void {
       const opened = new Opened();
       try {
         const config = readConfig(paths);
-        const pool = new VerifyPool();
-        opened.add(() => pool.close());
-        const app = App.open({
-          dbPath: paths.db,
-          durability: config.durability,
-          verifyPool: pool,
-          checkInvariantsEveryBlock: o.checkInvariants ?? config.check_invariants,
-          retainBlocks: BigInt(config.retain_blocks),
-          log: (l) => console.error(l),
-          onLoadProgress: loadProgressPrinter((l) => console.error(l)),
-          walThread: true,
-        });
-        opened.add(() => app.close());
+        if (o.checkInvariants) config.check_invariants = true;
+        const { app, pool } = openNodeApp(paths, config, opened, (l) => console.error(l));
         if (o.priceSource) {
           const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
           app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));

@@ -10,7 +10,7 @@ import { Mempool } from './mempool.js';
 import { consensusParamsOf, homePaths, MAX_BLOCK_BYTES, NodeConfigSchema, readConfig, readGenesis, rfc3339ToNs, type HomePaths, type NodeConfig } from './home.js';
 import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
-import { loadProgressPrinter } from './load-progress.js';
+import { openNodeApp } from './open-app.js';
 import { BackgroundMerger } from './merger.js';
 import { readDevAccounts } from './home.js';
 
@@ -81,19 +81,7 @@ export class DevnetNode {
       if (!checked.success) throw new Error(`node options: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const genesis = readGenesis(paths);
       mkdirSync(dirname(paths.db), { recursive: true }); // (a home whose data directory was deleted to start over)
-      const pool = new VerifyPool();
-      opened.add(() => pool.close());
-      const app = App.open({
-        dbPath: paths.db,
-        durability: config.durability,
-        verifyPool: pool,
-        checkInvariantsEveryBlock: config.check_invariants,
-        retainBlocks: BigInt(config.retain_blocks),
-        log,
-        onLoadProgress: loadProgressPrinter(log),
-        walThread: true,
-      });
-      opened.add(() => app.close());
+      const { app, pool } = openNodeApp(paths, config, opened, log);
       if (app.height === 0n) {
         app.initChain({
           chainId: genesis.chain_id,
