@@ -70,6 +70,8 @@ const VALIDATOR_TABLE = 'app/val/';
 const CONSENSUS_PARAMS_KEY = 'app/consensus/';
 import { LAST_BLOCK_TIME_KEY } from './block-time.js';
 import { PendingCollateral } from './pending-collateral.js';
+import { SnapshotRestorer, type ApplyOutcome, type OfferOutcome, type RestoredState } from './snapshot/restorer.js';
+import type { SnapshotInfo, SnapshotStore } from './snapshot/store.js';
 
 export const DEFAULT_CONSENSUS_PARAMS: ConsensusParams = {
   block: { maxBytes: 22_020_096n, maxGas: 200_000_000n },
@@ -110,6 +112,13 @@ export interface AppOptions {
    * server); default off.
    */
   walThread?: boolean;
+  /** Snapshots this node offers to state-syncing peers (ListSnapshots, LoadSnapshotChunk); none when omitted. */
+  snapshots?: SnapshotStore;
+  /**
+   * The chain this node belongs to, when its operator said (the home's genesis): a snapshot offered for
+   * state sync must be of this chain. Without it the snapshot's own chain id is taken.
+   */
+  stateSyncChainId?: string;
 }
 
 export interface LoadProgress {
@@ -167,7 +176,7 @@ export class App {
   readonly keepers: Keepers;
   private readonly routes = new Map<string, MsgDef>();
   private readonly committed = new CommittedState();
-  private readonly merkle = new MerkleIndex();
+  private merkle = new MerkleIndex();
   private readonly db: SqliteStore | undefined;
   private readonly sigCache = new SigCache();
   private readonly listeners: Array<(b: CommittedBlock) => void> = [];
@@ -178,7 +187,7 @@ export class App {
   private lastAppHash: Uint8Array = new Uint8Array();
   /** InitChain's writes, applied at the start of the first block (persisted by its Commit). */
   private genesisWrites: Map<string, Value | null> | undefined;
-  private initialHeight = 1n;
+  private initialHeightValue = 1n;
   private pending: PendingBlock | undefined;
   private checkState: Branch;
   /**
@@ -227,7 +236,7 @@ export class App {
     this.lastAppHash = last.appHash;
     this.chainIdValue = this.db.meta('chain_id')?.toString() ?? '';
     const ih = this.db.meta('initial_height');
-    if (ih) this.initialHeight = BigInt(ih.toString());
+    if (ih) this.initialHeightValue = BigInt(ih.toString());
     // The committed height and hash must agree with the block log (one transaction writes all three): a
     // changed height loaded "fine" and then overwrote the logged blocks above it.
     const logged = this.db.lastBlockHeight();
@@ -269,9 +278,14 @@ export class App {
     return this.lastHeight;
   }
 
+  /** The chain's first height (genesis initial_height). */
+  get initialHeight(): bigint {
+    return this.initialHeightValue;
+  }
+
   /** The height FinalizeBlock expects next: the genesis initial height on a fresh chain, else height + 1. */
   get nextHeight(): bigint {
-    return this.lastHeight === 0n ? this.initialHeight : this.lastHeight + 1n;
+    return this.lastHeight === 0n ? this.initialHeightValue : this.lastHeight + 1n;
   }
 
   /** Height of a block finalized but not yet committed (between FinalizeBlock and Commit), if any. */
@@ -333,7 +347,7 @@ export class App {
       if (!this.modules.some((m) => m.name === key)) throw new Error(`genesis app_state has unknown module "${key}"`);
     }
     this.chainIdValue = req.chainId;
-    this.initialHeight = req.initialHeight > 0n ? req.initialHeight : 1n;
+    this.initialHeightValue = req.initialHeight > 0n ? req.initialHeight : 1n;
     const branch = new Branch(this.committed);
     const params = req.consensusParams ?? DEFAULT_CONSENSUS_PARAMS;
     branch.set(CONSENSUS_PARAMS_KEY, encodeConsensusParams(params));
@@ -342,7 +356,7 @@ export class App {
       const addr = Buffer.from(validatorAddress({ type: v.pubKeyType, pubKey: v.pubKeyBytes })).toString('hex').toUpperCase();
       branch.set(VALIDATOR_TABLE + addr, Buffer.from(JSON.stringify({ type: v.pubKeyType, pub_key: Buffer.from(v.pubKeyBytes).toString('base64'), power: v.power.toString() })));
     }
-    const ctx = this.makeCtx(branch, 'genesis', this.initialHeight - 1n, req.timeNs, new Journal(), new EventSink(), new InfiniteGasMeter());
+    const ctx = this.makeCtx(branch, 'genesis', this.initialHeightValue - 1n, req.timeNs, new Journal(), new EventSink(), new InfiniteGasMeter());
     for (const m of this.modules) m.initGenesis(ctx, appState[m.name] ?? m.defaultGenesis());
     for (const m of this.modules) m.load?.(branch);
     this.genesisWrites = new Map(branch.writes);
@@ -351,7 +365,7 @@ export class App {
     // what InitChain received, as received (under CometBFT: its genesis time, validators and params, not the
     // home's own genesis.json): `perpchain verify` replays from it
     this.db?.setMeta('init_chain', encodeInitChainRecord(req));
-    this.db?.setMeta('initial_height', Buffer.from(this.initialHeight.toString()));
+    this.db?.setMeta('initial_height', Buffer.from(this.initialHeightValue.toString()));
     // The genesis state's hash; the first block's Commit persists it together with block 1.
     const preview = new MerkleIndex();
     preview.update(branch.changeSet());
@@ -670,7 +684,7 @@ export class App {
       if (this.pending.height !== req.height) throw new Error(`FinalizeBlock ${req.height} while block ${this.pending.height} awaits Commit`);
       this.abandonPending();
     }
-    const expected = this.lastHeight === 0n ? this.initialHeight : this.lastHeight + 1n;
+    const expected = this.lastHeight === 0n ? this.initialHeightValue : this.lastHeight + 1n;
     if (req.height !== expected) throw new Error(`FinalizeBlock for height ${req.height}, expected ${expected}`);
     if (!this.chainIdValue) throw new Error('FinalizeBlock before InitChain');
 
@@ -857,6 +871,61 @@ export class App {
     this.pending = undefined;
     // Rebuild in-memory module structures from committed state as well: cheap insurance for a rare event.
     for (const m of this.modules) m.load?.(this.committed);
+  }
+
+  // ------------------------------------------------------------- state sync
+
+  /** Snapshots this node offers, newest first (ABCI ListSnapshots). */
+  listSnapshots(): SnapshotInfo[] {
+    return this.opts.snapshots?.snapshots() ?? [];
+  }
+
+  /** One chunk of an offered snapshot; empty when this node has no such chunk (ABCI LoadSnapshotChunk). */
+  loadSnapshotChunk(height: bigint, format: number, index: number): Uint8Array {
+    return this.opts.snapshots?.chunk(height, format, index) ?? new Uint8Array();
+  }
+
+  /** Accept or refuse a snapshot to restore from; `appHash` is the one CometBFT's light client verified (ABCI OfferSnapshot). */
+  offerSnapshot(snapshot: SnapshotInfo, appHash: Uint8Array): OfferOutcome {
+    const busy = this.pending !== undefined || this.genesisWrites !== undefined;
+    const out = busy
+      ? { result: 'abort' as const, reason: 'the app has already started a chain (InitChain or a block): state sync only fills an empty node' }
+      : this.restorer.offer(snapshot, appHash, { appHeight: this.lastHeight, ...(this.opts.stateSyncChainId !== undefined ? { chainId: this.opts.stateSyncChainId } : {}) });
+    this.opts.log?.(`OfferSnapshot of height ${snapshot.height} (format ${snapshot.format}, ${snapshot.chunks} chunks): ${out.result}, ${out.reason}`);
+    return out;
+  }
+
+  /** Apply the next chunk of the accepted snapshot; the last one installs the state (ABCI ApplySnapshotChunk). */
+  applySnapshotChunk(index: number, chunk: Uint8Array, sender: string): ApplyOutcome {
+    const out = this.restorer.apply(index, chunk, sender);
+    if (out.result !== 'accept') this.opts.log?.(`ApplySnapshotChunk ${index}: ${out.result}, ${out.reason}`);
+    if (out.restored) {
+      this.installRestored(out.restored);
+      this.opts.log?.(`state sync: ${out.reason}, app hash ${Buffer.from(out.restored.appHash).toString('hex').toUpperCase()}`);
+    }
+    return out;
+  }
+
+  private readonly restorer = new SnapshotRestorer();
+
+  /** Make a restored state the committed one: on disk in one transaction, then in memory as App.open would load it. */
+  private installRestored(s: RestoredState): void {
+    this.db?.replaceState({
+      height: s.height,
+      appHash: s.appHash,
+      entries: s.entries,
+      meta: { chain_id: Buffer.from(s.chainId), initial_height: Buffer.from(s.initialHeight.toString()), restored_height: Buffer.from(s.height.toString()) },
+    });
+    this.committed.clear();
+    for (const [k, v] of s.entries) this.committed.load(k, v);
+    this.merkle = s.merkle;
+    this.lastHeight = s.height;
+    this.lastAppHash = s.appHash;
+    this.chainIdValue = s.chainId;
+    this.initialHeightValue = s.initialHeight;
+    this.consensusCache = undefined;
+    for (const m of this.modules) m.load?.(this.committed);
+    this.resetCheckState(this.committed);
   }
 
   // ------------------------------------------------------------------ query

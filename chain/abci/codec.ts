@@ -10,6 +10,8 @@
  */
 import Long from 'long';
 import { tendermint, google } from '../../proto/gen/tendermint.js';
+import type { SnapshotInfo } from '../snapshot/store.js';
+import type { ApplyChunkResult, OfferResult } from '../snapshot/restorer.js';
 import type {
   AbciEvent,
   CheckTxRequest,
@@ -390,4 +392,22 @@ export function protoSizeOfTxs(txs: readonly Uint8Array[]): bigint {
     total += 1 + n + tx.length;
   }
   return BigInt(total);
+}
+
+export function snapshotFromApp(s: SnapshotInfo): abci.ISnapshot {
+  return { height: uint64(s.height), format: s.format, chunks: s.chunks, hash: s.hash, metadata: s.metadata };
+}
+
+export function snapshotToApp(s: abci.ISnapshot): SnapshotInfo {
+  return { height: toBigInt(s.height), format: s.format ?? 0, chunks: s.chunks ?? 0, hash: s.hash ?? new Uint8Array(), metadata: s.metadata ?? new Uint8Array() };
+}
+
+export function offerResultFromApp(r: OfferResult): abci.ResponseOfferSnapshot.Result {
+  const R = abci.ResponseOfferSnapshot.Result;
+  return { accept: R.ACCEPT, abort: R.ABORT, reject: R.REJECT, reject_format: R.REJECT_FORMAT, reject_sender: R.REJECT_SENDER }[r];
+}
+
+export function applyChunkResultFromApp(r: ApplyChunkResult): abci.ResponseApplySnapshotChunk.Result {
+  const R = abci.ResponseApplySnapshotChunk.Result;
+  return { accept: R.ACCEPT, abort: R.ABORT, retry: R.RETRY, retry_snapshot: R.RETRY_SNAPSHOT, reject_snapshot: R.REJECT_SNAPSHOT }[r];
 }

@@ -23,6 +23,10 @@ export type AbciApp = Pick<
   | 'verifyVoteExtension'
   | 'finalizeBlockAsync'
   | 'commit'
+  | 'listSnapshots'
+  | 'loadSnapshotChunk'
+  | 'offerSnapshot'
+  | 'applySnapshotChunk'
 >;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -108,22 +112,25 @@ export class AbciHandler {
         const out = app.commit();
         return frame({ commit: { retainHeight: codec.int64(out.retainHeight) } });
       }
-      // State sync: perpchain neither serves nor restores snapshots (yet).
+      // State sync (chain/snapshot/README.md): this node's snapshots, and restoring an empty node from a peer's.
       case 'listSnapshots':
-        return frame({ listSnapshots: { snapshots: [] } });
-      case 'loadSnapshotChunk':
-        return frame({ loadSnapshotChunk: { chunk: new Uint8Array(0) } });
-      case 'offerSnapshot': {
-        // No snapshot format is supported, so trying other snapshots cannot
-        // succeed: ABORT ends state sync (the operator must sync from
-        // blocks). A request without a snapshot is malformed: REJECT it.
-        const result = req.offerSnapshot!.snapshot ? abci.ResponseOfferSnapshot.Result.ABORT : abci.ResponseOfferSnapshot.Result.REJECT;
-        this.log('warn', 'OfferSnapshot: perpchain does not support state sync; answering ' + abci.ResponseOfferSnapshot.Result[result]);
-        return frame({ offerSnapshot: { result } });
+        return frame({ listSnapshots: { snapshots: app.listSnapshots().map(codec.snapshotFromApp) } });
+      case 'loadSnapshotChunk': {
+        const r = req.loadSnapshotChunk!;
+        return frame({ loadSnapshotChunk: { chunk: app.loadSnapshotChunk(codec.toBigInt(r.height), r.format ?? 0, r.chunk ?? 0) } });
       }
-      case 'applySnapshotChunk':
-        // Only reachable after an accepted offer, which never happens.
-        return frame({ applySnapshotChunk: { result: abci.ResponseApplySnapshotChunk.Result.ABORT, refetchChunks: [], rejectSenders: [] } });
+      case 'offerSnapshot': {
+        const r = req.offerSnapshot!;
+        // A request without a snapshot is malformed: REJECT it (CometBFT then offers the next one).
+        if (!r.snapshot) return frame({ offerSnapshot: { result: abci.ResponseOfferSnapshot.Result.REJECT } });
+        const out = app.offerSnapshot(codec.snapshotToApp(r.snapshot), r.appHash ?? new Uint8Array());
+        return frame({ offerSnapshot: { result: codec.offerResultFromApp(out.result) } });
+      }
+      case 'applySnapshotChunk': {
+        const r = req.applySnapshotChunk!;
+        const out = app.applySnapshotChunk(r.index ?? 0, r.chunk ?? new Uint8Array(), r.sender ?? '');
+        return frame({ applySnapshotChunk: { result: codec.applyChunkResultFromApp(out.result), refetchChunks: out.refetchChunks, rejectSenders: out.rejectSenders } });
+      }
       default:
         throw new BadRequestError('unknown or empty request type');
     }

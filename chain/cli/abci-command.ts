@@ -42,7 +42,7 @@ export function registerAbciCommand(program: Command): void {
       try {
         const config = readConfig(paths);
         if (o.checkInvariants) config.check_invariants = true;
-        const { app, pool } = openNodeApp(paths, config, opened, (l) => console.error(l));
+        const { app, pool, snapshotter } = openNodeApp(paths, config, opened, (l) => console.error(l));
         if (o.priceSource) {
           const markets = () => app.keepers.perpetuals.markets(app.state).map((m) => ({ id: m.id, ticker: m.ticker, priceExponent: m.priceExponent }));
           app.setOracleSource(createPriceSource(o.priceSource, markets, (l) => console.error(l)));
@@ -63,7 +63,10 @@ export function registerAbciCommand(program: Command): void {
           app,
           addr: o.addr,
           maxFrameBytes: o.maxFrameBytes,
-          beforeAppClose: () => merger.stop(),
+          beforeAppClose: async () => {
+            await merger.stop();
+            await snapshotter.stop();
+          },
           onShutdown: async () => {
             await api?.server.close();
             await pool.close();

@@ -11,6 +11,7 @@ import { marketsAppState } from './markets.js';
  *   config/genesis.json   CometBFT-shaped genesis (chain_id, consensus_params, app_state)
  *   config/node.json      node settings (API address, block interval, limits)
  *   data/state.db         sqlite: committed state, app hash, block log
+ *   data/snapshots/       state-sync snapshots this node offers (config `snapshots`)
  *   keys/dev-accounts.json  INSECURE development mnemonics (devnet only)
  *   LOCK                  pid of the process using the home
  */
@@ -19,6 +20,7 @@ export interface HomePaths {
   genesis: string;
   config: string;
   db: string;
+  snapshots: string;
   devKeys: string;
   lock: string;
 }
@@ -30,6 +32,7 @@ export function homePaths(home: string): HomePaths {
     genesis: join(h, 'config', 'genesis.json'),
     config: join(h, 'config', 'node.json'),
     db: join(h, 'data', 'state.db'),
+    snapshots: join(h, 'data', 'snapshots'),
     devKeys: join(h, 'keys', 'dev-accounts.json'),
     lock: join(h, 'LOCK'),
   };
@@ -80,6 +83,15 @@ export const NodeConfigSchema = z.object({
   durability: z.enum(['normal', 'full']).default('normal'),
   check_invariants: z.boolean().default(false),
   retain_blocks: z.number().int().min(0).default(0),
+  /** State-sync snapshots this node takes and offers to peers (chain/snapshot/README.md). */
+  snapshots: z
+    .object({
+      /** Take one after every Commit of a height divisible by this; 0 = none. */
+      interval: z.number().int().min(0).default(0),
+      /** Snapshots kept on disk (older ones are deleted once a new one is complete). */
+      keep_recent: z.number().int().min(1).default(2),
+    })
+    .prefault({}),
   /** Hex address (20 bytes) this node signs blocks as in devnet mode. */
   validator_address: z.string().regex(/^[0-9A-F]{40}$/).optional(),
 });

@@ -12,6 +12,7 @@ import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
 import { openNodeApp } from './open-app.js';
 import { BackgroundMerger } from './merger.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { readDevAccounts } from './home.js';
 
 export interface DevnetOptions {
@@ -54,6 +55,7 @@ export class DevnetNode {
     readonly config: NodeConfig,
     private readonly lock: HomeLock,
     private readonly pool: VerifyPool,
+    private readonly snapshotter: Snapshotter,
     private readonly log: (line: string) => void,
     readonly apiAddress: { host: string; port: number },
   ) {
@@ -81,7 +83,7 @@ export class DevnetNode {
       if (!checked.success) throw new Error(`node options: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const genesis = readGenesis(paths);
       mkdirSync(dirname(paths.db), { recursive: true }); // (a home whose data directory was deleted to start over)
-      const { app, pool } = openNodeApp(paths, config, opened, log);
+      const { app, pool, snapshotter } = openNodeApp(paths, config, opened, log);
       if (app.height === 0n) {
         app.initChain({
           chainId: genesis.chain_id,
@@ -98,7 +100,7 @@ export class DevnetNode {
       const mempool = new Mempool(app, { maxTxs: config.mempool.max_txs, maxBytes: config.mempool.max_bytes });
       const { server: api, address: addr } = await startApi({ app, submitter: new MempoolSubmitter(mempool), config: config.api, log });
       opened.add(() => api.close());
-      const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, log, addr);
+      const n = new DevnetNode(app, mempool, api, paths, config, lock, pool, snapshotter, log, addr);
       n.onHalt = o.onHalt;
       // Block times only move forward: from the last block's (after a restart on a clock that went back) or
       // from the genesis time (a genesis in the future: blocks then carry times just after it, 1 ms apart,
@@ -216,6 +218,7 @@ export class DevnetNode {
     await this.producing;
     await this.api.close();
     await this.merger.stop();
+    await this.snapshotter.stop();
     await this.pool.close();
     this.app.close();
     this.lock.release();

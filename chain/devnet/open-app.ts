@@ -3,15 +3,21 @@ import { VerifyPool } from '../crypto/verify-pool.js';
 import type { Opened } from './close-on-failure.js';
 import type { HomePaths, NodeConfig } from './home.js';
 import { loadProgressPrinter } from './load-progress.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { SnapshotStore } from '../snapshot/store.js';
+import { Snapshotter } from '../snapshot/snapshotter.js';
 
 /**
  * The App of a node home, opened as both drivers run it (`perpchain start` and `perpchain abci`): the home's
  * store with the config's durability, invariant checks and retained blocks, a signature-verification pool,
  * the WAL copy on its own thread, and the load progress on `log`. The pool and then the App go on `opened`,
- * so a start that fails later closes them again.
+ * so a start that fails later closes them again. Also the home's state-sync snapshots: those on disk are
+ * offered to peers, and a Snapshotter takes new ones every `snapshots.interval` blocks (stop it before the
+ * App closes; `opened` does).
  */
-export function openNodeApp(paths: HomePaths, config: NodeConfig, opened: Opened, log: (line: string) => void): { app: App; pool: VerifyPool } {
+export function openNodeApp(paths: HomePaths, config: NodeConfig, opened: Opened, log: (line: string) => void): { app: App; pool: VerifyPool; snapshotter: Snapshotter } {
   const pool = new VerifyPool();
+  const snapshots = new SnapshotStore(paths.snapshots);
   opened.add(() => pool.close());
   const app = App.open({
     dbPath: paths.db,
@@ -22,7 +28,31 @@ export function openNodeApp(paths: HomePaths, config: NodeConfig, opened: Opened
     log,
     onLoadProgress: loadProgressPrinter(log),
     walThread: true,
+    snapshots,
+    ...homeChainId(paths),
   });
   opened.add(() => app.close());
-  return { app, pool };
+  const snapshotter = new Snapshotter({
+    store: snapshots,
+    dbPath: paths.db,
+    interval: config.snapshots.interval,
+    keepRecent: config.snapshots.keep_recent,
+    chainId: () => app.chainId,
+    initialHeight: () => app.initialHeight,
+    log,
+  });
+  app.onCommit((b) => snapshotter.onCommit(b.height));
+  opened.add(() => snapshotter.stop());
+  return { app, pool, snapshotter };
+}
+
+/** The chain id of the home's genesis, if it has one: a snapshot offered for state sync must be of that chain. */
+function homeChainId(paths: HomePaths): { stateSyncChainId?: string } {
+  if (!existsSync(paths.genesis)) return {};
+  try {
+    const id = (JSON.parse(readFileSync(paths.genesis, 'utf8')) as { chain_id?: unknown }).chain_id;
+    return typeof id === 'string' && id !== '' ? { stateSyncChainId: id } : {};
+  } catch {
+    return {}; // the drivers report a broken genesis themselves where they need it
+  }
 }

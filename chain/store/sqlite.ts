@@ -336,6 +336,25 @@ export class SqliteStore {
     return this.walWorker ? Atomics.load(this.walWorker.ctrl, 1) : 0;
   }
 
+  /**
+   * Replace everything with a restored state (state sync), in one transaction: the kv table holds exactly
+   * `entries` (key order, each with its Merkle leaf), the change log and the block log are emptied, and the
+   * height, app hash and the given meta entries are set. `init_chain` is removed: a restored node has no
+   * genesis to replay from (`restored_height` says where its history starts).
+   */
+  replaceState(o: { height: bigint; appHash: Uint8Array; entries: ReadonlyArray<readonly [string, Uint8Array, Uint8Array]>; meta: Record<string, Uint8Array> }): void {
+    const put = this.db.prepare('INSERT INTO kv (key, value, leaf) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM kv; DELETE FROM changes; DELETE FROM blocks');
+      this.db.prepare("DELETE FROM meta WHERE name = 'init_chain'").run();
+      for (const [k, v, leaf] of o.entries) put.run(k, v, leaf);
+      for (const [name, value] of Object.entries(o.meta)) this.putMeta.run(name, value);
+      this.putMeta.run('height', Buffer.from(o.height.toString()));
+      this.putMeta.run('app_hash', Buffer.from(o.appHash));
+    })();
+    this.cursor = undefined;
+  }
+
   lastCommitted(): { height: bigint; appHash: Uint8Array } {
     const h = this.getMeta.get('height') as { value: Buffer } | undefined;
     const a = this.getMeta.get('app_hash') as { value: Buffer } | undefined;

@@ -157,6 +157,10 @@ describe('ABCI App failures become Response.exception', () => {
         if (broken.has('commit')) throw new Error('cannot persist');
         return app.commit();
       },
+      listSnapshots: () => app.listSnapshots(),
+      loadSnapshotChunk: (h, f, i) => app.loadSnapshotChunk(h, f, i),
+      offerSnapshot: (s, h) => app.offerSnapshot(s, h),
+      applySnapshotChunk: (i, c, s) => app.applySnapshotChunk(i, c, s),
     };
     (failing as unknown as { broken: Set<string> }).broken = broken;
     ({ server, logs } = await startTestServer({ app: failing }));

@@ -93,7 +93,7 @@ describe('ABCI requests', () => {
     expect(old).toMatchObject({ code: 3, codespace: 'query' });
   });
 
-  it('snapshots: none listed, offers aborted (no state sync), chunks empty, never UNKNOWN', async () => {
+  it('snapshots: none listed by a node without any, an offer to a node with state aborted, chunks empty, never UNKNOWN', async () => {
     expect((await c.call({ listSnapshots: {} })).listSnapshots!.snapshots).toEqual([]);
     const snapshot = { height: 1n, format: 1, chunks: 1, hash: Buffer.alloc(32, 1), metadata: new Uint8Array() };
     expect((await c.call({ offerSnapshot: { snapshot, appHash: Buffer.alloc(32) } })).offerSnapshot!.result).toBe(OfferResult.ABORT);

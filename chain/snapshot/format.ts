@@ -1,0 +1,133 @@
+import { hash } from 'node:crypto';
+
+/**
+ * State-sync snapshot format 1: the whole committed state at one height, as
+ * its (key, value) entries in key order, cut into chunks.
+ *
+ *   chunk    = entry*            entries never span chunks
+ *   entry    = u16be(len key) ‖ key (latin1) ‖ u32be(len value) ‖ value
+ *   metadata = u8(1) ‖ u16be(len chain_id) ‖ chain_id ‖ u64be(initial_height) ‖ u32be(n) ‖ sha256(chunk₀) ‖ … ‖ sha256(chunkₙ₋₁)
+ *   hash     = sha256(metadata)
+ *
+ * A chunk is closed before the entry that would take it past the chunk size
+ * (an entry larger than that gets a chunk of its own), so every node that
+ * snapshots the same height produces the same chunks, the same metadata and
+ * the same hash, and CometBFT can fetch one snapshot's chunks from several
+ * peers. No Merkle leaves travel: the restoring node hashes every entry itself
+ * and compares the root with the app hash CometBFT's light client trusts.
+ */
+export const SNAPSHOT_FORMAT = 1;
+/** Target chunk size (CometBFT carries chunks of up to 16 MB). */
+export const CHUNK_BYTES = 4 * 2 ** 20;
+/** CometBFT sends snapshot metadata of at most 4 MB between peers. */
+export const MAX_METADATA_BYTES = 4 * 2 ** 20;
+const METADATA_VERSION = 1;
+
+export class SnapshotFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotFormatError';
+  }
+}
+
+export interface SnapshotMeta {
+  chainId: string;
+  initialHeight: bigint;
+  /** sha256 of each chunk, in order. */
+  chunkHashes: Buffer[];
+}
+
+export function sha256(b: Uint8Array): Buffer {
+  return hash('sha256', b, 'buffer') as Buffer;
+}
+
+export function encodeMetadata(m: SnapshotMeta): Buffer {
+  const chain = Buffer.from(m.chainId, 'utf8');
+  if (chain.length > 0xffff) throw new SnapshotFormatError('chain id longer than 65,535 bytes');
+  const out = Buffer.alloc(1 + 2 + chain.length + 8 + 4 + 32 * m.chunkHashes.length);
+  let o = out.writeUInt8(METADATA_VERSION, 0);
+  o = out.writeUInt16BE(chain.length, o);
+  o += chain.copy(out, o);
+  o = out.writeBigUInt64BE(m.initialHeight, o);
+  o = out.writeUInt32BE(m.chunkHashes.length, o);
+  for (const h of m.chunkHashes) o += h.copy(out, o);
+  return out;
+}
+
+/** Throws SnapshotFormatError on anything but well-formed metadata (it comes from an untrusted peer). */
+export function decodeMetadata(b: Uint8Array): SnapshotMeta {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length > MAX_METADATA_BYTES) throw new SnapshotFormatError(`metadata of ${buf.length} bytes (limit ${MAX_METADATA_BYTES})`);
+  if (buf.length < 1 + 2 + 8 + 4) throw new SnapshotFormatError(`metadata of ${buf.length} bytes is too short`);
+  if (buf[0] !== METADATA_VERSION) throw new SnapshotFormatError(`metadata version ${buf[0]}, expected ${METADATA_VERSION}`);
+  const clen = buf.readUInt16BE(1);
+  let o = 3;
+  if (o + clen + 12 > buf.length) throw new SnapshotFormatError('metadata is cut short in its chain id');
+  const chainId = buf.toString('utf8', o, o + clen);
+  o += clen;
+  const initialHeight = buf.readBigUInt64BE(o);
+  o += 8;
+  const n = buf.readUInt32BE(o);
+  o += 4;
+  if (buf.length !== o + 32 * n) throw new SnapshotFormatError(`metadata lists ${n} chunks but holds ${buf.length - o} bytes of chunk hashes`);
+  const chunkHashes: Buffer[] = [];
+  for (let i = 0; i < n; i++) chunkHashes.push(Buffer.from(buf.subarray(o + 32 * i, o + 32 * i + 32)));
+  return { chainId, initialHeight, chunkHashes };
+}
+
+/** Cuts a key-ordered entry stream into chunks; see the module comment. */
+export class ChunkWriter {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+
+  /** Add an entry; returns the chunk it closed, if adding it closed one. */
+  add(key: string, value: Uint8Array): Buffer | undefined {
+    const entry = Buffer.allocUnsafe(2 + key.length + 4 + value.length);
+    let o = entry.writeUInt16BE(key.length, 0);
+    o += entry.write(key, o, 'latin1');
+    o = entry.writeUInt32BE(value.length, o);
+    entry.set(value, o);
+    let closed: Buffer | undefined;
+    if (this.size > 0 && this.size + entry.length > this.chunkBytes) closed = this.take();
+    this.parts.push(entry);
+    this.size += entry.length;
+    return closed;
+  }
+
+  /** The last chunk (undefined when nothing is pending). */
+  finish(): Buffer | undefined {
+    return this.size > 0 ? this.take() : undefined;
+  }
+
+  private take(): Buffer {
+    const c = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return c;
+  }
+}
+
+/** A chunk's entries. Throws SnapshotFormatError when it does not parse to the end. */
+export function decodeChunk(b: Uint8Array): Array<[string, Uint8Array]> {
+  // One copy of the whole chunk, the values views into it: the restored state keeps every entry, so
+  // nothing of the copy is wasted, and the request buffer it came in is not held.
+  const buf = Buffer.from(b);
+  const out: Array<[string, Uint8Array]> = [];
+  let o = 0;
+  while (o < buf.length) {
+    if (o + 2 > buf.length) throw new SnapshotFormatError(`entry ${out.length} is cut short in its key length`);
+    const kl = buf.readUInt16BE(o);
+    o += 2;
+    if (o + kl + 4 > buf.length) throw new SnapshotFormatError(`entry ${out.length} is cut short in its key`);
+    const key = buf.toString('latin1', o, o + kl);
+    o += kl;
+    const vl = buf.readUInt32BE(o);
+    o += 4;
+    if (o + vl > buf.length) throw new SnapshotFormatError(`entry ${out.length} ("${key.slice(0, 60)}") is cut short in its value`);
+    out.push([key, buf.subarray(o, o + vl)]);
+    o += vl;
+  }
+  return out;
+}
