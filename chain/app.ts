@@ -70,8 +70,7 @@ const VALIDATOR_TABLE = 'app/val/';
 const CONSENSUS_PARAMS_KEY = 'app/consensus/';
 import { LAST_BLOCK_TIME_KEY } from './block-time.js';
 import { PendingCollateral } from './pending-collateral.js';
-import { SnapshotRestorer, type ApplyOutcome, type OfferOutcome, type RestoredState } from './snapshot/restorer.js';
-import type { SnapshotInfo, SnapshotStore } from './snapshot/store.js';
+import { SnapshotRestorer, type ApplyOutcome, type OfferOutcome, type RestoredState, type SnapshotInfo, type SnapshotStore } from './snapshot/index.js';
 
 export const DEFAULT_CONSENSUS_PARAMS: ConsensusParams = {
   block: { maxBytes: 22_020_096n, maxGas: 200_000_000n },
@@ -181,6 +180,8 @@ export class App {
   private readonly sigCache = new SigCache();
   private readonly listeners: Array<(b: CommittedBlock) => void> = [];
   private readonly decoded = new Map<string, DecodedTx>();
+  /** State sync: the snapshot being restored into this (empty) App, if any. */
+  private readonly restorer = new SnapshotRestorer();
 
   private chainIdValue = '';
   private lastHeight = 0n;
@@ -905,8 +906,6 @@ export class App {
     }
     return out;
   }
-
-  private readonly restorer = new SnapshotRestorer();
 
   /** Make a restored state the committed one: on disk in one transaction, then in memory as App.open would load it. */
   private installRestored(s: RestoredState): void {

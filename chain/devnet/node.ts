@@ -12,7 +12,7 @@ import type { CommittedBlock } from '../types.js';
 import { DevnetFeeder } from './feeder.js';
 import { openNodeApp } from './open-app.js';
 import { BackgroundMerger } from './merger.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { Snapshotter } from '../snapshot/index.js';
 import { readDevAccounts } from './home.js';
 
 export interface DevnetOptions {

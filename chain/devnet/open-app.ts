@@ -4,8 +4,7 @@ import type { Opened } from './close-on-failure.js';
 import type { HomePaths, NodeConfig } from './home.js';
 import { loadProgressPrinter } from './load-progress.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { SnapshotStore } from '../snapshot/store.js';
-import { Snapshotter } from '../snapshot/snapshotter.js';
+import { SnapshotStore, Snapshotter } from '../snapshot/index.js';
 
 /**
  * The App of a node home, opened as both drivers run it (`perpchain start` and `perpchain abci`): the home's

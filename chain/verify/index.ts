@@ -152,6 +152,11 @@ export function verifyChain(o: VerifyOptions): VerifyResult {
         : `cannot open ${dbPath} read-only: ${m}`,
     );
   }
+  const restoredAt = store.meta('restored_height')?.toString();
+  if (restoredAt !== undefined) {
+    store.close();
+    throw new Error(`${dbPath} was restored by state sync at height ${restoredAt}: it holds no blocks before that height and no genesis record, so it cannot be replayed from genesis (verify a node that synced from blocks)`);
+  }
   const problems: string[] = [];
   store.beginSnapshot(); // a live node keeps committing: read its log, height and state as of one moment
   // With --home (no --genesis), replay from the InitChain request the node recorded: under CometBFT that is
