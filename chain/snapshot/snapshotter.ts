@@ -3,7 +3,7 @@ import { CHUNK_BYTES, ChunkWriter, encodeMetadata, sha256 } from './format.js';
 import type { SnapshotStore, SnapshotWriter } from './store.js';
 
 /** Entries read per event-loop turn while a snapshot is written. */
-export const SNAPSHOT_SLICE_ENTRIES = 20_000;
+export const SNAPSHOT_SLICE_ENTRIES = 4_000;
 
 export interface SnapshotterOptions {
   store: SnapshotStore;
@@ -108,13 +108,16 @@ export class Snapshotter {
           }
           const { key, value } = next.value;
           const closed = r.cut.add(key, value);
-          if (closed) this.write(r, closed);
           r.entries++;
           n++;
+          if (closed) {
+            await this.write(r, closed);
+            break; // the write was this slice's last step
+          }
         }
         if (!done) continue;
         const last = r.cut.finish();
-        if (last) this.write(r, last);
+        if (last) await this.write(r, last);
         const metadata = encodeMetadata({ chainId: o.chainId(), initialHeight: o.initialHeight(), chunkHashes: r.hashes });
         r.writer.finish(sha256(metadata), metadata);
         const pruned = o.store.prune(o.keepRecent);
@@ -136,9 +139,9 @@ export class Snapshotter {
     }
   }
 
-  private write(r: Run, chunk: Buffer): void {
-    r.writer.writeChunk(chunk);
+  private async write(r: Run, chunk: Buffer): Promise<void> {
     r.hashes.push(sha256(chunk));
     r.bytes += chunk.length;
+    await r.writer.writeChunk(chunk);
   }
 }

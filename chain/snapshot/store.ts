@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SNAPSHOT_FORMAT } from './format.js';
 
@@ -113,9 +114,10 @@ export class SnapshotWriter {
     return this.chunks;
   }
 
-  writeChunk(chunk: Uint8Array): void {
-    writeFileSync(join(this.partial, `${this.chunks}.chunk`), chunk);
-    this.chunks++;
+  /** Written off the event loop (libuv's thread pool): a 4 MiB synchronous write could hold the node's thread for a disk flush. */
+  async writeChunk(chunk: Uint8Array): Promise<void> {
+    const index = this.chunks++;
+    await writeFile(join(this.partial, `${index}.chunk`), chunk);
   }
 
   /** Write the manifest and make the snapshot listed. */
