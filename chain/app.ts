@@ -114,8 +114,9 @@ export interface AppOptions {
   /** Snapshots this node offers to state-syncing peers (ListSnapshots, LoadSnapshotChunk); none when omitted. */
   snapshots?: SnapshotStore;
   /**
-   * The chain this node belongs to, when its operator said (the home's genesis): a snapshot offered for
-   * state sync must be of this chain. Without it the snapshot's own chain id is taken.
+   * The chain this node belongs to, as its operator said (the home's genesis): a snapshot offered for
+   * state sync must be of this chain. Without it state sync is refused (every offer aborted): the chain id
+   * is not in the app hash, so a snapshot's own is only a peer's word.
    */
   stateSyncChainId?: string;
 }
@@ -891,7 +892,7 @@ export class App {
     const busy = this.pending !== undefined || this.genesisWrites !== undefined;
     const out = busy
       ? { result: 'abort' as const, reason: 'the app has already started a chain (InitChain or a block): state sync only fills an empty node' }
-      : this.restorer.offer(snapshot, appHash, { appHeight: this.lastHeight, ...(this.opts.stateSyncChainId !== undefined ? { chainId: this.opts.stateSyncChainId } : {}) });
+      : this.restorer.offer(snapshot, appHash, { appHeight: this.lastHeight, chainId: this.opts.stateSyncChainId });
     this.opts.log?.(`OfferSnapshot of height ${snapshot.height} (format ${snapshot.format}, ${snapshot.chunks} chunks): ${out.result}, ${out.reason}`);
     return out;
   }

@@ -64,11 +64,17 @@ export class SnapshotRestorer {
 
   /**
    * `appHeight`: the App's committed height (state sync only fills an empty App).
-   * `chainId`: the chain this node belongs to, when it knows (its home's genesis); a snapshot of another is rejected.
+   * `chainId`: the chain this node belongs to (its home's genesis); a snapshot of another is rejected. Required:
+   * the chain id is not part of the app hash, so the metadata's is only a peer's word, and a node that took a
+   * wrong one rejects every signed tx of the real chain (signatures cover the chain id) and halts on the next
+   * block's app hash. Without it every offer is aborted.
    */
-  offer(snapshot: SnapshotInfo, trustedAppHash: Uint8Array, ctx: { appHeight: bigint; chainId?: string }): OfferOutcome {
+  offer(snapshot: SnapshotInfo, trustedAppHash: Uint8Array, ctx: { appHeight: bigint; chainId: string | undefined }): OfferOutcome {
     this.current = undefined; // a new offer replaces any restore in progress (CometBFT gave up on it)
     if (ctx.appHeight > 0n) return { result: 'abort', reason: `the app already holds state at height ${ctx.appHeight}: state sync only fills an empty node` };
+    if (ctx.chainId === undefined || ctx.chainId === '') {
+      return { result: 'abort', reason: "this node does not know its chain id (no config/genesis.json in its home), and a snapshot's own is only a peer's word: give the home the chain's genesis.json (or `perpchain init --chain-id <id>`) before state sync" };
+    }
     if (snapshot.format !== SNAPSHOT_FORMAT) return { result: 'reject_format', reason: `snapshot format ${snapshot.format}; this version restores format ${SNAPSHOT_FORMAT}` };
     if (snapshot.height <= 0n) return { result: 'reject', reason: `snapshot height ${snapshot.height}` };
     if (trustedAppHash.length !== 32) return { result: 'reject', reason: `trusted app hash of ${trustedAppHash.length} bytes, expected 32` };
@@ -82,7 +88,7 @@ export class SnapshotRestorer {
       return { result: 'reject', reason: `the snapshot says ${snapshot.chunks} chunks, its metadata lists ${meta.chunkHashes.length}` };
     }
     if (!sha256(snapshot.metadata).equals(Buffer.from(snapshot.hash))) return { result: 'reject', reason: 'the snapshot hash is not the sha256 of its metadata' };
-    if (ctx.chainId !== undefined && meta.chainId !== ctx.chainId) return { result: 'reject', reason: `snapshot of chain "${meta.chainId}", this node is on "${ctx.chainId}"` };
+    if (meta.chainId !== ctx.chainId) return { result: 'reject', reason: `snapshot of chain "${meta.chainId}", this node is on "${ctx.chainId}"` };
     if (meta.initialHeight <= 0n || meta.initialHeight > snapshot.height) return { result: 'reject', reason: `initial height ${meta.initialHeight} for a snapshot at height ${snapshot.height}` };
     this.current = { snapshot, meta, trustedAppHash: Buffer.from(trustedAppHash), next: 0, lastKey: '', entries: [], merkle: new MerkleIndex() };
     return { result: 'accept', reason: `snapshot of height ${snapshot.height}, ${snapshot.chunks} chunks` };

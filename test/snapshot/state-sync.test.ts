@@ -7,7 +7,7 @@ import { SnapshotStore, type SnapshotInfo } from '../../chain/snapshot/store.js'
 import { SqliteStore } from '../../chain/store/sqlite.js';
 import { verifyChain } from '../../chain/verify/index.js';
 import { Snapshotter } from '../../chain/snapshot/snapshotter.js';
-import { ChunkWriter, encodeMetadata, sha256 } from '../../chain/snapshot/format.js';
+import { ChunkWriter, decodeMetadata, encodeMetadata, sha256 } from '../../chain/snapshot/format.js';
 import { marketsAppState } from '../../chain/devnet/markets.js';
 import { TEST_CHAIN_ID, TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
@@ -191,6 +191,30 @@ describe('state sync', () => {
     a.chain.app.close();
   });
 
+  it('the chain id is not in the app hash: a node that does not know its own refuses state sync; one that does refuses an honest snapshot relabelled with another', async () => {
+    const a = serving('a');
+    await trade(a);
+    await a.block();
+    await a.snapshotter.idle();
+    const snap = a.store.snapshots()[0]!;
+    const trusted = a.blocks.get(5n)!.appHash;
+    // a peer serves the honest chunks under metadata of its own: they all match it, and the state hashes to the trusted app hash
+    const metadata = encodeMetadata({ ...decodeMetadata(snap.metadata), chainId: 'evil-chain' });
+    const relabelled: SnapshotInfo = { ...snap, metadata, hash: sha256(metadata) };
+    const blind = App.open({ dbPath: join(dir, 'blind.db') });
+    expect(blind.offerSnapshot(relabelled, trusted)).toMatchObject({ result: 'abort', reason: expect.stringContaining('does not know its chain id') });
+    expect(blind.offerSnapshot(snap, trusted).result).toBe('abort'); // the honest one too: nothing to check it against
+    expect(blind.height).toBe(0n);
+    blind.close();
+    const c = App.open({ dbPath: join(dir, 'c.db'), stateSyncChainId: TEST_CHAIN_ID });
+    expect(c.offerSnapshot(relabelled, trusted)).toMatchObject({ result: 'reject', reason: expect.stringContaining('evil-chain') });
+    expect(restore(c, a.chain.app, snap, trusted).result).toBe('accept');
+    expect(c.chainId).toBe(TEST_CHAIN_ID);
+    c.close();
+    await a.snapshotter.stop();
+    a.chain.app.close();
+  });
+
   it('a snapshot whose metadata is consistent but whose entries are not the state is refused: a key twice, or an entry added', async () => {
     const a = serving('a');
     await trade(a);
@@ -217,7 +241,7 @@ describe('state sync', () => {
       return { info: { height: 5n, format: 1, chunks: chunks.length, hash: sha256(metadata), metadata }, chunks };
     };
     const run = (f: { info: SnapshotInfo; chunks: Buffer[] }) => {
-      const c = App.open({});
+      const c = App.open({ stateSyncChainId: TEST_CHAIN_ID });
       expect(c.offerSnapshot(f.info, trusted).result).toBe('accept');
       let out;
       for (let i = 0; i < f.chunks.length; i++) {
