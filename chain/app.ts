@@ -317,6 +317,19 @@ export class App {
     };
   }
 
+  /**
+   * Called synchronously when state sync installed a restored state (ApplySnapshotChunk's last chunk): the
+   * committed state changed without a Commit, so what onCommit listeners derive from it is stale.
+   */
+  onRestore(listener: (height: bigint) => void): () => void {
+    this.restoreListeners.push(listener);
+    return () => {
+      const i = this.restoreListeners.indexOf(listener);
+      if (i >= 0) this.restoreListeners.splice(i, 1);
+    };
+  }
+  private readonly restoreListeners: Array<(height: bigint) => void> = [];
+
   // ---------------------------------------------------------------- handshake
 
   info(): InfoResult {
@@ -926,6 +939,7 @@ export class App {
     this.consensusCache = undefined;
     for (const m of this.modules) m.load?.(this.committed);
     this.resetCheckState(this.committed);
+    for (const l of this.restoreListeners) l(s.height);
   }
 
   // ------------------------------------------------------------------ query

@@ -49,6 +49,8 @@ export interface ApiApp {
   readonly chainId: string;
   query(req: { path: string; data: Uint8Array; height: bigint; prove: boolean }): QueryResult;
   onCommit(listener: (b: CommittedBlock) => void): () => void;
+  /** State sync replaced the committed state without a Commit (App.onRestore); absent on apps that never restore. */
+  onRestore?(listener: (height: bigint) => void): () => void;
   readonly keepers: { clob: { engine(marketId: number): EngineLike | undefined } };
 }
 
@@ -177,7 +179,7 @@ export class Feed {
 
   // ------------------------------------------------------------ state
 
-  /** Build the initial state from what is committed now (server start). */
+  /** Build the initial state from what is committed now (server start, and after state sync restored the node). */
   init(): void {
     this.height = Number(this.app.height);
     this.block = this.height > 0 ? { height: this.height, time: null, time_ns: null, tx_count: 0, failed_tx_count: 0, app_hash: hex(this.app.appHash) } : null;

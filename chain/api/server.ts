@@ -153,6 +153,7 @@ export class ApiServer {
   private readonly waiters = new Map<string, Array<{ conn: Conn; id: number | string | null; deadline: number }>>();
   private readonly deadlines = new Map<number, Set<string>>();
   private offCommit: (() => void) | undefined;
+  private offRestore: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextConnId = 1;
   private readonly log: (line: string) => void;
@@ -184,6 +185,15 @@ export class ApiServer {
         setImmediate(() => this.flush());
       }
     });
+    // `perpchain abci` serves the API before CometBFT state-syncs an empty node: the feed built then is of
+    // the empty state, and no Commit follows the restore until the next block
+    this.offRestore = opts.app.onRestore?.((h) => {
+      try {
+        this.feed.init();
+      } catch (e) {
+        this.log(`api: feed failed to load the state restored at height ${h}: ${(e as Error).stack ?? e}`);
+      }
+    });
   }
 
   get connectionCount(): number {
@@ -208,6 +218,8 @@ export class ApiServer {
   async close(): Promise<void> {
     this.offCommit?.();
     this.offCommit = undefined;
+    this.offRestore?.();
+    this.offRestore = undefined;
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const c of this.conns) c.ws.terminate();
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));

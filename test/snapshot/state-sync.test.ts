@@ -9,6 +9,7 @@ import { verifyChain } from '../../chain/verify/index.js';
 import { Snapshotter } from '../../chain/snapshot/snapshotter.js';
 import { ChunkWriter, decodeMetadata, encodeMetadata, sha256 } from '../../chain/snapshot/format.js';
 import { marketsAppState } from '../../chain/devnet/markets.js';
+import { ApiServer, type SubmitResult } from '../../chain/api/index.js';
 import { TEST_CHAIN_ID, TestChain, expectOk } from '../helpers/chain.js';
 import { testKeys, type TestKey } from '../helpers/keys.js';
 import { btc, depositMsg, eventsOf, placeMsg, usd } from '../helpers/orders.js';
@@ -142,6 +143,30 @@ describe('state sync', () => {
     // `perpchain verify` replays from genesis, which a restored node cannot: it says so
     writeFileSync(join(dir, 'genesis.json'), '{}');
     expect(() => verifyChain({ db: bPath, genesis: join(dir, 'genesis.json') })).toThrow(/restored by state sync at height 5: it holds no blocks before that height/);
+    await a.snapshotter.stop();
+    a.chain.app.close();
+  });
+
+  it("the API, started before the node was state-synced (perpchain abci), serves the restored state at once, not the empty one until the next block", async () => {
+    const a = serving('a');
+    await trade(a);
+    await a.block();
+    await a.snapshotter.idle();
+    const snap = a.store.snapshots()[0]!;
+    const b = App.open({ dbPath: join(dir, 'b.db'), stateSyncChainId: TEST_CHAIN_ID });
+    const submitter = { kind: 'test', submit: async (): Promise<SubmitResult> => { throw new Error('unused'); } };
+    const api = new ApiServer({ app: b, submitter, host: '127.0.0.1', port: 0, serveWeb: false });
+    expect(api.feed.height).toBe(0);
+    expect(restore(b, a.chain.app, snap, a.blocks.get(5n)!.appHash).result).toBe('accept');
+    expect(api.feed.height).toBe(5);
+    const id = api.feed.marketId('BTC-USD');
+    expect(id).toBeDefined();
+    // bob's resting bid and alice's resting ask (carol's ioc took 0.005 of the ask)
+    const book = api.feed.bookSnapshot(id!);
+    expect(book.bids.length).toBe(1);
+    expect(book.asks.length).toBe(1);
+    await api.close();
+    b.close();
     await a.snapshotter.stop();
     a.chain.app.close();
   });
