@@ -1,20 +1,27 @@
 import { hash } from 'node:crypto';
+import { GROUPS } from '../store/merkle.js';
 
 /**
  * State-sync snapshot format 1: the whole committed state at one height, as
- * its (key, value) entries in key order, cut into chunks.
+ * its (key, value) entries in (bucket, key) order, cut into chunks; the
+ * bucket is the app-hash tree's (merkle.ts bucketOf).
  *
  *   chunk    = entry*            entries never span chunks
  *   entry    = u16be(len key) ‖ key (latin1) ‖ u32be(len value) ‖ value
- *   metadata = u8(1) ‖ u16be(len chain_id) ‖ chain_id ‖ u64be(initial_height) ‖ u32be(n) ‖ sha256(chunk₀) ‖ … ‖ sha256(chunkₙ₋₁)
+ *   metadata = u8(1) ‖ u16be(len chain_id) ‖ chain_id ‖ u64be(initial_height) ‖ u32be(n)
+ *              ‖ sha256(chunk₀) ‖ … ‖ sha256(chunkₙ₋₁) ‖ group₀ ‖ … ‖ group₄₀₉₅
  *   hash     = sha256(metadata)
  *
+ * groupᵢ is the tree's depth-3 node i (over buckets 16i … 16i+15). Their
+ * root must be the app hash CometBFT's light client trusts, which the
+ * restoring node checks before it downloads anything; then each group's
+ * entries are checked against its hash as soon as the group is complete, so
+ * a peer's forged entries are caught within a group, never only at the end.
  * A chunk is closed before the entry that would take it past the chunk size
  * (an entry larger than that gets a chunk of its own), so every node that
- * snapshots the same height produces the same chunks, the same metadata and
- * the same hash, and CometBFT can fetch one snapshot's chunks from several
- * peers. No Merkle leaves travel: the restoring node hashes every entry itself
- * and compares the root with the app hash CometBFT's light client trusts.
+ * snapshots the same height produces the same chunks, metadata and hash, and
+ * CometBFT can fetch one snapshot's chunks from several peers. No Merkle
+ * leaves travel: the restoring node hashes every entry itself.
  */
 export const SNAPSHOT_FORMAT = 1;
 /** Target chunk size (CometBFT carries chunks of up to 16 MB). */
@@ -35,6 +42,8 @@ export interface SnapshotMeta {
   initialHeight: bigint;
   /** sha256 of each chunk, in order. */
   chunkHashes: Buffer[];
+  /** The tree's depth-3 node hashes, GROUPS × 32 bytes in order. */
+  groupHashes: Buffer;
 }
 
 export function sha256(b: Uint8Array): Buffer {
@@ -44,13 +53,15 @@ export function sha256(b: Uint8Array): Buffer {
 export function encodeMetadata(m: SnapshotMeta): Buffer {
   const chain = Buffer.from(m.chainId, 'utf8');
   if (chain.length > 0xffff) throw new SnapshotFormatError('chain id longer than 65,535 bytes');
-  const out = Buffer.alloc(1 + 2 + chain.length + 8 + 4 + 32 * m.chunkHashes.length);
+  if (m.groupHashes.length !== GROUPS * 32) throw new SnapshotFormatError(`${m.groupHashes.length} bytes of group hashes, expected ${GROUPS * 32}`);
+  const out = Buffer.alloc(1 + 2 + chain.length + 8 + 4 + 32 * m.chunkHashes.length + GROUPS * 32);
   let o = out.writeUInt8(METADATA_VERSION, 0);
   o = out.writeUInt16BE(chain.length, o);
   o += chain.copy(out, o);
   o = out.writeBigUInt64BE(m.initialHeight, o);
   o = out.writeUInt32BE(m.chunkHashes.length, o);
   for (const h of m.chunkHashes) o += h.copy(out, o);
+  m.groupHashes.copy(out, o);
   return out;
 }
 
@@ -69,10 +80,11 @@ export function decodeMetadata(b: Uint8Array): SnapshotMeta {
   o += 8;
   const n = buf.readUInt32BE(o);
   o += 4;
-  if (buf.length !== o + 32 * n) throw new SnapshotFormatError(`metadata lists ${n} chunks but holds ${buf.length - o} bytes of chunk hashes`);
+  if (buf.length !== o + 32 * n + GROUPS * 32) throw new SnapshotFormatError(`metadata lists ${n} chunks, so it should hold ${32 * n + GROUPS * 32} bytes of chunk and group hashes, not ${buf.length - o}`);
   const chunkHashes: Buffer[] = [];
   for (let i = 0; i < n; i++) chunkHashes.push(Buffer.from(buf.subarray(o + 32 * i, o + 32 * i + 32)));
-  return { chainId, initialHeight, chunkHashes };
+  const groupHashes = Buffer.from(buf.subarray(o + 32 * n));
+  return { chainId, initialHeight, chunkHashes, groupHashes };
 }
 
 /** Cuts a key-ordered entry stream into chunks; see the module comment. */

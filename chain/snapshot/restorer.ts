@@ -1,4 +1,4 @@
-import { MerkleIndex, isLatin1, withLeafHashes } from '../store/merkle.js';
+import { GROUPS, MerkleIndex, bucketOf, groupHash, groupOf, isLatin1, rootOfGroups, withLeafHashes } from '../store/merkle.js';
 import { tableOf } from '../store/kv.js';
 import { SNAPSHOT_FORMAT, SnapshotFormatError, decodeChunk, decodeMetadata, sha256, type SnapshotMeta } from './format.js';
 import type { SnapshotInfo } from './store.js';
@@ -28,7 +28,7 @@ export interface RestoredState {
   appHash: Uint8Array;
   chainId: string;
   initialHeight: bigint;
-  /** Every entry in key order, with its Merkle leaf. */
+  /** Every entry with its Merkle leaf, in (bucket, key) order (the store and the committed maps take any order). */
   entries: Array<[string, Uint8Array, Uint8Array]>;
   /** The Merkle index of exactly those entries (its root is appHash). */
   merkle: MerkleIndex;
@@ -38,21 +38,44 @@ interface InProgress {
   snapshot: SnapshotInfo;
   meta: SnapshotMeta;
   trustedAppHash: Buffer;
+  /** The next chunk expected. */
   next: number;
+  /** Bucket and key of the last entry (entries come in (bucket, key) order). */
+  lastBucket: number;
   lastKey: string;
+  /** The group being received and its entries so far (not yet checked). */
+  group: number;
+  pending: Array<[string, Uint8Array, Uint8Array]>;
+  pendingBytes: number;
+  /** Entries of checked groups. */
   entries: Array<[string, Uint8Array, Uint8Array]>;
   merkle: MerkleIndex;
+  /** Peers that sent this snapshot's chunks (all of them advertised this exact snapshot). */
+  senders: Set<string>;
 }
 
 /**
+ * Most bytes of entries held before their group can be checked, counting
+ * ENTRY_OVERHEAD per entry for what holding it costs beyond its bytes. A
+ * group is 1/4,096 of the state (about 100 KiB at 1,000,000 accounts), so
+ * only a group that users forced hundreds of thousands of keys into comes
+ * near this; a forged group of junk is refused at this size instead of
+ * filling the memory.
+ */
+export const MAX_UNCHECKED_BYTES = 32 * 2 ** 20;
+export const ENTRY_OVERHEAD = 100;
+
+/**
  * The restoring side of state sync, as a state machine that knows nothing of
- * the App: OfferSnapshot checks a snapshot's metadata and accepts it,
- * ApplySnapshotChunk checks each chunk against the hash the metadata lists
- * for it (a chunk that differs came from a bad peer: fetched again from
- * another one), parses its entries (keys strictly ascending across the whole
- * snapshot), hashes them into a Merkle index, and after the last chunk
- * compares the root with the app hash CometBFT's light client verified.
- * Only that app hash is trusted; everything else comes from peers.
+ * the App. Only the app hash CometBFT's light client verified is trusted;
+ * everything else comes from peers. OfferSnapshot checks that the metadata's
+ * group hashes (the tree's depth-3 nodes) add up to that app hash, before any
+ * chunk is fetched. ApplySnapshotChunk checks each chunk against the hash the
+ * metadata lists for it (a chunk that differs came from a bad peer: fetched
+ * again from another one), parses its entries (strictly in (bucket, key)
+ * order across the whole snapshot), and checks every group against its hash
+ * as soon as the group is complete: a forged entry is caught within its
+ * group, and memory holds no more than one unchecked group.
  */
 export class SnapshotRestorer {
   private current: InProgress | undefined;
@@ -90,7 +113,24 @@ export class SnapshotRestorer {
     if (!sha256(snapshot.metadata).equals(Buffer.from(snapshot.hash))) return { result: 'reject', reason: 'the snapshot hash is not the sha256 of its metadata' };
     if (meta.chainId !== ctx.chainId) return { result: 'reject', reason: `snapshot of chain "${meta.chainId}", this node is on "${ctx.chainId}"` };
     if (meta.initialHeight <= 0n || meta.initialHeight > snapshot.height) return { result: 'reject', reason: `initial height ${meta.initialHeight} for a snapshot at height ${snapshot.height}` };
-    this.current = { snapshot, meta, trustedAppHash: Buffer.from(trustedAppHash), next: 0, lastKey: '', entries: [], merkle: new MerkleIndex() };
+    const root = rootOfGroups(meta.groupHashes);
+    if (!root.equals(Buffer.from(trustedAppHash))) {
+      return { result: 'reject', reason: `the metadata's group hashes add up to ${root.toString('hex').toUpperCase()}, the chain's app hash at height ${snapshot.height} is ${Buffer.from(trustedAppHash).toString('hex').toUpperCase()}` };
+    }
+    this.current = {
+      snapshot,
+      meta,
+      trustedAppHash: Buffer.from(trustedAppHash),
+      next: 0,
+      lastBucket: -1,
+      lastKey: '',
+      group: 0,
+      pending: [],
+      pendingBytes: 0,
+      entries: [],
+      merkle: new MerkleIndex(),
+      senders: new Set(),
+    };
     return { result: 'accept', reason: `snapshot of height ${snapshot.height}, ${snapshot.chunks} chunks` };
   }
 
@@ -106,10 +146,13 @@ export class SnapshotRestorer {
     if (!sha256(chunk).equals(c.meta.chunkHashes[index]!)) {
       return out('retry', `chunk ${index} from ${sender || 'a peer'} does not match the hash in the snapshot's metadata`, { refetchChunks: [index], rejectSenders: sender ? [sender] : [] });
     }
-    // From here on the chunk is the one the metadata names: if it is bad, the snapshot is.
+    // From here on the chunk is the one the metadata names: if it is bad, so is the snapshot, and every peer
+    // that served its chunks advertised this exact snapshot (CometBFT fetches a snapshot's chunks only from
+    // those): all of them are rejected.
+    if (sender) c.senders.add(sender);
     const fail = (reason: string): ApplyOutcome => {
       this.current = undefined;
-      return out('reject_snapshot', reason);
+      return out('reject_snapshot', reason, { rejectSenders: [...c.senders] });
     };
     let entries: Array<[string, Uint8Array]>;
     try {
@@ -118,22 +161,28 @@ export class SnapshotRestorer {
       if (e instanceof SnapshotFormatError) return fail(`chunk ${index}: ${e.message}`);
       throw e;
     }
-    for (const [key] of entries) {
-      if (!(key > c.lastKey)) return fail(`chunk ${index}: key "${key.slice(0, 80)}" does not sort after "${c.lastKey.slice(0, 80)}"`);
+    const withLeaves = withLeafHashes(entries);
+    for (const [key, value, leaf] of withLeaves) {
       if (!isLatin1(key)) return fail(`chunk ${index}: key "${key.slice(0, 80)}" is not one byte per character`);
       try {
         tableOf(key);
       } catch {
         return fail(`chunk ${index}: "${key.slice(0, 80)}" is not a store key`);
       }
+      const b = bucketOf(key);
+      if (b < c.lastBucket || (b === c.lastBucket && !(key > c.lastKey))) return fail(`chunk ${index}: key "${key.slice(0, 80)}" (bucket ${b}) does not come after "${c.lastKey.slice(0, 80)}" (bucket ${c.lastBucket})`);
+      c.lastBucket = b;
       c.lastKey = key;
-    }
-    for (const [key, value, leaf] of withLeafHashes(entries)) {
-      c.merkle.loadLeaf(key, leaf!);
-      c.entries.push([key, value!, leaf!]);
+      const problem = this.closeGroupsBefore(c, groupOf(b));
+      if (problem) return fail(`chunk ${index}: ${problem}`);
+      c.pending.push([key, value!, leaf!]);
+      c.pendingBytes += key.length + value!.length + ENTRY_OVERHEAD;
+      if (c.pendingBytes > MAX_UNCHECKED_BYTES) return fail(`chunk ${index}: group ${c.group} passes ${MAX_UNCHECKED_BYTES} bytes before it can be checked`);
     }
     c.next++;
     if (c.next < c.snapshot.chunks) return out('accept', `chunk ${index + 1} of ${c.snapshot.chunks}`);
+    const problem = this.closeGroupsBefore(c, GROUPS);
+    if (problem) return fail(`after the last chunk: ${problem}`);
     c.merkle.rebuild();
     const root = c.merkle.root();
     if (!root.equals(c.trustedAppHash)) {
@@ -143,5 +192,23 @@ export class SnapshotRestorer {
     return out('accept', `restored ${c.entries.length} entries at height ${c.snapshot.height}`, {
       restored: { height: c.snapshot.height, appHash: root, chainId: c.meta.chainId, initialHeight: c.meta.initialHeight, entries: c.entries, merkle: c.merkle },
     });
+  }
+
+  /** Check the group being received and every group before `group` (those with no entries must be empty); undefined when all match. */
+  private closeGroupsBefore(c: InProgress, group: number): string | undefined {
+    for (; c.group < group; c.group++) {
+      const expected = c.meta.groupHashes.subarray(c.group * 32, c.group * 32 + 32);
+      const got = groupHash(c.group, c.pending.map((e) => [e[0], e[2]] as const));
+      if (!got.equals(expected)) {
+        return `the ${c.pending.length} entries of group ${c.group} hash to ${got.toString('hex').toUpperCase()}, the metadata says ${Buffer.from(expected).toString('hex').toUpperCase()}`;
+      }
+      for (const e of c.pending) {
+        c.merkle.loadLeaf(e[0], e[2]);
+        c.entries.push(e);
+      }
+      c.pending = [];
+      c.pendingBytes = 0;
+    }
+    return undefined;
   }
 }

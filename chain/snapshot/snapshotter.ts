@@ -1,9 +1,10 @@
 import { SqliteStore } from '../store/sqlite.js';
+import { GROUPS, bucketOf, groupHash, leafMatches, rootOfGroups } from '../store/merkle.js';
 import { CHUNK_BYTES, ChunkWriter, encodeMetadata, sha256 } from './format.js';
 import type { SnapshotStore, SnapshotWriter } from './store.js';
 
 /** Entries read per event-loop turn while a snapshot is written. */
-export const SNAPSHOT_SLICE_ENTRIES = 4_000;
+export const SNAPSHOT_SLICE_ENTRIES = 1_000;
 
 export interface SnapshotterOptions {
   store: SnapshotStore;
@@ -24,8 +25,18 @@ export interface SnapshotterOptions {
 
 interface Run {
   height: bigint;
+  appHash: Buffer;
   db: SqliteStore;
-  rows: Generator<{ key: string; value: Buffer; leaf: Buffer }>;
+  view: ReturnType<SqliteStore['stateView']>;
+  /** Phase 1: the keys, in key order, being sorted into their buckets. */
+  keys: Generator<string> | undefined;
+  buckets: Array<string[] | undefined>;
+  /** Phase 2: the next group, bucket slot in it and key index in that bucket; the group's (key, leaf) so far. */
+  group: number;
+  slot: number;
+  index: number;
+  groupEntries: Array<[string, Uint8Array]>;
+  groupHashes: Buffer;
   cut: ChunkWriter;
   writer: SnapshotWriter;
   hashes: Buffer[];
@@ -37,11 +48,13 @@ interface Run {
  * Takes state-sync snapshots off the consensus path. At the Commit of a
  * snapshot height it opens a read transaction on a connection of its own,
  * synchronously, so the snapshot is exactly that height's state however many
- * blocks commit while it is written (sqlite's WAL keeps the reader's view);
- * then it reads, checks and cuts the state into chunks a slice per
- * event-loop turn, so CometBFT's and the API's requests are served in
- * between. The snapshot is listed only once complete. A snapshot height
- * reached while the previous one is still being written is skipped.
+ * blocks commit while it is written (sqlite's WAL keeps the reader's view).
+ * Then, a slice per event-loop turn so CometBFT's and the API's requests are
+ * served in between: it sorts the keys into their app-hash buckets, reads the
+ * entries group by group (each value checked against its stored leaf), cuts
+ * them into chunks written off the thread, and hashes each group; the groups'
+ * root must be the height's app hash before the snapshot is listed. A snapshot
+ * height reached while the previous one is still being written is skipped.
  */
 export class Snapshotter {
   private run: Run | undefined;
@@ -63,9 +76,27 @@ export class Snapshotter {
     try {
       db = new SqliteStore(o.dbPath, { readonly: true });
       db.beginSnapshot();
-      const at = db.lastCommitted().height;
-      if (at !== height) throw new Error(`the store is at height ${at}`);
-      this.run = { height, db, rows: db.loadAll(), cut: new ChunkWriter(o.chunkBytes ?? CHUNK_BYTES), writer: o.store.begin(height), hashes: [], entries: 0, bytes: 0 };
+      const at = db.lastCommitted();
+      if (at.height !== height) throw new Error(`the store is at height ${at.height}`);
+      const view = db.stateView();
+      this.run = {
+        height,
+        appHash: Buffer.from(at.appHash),
+        db,
+        view,
+        keys: view.keys(),
+        buckets: new Array<string[] | undefined>(GROUPS * 16),
+        group: 0,
+        slot: 0,
+        index: 0,
+        groupEntries: [],
+        groupHashes: Buffer.alloc(GROUPS * 32),
+        cut: new ChunkWriter(o.chunkBytes ?? CHUNK_BYTES),
+        writer: o.store.begin(height),
+        hashes: [],
+        entries: 0,
+        bytes: 0,
+      };
     } catch (e) {
       db?.close();
       o.log(`snapshot of height ${height} not taken: ${(e as Error).message}`);
@@ -98,27 +129,20 @@ export class Snapshotter {
           r.writer.abort();
           return;
         }
-        let n = 0;
-        let done = false;
-        while (n < per) {
-          const next = r.rows.next();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          const { key, value } = next.value;
-          const closed = r.cut.add(key, value);
-          r.entries++;
-          n++;
-          if (closed) {
-            await this.write(r, closed);
-            break; // the write was this slice's last step
-          }
+        if (r.keys) {
+          this.sortKeys(r, 8 * per); // (a key costs a fraction of an entry)
+          continue;
         }
-        if (!done) continue;
+        if (r.group < GROUPS) {
+          const closed = this.readEntries(r, per);
+          if (closed) await this.write(r, closed);
+          continue;
+        }
         const last = r.cut.finish();
         if (last) await this.write(r, last);
-        const metadata = encodeMetadata({ chainId: o.chainId(), initialHeight: o.initialHeight(), chunkHashes: r.hashes });
+        const root = rootOfGroups(r.groupHashes);
+        if (!root.equals(r.appHash)) throw new Error(`the state read hashes to ${root.toString('hex').toUpperCase()}, not to the app hash of height ${r.height}`);
+        const metadata = encodeMetadata({ chainId: o.chainId(), initialHeight: o.initialHeight(), chunkHashes: r.hashes, groupHashes: r.groupHashes });
         r.writer.finish(sha256(metadata), metadata);
         const pruned = o.store.prune(o.keepRecent);
         o.log(
@@ -132,11 +156,53 @@ export class Snapshotter {
       r.writer.abort();
       o.log(`snapshot of height ${r.height} failed: ${(e as Error).message}`);
     } finally {
-      r.rows.return(undefined); // closes the open kv read before its transaction ends
+      r.keys?.return(undefined); // closes the open kv read before its transaction ends
       r.db.endSnapshot();
       r.db.close();
       this.run = undefined;
     }
+  }
+
+  /** Phase 1: up to `n` keys into their buckets (key order in, so each bucket comes out sorted). */
+  private sortKeys(r: Run, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const next = r.keys!.next();
+      if (next.done) {
+        r.keys = undefined;
+        return;
+      }
+      const b = bucketOf(next.value);
+      (r.buckets[b] ??= []).push(next.value);
+    }
+  }
+
+  /** Phase 2: up to `n` entries, group by group; returns a chunk if one closed (the slice ends there). */
+  private readEntries(r: Run, n: number): Buffer | undefined {
+    for (let done = 0; r.group < GROUPS; ) {
+      const bucket = r.buckets[r.group * 16 + r.slot];
+      if (bucket && r.index < bucket.length) {
+        if (done >= n) return undefined;
+        const key = bucket[r.index++]!;
+        const e = r.view.get(key);
+        if (!e) throw new Error(`"${key}" vanished from the read transaction`);
+        if (!leafMatches(key, e.value, e.leaf)) throw new Error(`store is corrupt: the value of "${key}" does not match its Merkle leaf`);
+        r.groupEntries.push([key, e.leaf]);
+        r.entries++;
+        done++;
+        const closed = r.cut.add(key, e.value);
+        if (closed) return closed;
+        continue;
+      }
+      // this bucket is done: on to the next one, closing the group after its 16th
+      r.buckets[r.group * 16 + r.slot] = undefined;
+      r.index = 0;
+      if (++r.slot < 16) continue;
+      groupHash(r.group, r.groupEntries).copy(r.groupHashes, r.group * 32);
+      r.groupEntries = [];
+      r.slot = 0;
+      r.group++;
+    }
+    return undefined;
   }
 
   private async write(r: Run, chunk: Buffer): Promise<void> {

@@ -410,6 +410,52 @@ function reshape(n: Node, depth: number): Node {
   return n.count > MAX_FLAT && depth <= MAX_SPLIT_DEPTH ? SplitBucket.of(n, depth) : n;
 }
 
+/** Inner nodes at depth 3 (each over 16 buckets): state-sync snapshots verify a restored state group by group. */
+export const GROUPS = NB / FANOUT;
+
+/** The depth-3 node a bucket hangs under. */
+export function groupOf(bucket: number): number {
+  return bucket >>> 4;
+}
+
+/**
+ * The hash of depth-3 node `group` over exactly `entries` (key and leaf), which must be all of that group's
+ * entries in (bucket, key) order: the value the tree holds there (zeros when the group is empty). Built with
+ * the tree's own bucket code, so a split bucket hashes as it does in the tree.
+ */
+export function groupHash(group: number, entries: ReadonlyArray<readonly [string, Uint8Array]>): Buffer {
+  const input = Buffer.alloc(GROUP);
+  input[0] = 2;
+  let i = 0;
+  for (let slot = 0; slot < FANOUT; slot++) {
+    const b = group * FANOUT + slot;
+    let node: Node = new Bucket();
+    for (; i < entries.length && bucketOf(entries[i]![0]) === b; i++) (node as Bucket).append(entries[i]![0], entries[i]![1]);
+    node.flush();
+    node = reshape(node, 0);
+    node.hashInto(input, 1 + 32 * slot);
+  }
+  if (i !== entries.length) throw new Error(`groupHash: entry "${entries[i]![0]}" is not in group ${group} in (bucket, key) order`);
+  return input.compare(ZERO_CHILDREN, 0, ZERO_CHILDREN.length, 1, GROUP) === 0 ? Buffer.from(ZERO) : sha256(input);
+}
+
+/** The root over all GROUPS depth-3 hashes (32 bytes each, in order), by the tree's rules: what MerkleIndex.root() is for the same state. */
+export function rootOfGroups(groupHashes: Uint8Array): Buffer {
+  if (groupHashes.length !== GROUPS * 32) throw new Error(`rootOfGroups: ${groupHashes.length} bytes, expected ${GROUPS * 32}`);
+  let level = Buffer.from(groupHashes);
+  while (level.length > 32) {
+    const parents = Buffer.alloc(level.length / FANOUT);
+    const input = Buffer.alloc(GROUP);
+    input[0] = 2;
+    for (let p = 0; p < parents.length / 32; p++) {
+      level.copy(input, 1, p * 32 * FANOUT, (p + 1) * 32 * FANOUT);
+      if (input.compare(ZERO_CHILDREN, 0, ZERO_CHILDREN.length, 1, GROUP) !== 0) sha256(input).copy(parents, p * 32);
+    }
+    level = parents;
+  }
+  return level;
+}
+
 export interface MerkleProof {
   key: string;
   bucket: number;

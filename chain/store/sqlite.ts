@@ -343,16 +343,36 @@ export class SqliteStore {
    * genesis to replay from (`restored_height` says where its history starts).
    */
   replaceState(o: { height: bigint; appHash: Uint8Array; entries: ReadonlyArray<readonly [string, Uint8Array, Uint8Array]>; meta: Record<string, Uint8Array> }): void {
-    const put = this.db.prepare('INSERT INTO kv (key, value, leaf) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      this.db.exec('DELETE FROM kv; DELETE FROM changes; DELETE FROM blocks');
-      this.db.prepare("DELETE FROM meta WHERE name = 'init_chain'").run();
-      for (const [k, v, leaf] of o.entries) put.run(k, v, leaf);
-      for (const [name, value] of Object.entries(o.meta)) this.putMeta.run(name, value);
-      this.putMeta.run('height', Buffer.from(o.height.toString()));
-      this.putMeta.run('app_hash', Buffer.from(o.appHash));
-    })();
+    // The entries may come in any order. Into the kv B-tree in key order is several times faster than in
+    // random order, and sqlite's own sorter orders 2,000,000 rows faster than a sort in JavaScript: they
+    // go into an unindexed temporary table first, PUT_ROWS per statement, and from there in key order.
+    this.db.exec('DROP TABLE IF EXISTS temp.restore; CREATE TEMP TABLE restore (key TEXT NOT NULL, value BLOB NOT NULL, leaf BLOB NOT NULL)');
+    const putMany = this.db.prepare(`INSERT INTO temp.restore (key, value, leaf) VALUES ${new Array(PUT_ROWS).fill('(?, ?, ?)').join(', ')}`);
+    const putOne = this.db.prepare('INSERT INTO temp.restore (key, value, leaf) VALUES (?, ?, ?)');
+    try {
+      this.db.transaction(() => {
+        this.db.exec('DELETE FROM kv; DELETE FROM changes; DELETE FROM blocks');
+        this.db.prepare("DELETE FROM meta WHERE name = 'init_chain'").run();
+        const args: Array<string | Uint8Array> = [];
+        let i = 0;
+        for (; i + PUT_ROWS <= o.entries.length; i += PUT_ROWS) {
+          args.length = 0;
+          for (let j = i; j < i + PUT_ROWS; j++) args.push(...o.entries[j]!);
+          putMany.run(...args);
+        }
+        for (; i < o.entries.length; i++) putOne.run(...o.entries[i]!);
+        this.db.exec('INSERT INTO kv (key, value, leaf) SELECT key, value, leaf FROM temp.restore ORDER BY key');
+        for (const [name, value] of Object.entries(o.meta)) this.putMeta.run(name, value);
+        this.putMeta.run('height', Buffer.from(o.height.toString()));
+        this.putMeta.run('app_hash', Buffer.from(o.appHash));
+      })();
+    } finally {
+      this.db.exec('DROP TABLE IF EXISTS temp.restore');
+    }
     this.cursor = undefined;
+    // the whole state went through the WAL: copy it into the database file now rather than after a later merge
+    this.walBytes += 1;
+    this.walCheckpoint();
   }
 
   lastCommitted(): { height: bigint; appHash: Uint8Array } {
@@ -411,6 +431,46 @@ export class SqliteStore {
       const e = take(pending[p++]!);
       if (e) yield e;
     }
+  }
+
+  /**
+   * The committed state as the current read transaction sees it (call inside beginSnapshot), for reading it
+   * in an order other than the key's (state-sync snapshots): every key in key order, and any key's value
+   * and leaf. The not-yet-merged change log is read once, here, and laid over the kv table.
+   */
+  stateView(): { keys(): Generator<string>; get(key: string): { value: Buffer; leaf: Buffer } | undefined } {
+    const latest = new Map<string, [Buffer, Buffer] | null>();
+    for (const [data] of this.db.prepare('SELECT data FROM changes ORDER BY height').raw(true).iterate() as Iterable<[Buffer]>) {
+      for (const [k, v, leaf] of decodeChangeSet(data)) latest.set(k, v === null || leaf === null ? null : [Buffer.from(v), Buffer.from(leaf)]);
+    }
+    // value ‖ leaf as one hex string (see kvRows: a Buffer per returned blob costs more than the read)
+    const one = this.db.prepare('SELECT hex(value) || hex(leaf) FROM kv WHERE key = ?').pluck(true);
+    const allKeys = this.db.prepare('SELECT key FROM kv ORDER BY key').raw(true);
+    const path = this.path;
+    return {
+      *keys(): Generator<string> {
+        const pending = [...latest.keys()].sort();
+        let p = 0;
+        for (const [key] of allKeys.iterate() as Iterable<[string]>) {
+          for (; p < pending.length && pending[p]! < key; p++) if (latest.get(pending[p]!)) yield pending[p]!;
+          if (p < pending.length && pending[p] === key) {
+            if (latest.get(pending[p++]!)) yield key;
+            continue;
+          }
+          yield key;
+        }
+        for (; p < pending.length; p++) if (latest.get(pending[p]!)) yield pending[p]!;
+      },
+      get(key: string): { value: Buffer; leaf: Buffer } | undefined {
+        const l = latest.get(key);
+        if (l !== undefined) return l === null ? undefined : { value: l[0], leaf: l[1] };
+        const hex = one.get(key) as string | undefined;
+        if (hex === undefined) return undefined;
+        const b = Buffer.from(hex, 'hex');
+        if (b.length < 32) throw new Error(`store is corrupt: the row of "${key}" in ${path} is too short to hold its Merkle leaf`);
+        return { value: b.subarray(0, b.length - 32), leaf: b.subarray(b.length - 32) };
+      },
+    };
   }
 
   /** The kv table in key order, each leaf checked, read on this thread. */

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { App } from '../../chain/app.js';
 import { SnapshotStore, type SnapshotInfo } from '../../chain/snapshot/store.js';
 import { SqliteStore } from '../../chain/store/sqlite.js';
+import { GROUPS, bucketOf, groupHash, groupOf, leafHash, rootOfGroups } from '../../chain/store/merkle.js';
+import { MAX_UNCHECKED_BYTES } from '../../chain/snapshot/restorer.js';
 import { verifyChain } from '../../chain/verify/index.js';
 import { Snapshotter } from '../../chain/snapshot/snapshotter.js';
 import { ChunkWriter, decodeMetadata, encodeMetadata, sha256 } from '../../chain/snapshot/format.js';
@@ -199,12 +201,10 @@ describe('state sync', () => {
     expect(c.applySnapshotChunk(0, chunk(0), 'good-peer').result).toBe('accept');
     expect(c.applySnapshotChunk(2, chunk(2), 'good-peer').result).toBe('retry_snapshot'); // out of order: start over
 
-    // a trusted hash the chunks do not add up to: refused at the last chunk, nothing installed
+    // a trusted hash the metadata's group hashes do not add up to: refused at the offer, before any chunk
     const wrong = Buffer.from(trusted);
     wrong[0]! ^= 1;
-    const refused = restore(c, a.chain.app, snap, wrong);
-    expect(refused.result).toBe('reject_snapshot');
-    expect(refused.reason).toMatch(/hashes to [0-9A-F]{64}, the chain's app hash at height 5 is/);
+    expect(c.offerSnapshot(snap, wrong)).toMatchObject({ result: 'reject', reason: expect.stringMatching(/group hashes add up to [0-9A-F]{64}, the chain's app hash at height 5 is/) });
     expect(at(c)).toEqual({ height: 0n, hash: '' });
     expect(c.applySnapshotChunk(0, chunk(0), 'p').result).toBe('abort');
 
@@ -240,7 +240,7 @@ describe('state sync', () => {
     a.chain.app.close();
   });
 
-  it('a snapshot whose metadata is consistent but whose entries are not the state is refused: a key twice, or an entry added', async () => {
+  it('a forged snapshot is refused at the first group it falsifies, its peers rejected: an entry added, a key twice, a flood of junk', async () => {
     const a = serving('a');
     await trade(a);
     await a.block();
@@ -253,41 +253,76 @@ describe('state sync', () => {
     for (const r of db.loadAll()) real.push([r.key, r.value]);
     db.endSnapshot();
     db.close();
-    /** A self-consistent snapshot of `entries` (as a lying peer would build it). */
-    const forge = (entries: Array<[string, Uint8Array]>): { info: SnapshotInfo; chunks: Buffer[] } => {
-      const cut = new ChunkWriter(512);
+    const byBucket = (x: [string, Uint8Array], y: [string, Uint8Array]) => bucketOf(x[0]) - bucketOf(y[0]) || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0);
+    /** The real state's group hashes: what a liar must put in the metadata for the offer to pass (they add up to the trusted hash). */
+    const groupsOf = (entries: Array<[string, Uint8Array]>): Buffer => {
+      const out = Buffer.alloc(GROUPS * 32);
+      for (let g = 0; g < GROUPS; g++) {
+        const mine = entries.filter(([k]) => groupOf(bucketOf(k)) === g).map(([k, v]) => [k, leafHash(k, v)] as const);
+        groupHash(g, mine).copy(out, g * 32);
+      }
+      return out;
+    };
+    const honestGroups = groupsOf(real);
+    expect(hex(rootOfGroups(honestGroups))).toBe(hex(trusted));
+    /** A snapshot of `entries` (in the order given) whose chunk hashes match its chunks, as a lying peer would build it. */
+    const forge = (entries: Array<[string, Uint8Array]>, groupHashes = honestGroups, chunkBytes = 512): { info: SnapshotInfo; chunks: Buffer[] } => {
+      const cut = new ChunkWriter(chunkBytes);
       const chunks: Buffer[] = [];
       for (const [k, v] of entries) {
         const closed = cut.add(k, v);
         if (closed) chunks.push(closed);
       }
       chunks.push(cut.finish()!);
-      const metadata = encodeMetadata({ chainId: TEST_CHAIN_ID, initialHeight: 1n, chunkHashes: chunks.map(sha256) });
+      const metadata = encodeMetadata({ chainId: TEST_CHAIN_ID, initialHeight: 1n, chunkHashes: chunks.map(sha256), groupHashes });
       return { info: { height: 5n, format: 1, chunks: chunks.length, hash: sha256(metadata), metadata }, chunks };
     };
     const run = (f: { info: SnapshotInfo; chunks: Buffer[] }) => {
       const c = App.open({ stateSyncChainId: TEST_CHAIN_ID });
-      expect(c.offerSnapshot(f.info, trusted).result).toBe('accept');
+      const offered = c.offerSnapshot(f.info, trusted);
       let out;
-      for (let i = 0; i < f.chunks.length; i++) {
-        out = c.applySnapshotChunk(i, f.chunks[i]!, 'liar');
+      let at = -1;
+      for (let i = 0; offered.result === 'accept' && i < f.chunks.length; i++) {
+        out = c.applySnapshotChunk(i, f.chunks[i]!, i % 2 ? 'liar-1' : 'liar-2');
+        at = i;
         if (out.result !== 'accept') break;
       }
-      return { out: out!, c };
+      return { offered, out: out!, at, c };
     };
-    // the honest entries restore
-    expect(run(forge(real)).out.result).toBe('accept');
-    // an entry twice: the same set of entries, so the same root, but two rows for one key (the store's
-    // insert would fail halfway through installing it)
-    const twice = [...real.slice(0, 4), real[3]!, ...real.slice(4)];
-    const s1 = run(forge(twice));
-    expect(s1.out).toMatchObject({ result: 'reject_snapshot', reason: expect.stringMatching(/does not sort after/) });
-    expect(s1.c.height).toBe(0n);
-    // a balance that the chain never had
-    const extra = [...real, ['bank/bal/perp1zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', Buffer.from('1000000000000')] as [string, Uint8Array]].sort((x, y) => (x[0] < y[0] ? -1 : 1));
-    const s2 = run(forge(extra));
-    expect(s2.out).toMatchObject({ result: 'reject_snapshot', reason: expect.stringMatching(/restored state hashes to/) });
-    expect(s2.c.height).toBe(0n);
+    const honest = [...real].sort(byBucket);
+    expect(run(forge(honest)).out.result).toBe('accept');
+
+    // a balance the chain never had, in the first group that holds entries: refused at the chunk that completes that group
+    const fake: [string, Uint8Array] = ['bank/bal/perp1zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', Buffer.from('1000000000000')];
+    const withFake = [...honest, fake].sort(byBucket);
+    const f1 = forge(withFake);
+    const r1 = run(f1);
+    expect(r1.out).toMatchObject({ result: 'reject_snapshot', reason: expect.stringMatching(/entries of group \d+ hash to [0-9A-F]{64}, the metadata says/) });
+    expect(r1.at).toBeLessThan(f1.chunks.length - 1); // caught on the way, not at the end
+    expect(new Set(r1.out.rejectSenders)).toEqual(new Set(r1.at > 0 ? ['liar-1', 'liar-2'] : ['liar-2']));
+    expect(r1.c.height).toBe(0n);
+    // the same with group hashes that include it: they no longer add up to the trusted hash, so the offer is refused
+    expect(run(forge(withFake, groupsOf([...real, fake]))).offered).toMatchObject({ result: 'reject', reason: expect.stringMatching(/group hashes add up to/) });
+
+    // an entry twice: the same set of entries, so the same group hashes, but two rows for one key (the
+    // store's insert would fail halfway through installing it)
+    const twice = [...honest.slice(0, 4), honest[3]!, ...honest.slice(4)];
+    const r2 = run(forge(twice));
+    expect(r2.out).toMatchObject({ result: 'reject_snapshot', reason: expect.stringMatching(/does not come after/) });
+    expect(r2.c.height).toBe(0n);
+
+    // a flood of junk entries in one group (as if the state had millions): refused once the unchecked bytes pass the limit
+    const g0 = groupOf(bucketOf(honest[0]![0]));
+    const junk: Array<[string, Uint8Array]> = [];
+    for (let i = 0; junk.length < 600; i++) {
+      const k = `junk/k/${i}`;
+      if (groupOf(bucketOf(k)) === g0) junk.push([k, Buffer.alloc(64 * 1024)]);
+    }
+    junk.sort(byBucket);
+    const f3 = forge(junk, honestGroups, 4 * 2 ** 20);
+    const r3 = run(f3);
+    expect(r3.out).toMatchObject({ result: 'reject_snapshot', reason: expect.stringMatching(new RegExp(`group ${g0} passes ${MAX_UNCHECKED_BYTES} bytes before it can be checked`)) });
+    expect(r3.at).toBeLessThan(f3.chunks.length - 1);
     await a.snapshotter.stop();
     a.chain.app.close();
   });
