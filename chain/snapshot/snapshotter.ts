@@ -31,11 +31,13 @@ interface Run {
   /** Phase 1: the keys, in key order, being sorted into their buckets. */
   keys: Generator<string> | undefined;
   buckets: Array<string[] | undefined>;
-  /** Phase 2: the next group, bucket slot in it and key index in that bucket; the group's (key, leaf) so far. */
+  /** Phase 2: the next group, bucket slot in it and key index in that bucket; the group's keys and leaves so far. */
   group: number;
   slot: number;
   index: number;
-  groupEntries: Array<[string, Uint8Array]>;
+  groupKeys: string[];
+  /** The group's leaves, 32 bytes each in key order (one buffer reused for every group). */
+  groupLeaves: Buffer;
   groupHashes: Buffer;
   cut: ChunkWriter;
   writer: SnapshotWriter;
@@ -89,7 +91,8 @@ export class Snapshotter {
         group: 0,
         slot: 0,
         index: 0,
-        groupEntries: [],
+        groupKeys: [],
+        groupLeaves: Buffer.allocUnsafeSlow(64 * 1024),
         groupHashes: Buffer.alloc(GROUPS * 32),
         cut: new ChunkWriter(o.chunkBytes ?? CHUNK_BYTES),
         writer: o.store.begin(height),
@@ -130,7 +133,7 @@ export class Snapshotter {
           return;
         }
         if (r.keys) {
-          this.sortKeys(r, 8 * per); // (a key costs a fraction of an entry)
+          this.sortKeys(r, 4 * per); // (a key costs a fraction of an entry)
           continue;
         }
         if (r.group < GROUPS) {
@@ -186,7 +189,15 @@ export class Snapshotter {
         const e = r.view.get(key);
         if (!e) throw new Error(`"${key}" vanished from the read transaction`);
         if (!leafMatches(key, e.value, e.leaf)) throw new Error(`store is corrupt: the value of "${key}" does not match its Merkle leaf`);
-        r.groupEntries.push([key, e.leaf]);
+        // (the view's bytes are overwritten by the next read: the leaf is copied)
+        const at = 32 * r.groupKeys.length;
+        if (at + 32 > r.groupLeaves.length) {
+          const bigger = Buffer.allocUnsafeSlow(2 * r.groupLeaves.length);
+          r.groupLeaves.copy(bigger, 0, 0, at);
+          r.groupLeaves = bigger;
+        }
+        r.groupLeaves.set(e.leaf, at);
+        r.groupKeys.push(key);
         r.entries++;
         done++;
         const closed = r.cut.add(key, e.value);
@@ -197,8 +208,9 @@ export class Snapshotter {
       r.buckets[r.group * 16 + r.slot] = undefined;
       r.index = 0;
       if (++r.slot < 16) continue;
-      groupHash(r.group, r.groupEntries).copy(r.groupHashes, r.group * 32);
-      r.groupEntries = [];
+      const entries = r.groupKeys.map((k, i) => [k, r.groupLeaves.subarray(32 * i, 32 * i + 32)] as const);
+      groupHash(r.group, entries).copy(r.groupHashes, r.group * 32);
+      r.groupKeys = [];
       r.slot = 0;
       r.group++;
     }

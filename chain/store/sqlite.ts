@@ -436,7 +436,8 @@ export class SqliteStore {
   /**
    * The committed state as the current read transaction sees it (call inside beginSnapshot), for reading it
    * in an order other than the key's (state-sync snapshots): every key in key order, and any key's value
-   * and leaf. The not-yet-merged change log is read once, here, and laid over the kv table.
+   * and leaf (views valid until the next get()). The not-yet-merged change log is read once, here, and laid
+   * over the kv table.
    */
   stateView(): { keys(): Generator<string>; get(key: string): { value: Buffer; leaf: Buffer } | undefined } {
     const latest = new Map<string, [Buffer, Buffer] | null>();
@@ -447,6 +448,8 @@ export class SqliteStore {
     const one = this.db.prepare('SELECT hex(value) || hex(leaf) FROM kv WHERE key = ?').pluck(true);
     const allKeys = this.db.prepare('SELECT key FROM kv ORDER BY key').raw(true);
     const path = this.path;
+    // get() decodes into this one buffer (a Buffer per row is off-heap memory whose churn forces full collections)
+    let scratch = Buffer.allocUnsafeSlow(64 * 1024);
     return {
       *keys(): Generator<string> {
         const pending = [...latest.keys()].sort();
@@ -466,9 +469,11 @@ export class SqliteStore {
         if (l !== undefined) return l === null ? undefined : { value: l[0], leaf: l[1] };
         const hex = one.get(key) as string | undefined;
         if (hex === undefined) return undefined;
-        const b = Buffer.from(hex, 'hex');
-        if (b.length < 32) throw new Error(`store is corrupt: the row of "${key}" in ${path} is too short to hold its Merkle leaf`);
-        return { value: b.subarray(0, b.length - 32), leaf: b.subarray(b.length - 32) };
+        const n = hex.length >>> 1;
+        if (n < 32) throw new Error(`store is corrupt: the row of "${key}" in ${path} is too short to hold its Merkle leaf`);
+        if (n > scratch.length) scratch = Buffer.allocUnsafeSlow(2 * n);
+        scratch.write(hex, 0, n, 'hex');
+        return { value: scratch.subarray(0, n - 32), leaf: scratch.subarray(n - 32, n) };
       },
     };
   }
