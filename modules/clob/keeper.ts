@@ -865,7 +865,8 @@ export class ClobKeeper {
     const ids = this.openOrders(owner, number);
     for (const id of ids) {
       const o = this.getOrder(ctx.store, id);
-      if (o) this.cancelOrder(ctx, o, reason);
+      // an order already past its expiry (one the per-block cap has not closed yet) is closed as what it is
+      if (o) this.cancelOrder(ctx, o, isExpired(o, ctx) ? 'expired' : reason);
     }
     return ids.length;
   }
