@@ -1,6 +1,6 @@
-import { GROUPS, MerkleIndex, bucketOf, groupHash, groupOf, isLatin1, rootOfGroups, withLeafHashes } from '../store/merkle.js';
+import { GROUPS, MerkleIndex, bucketOf, groupHash, groupOf, isLatin1, leafHashInto, rootOfGroups } from '../store/merkle.js';
 import { tableOf } from '../store/kv.js';
-import { SNAPSHOT_FORMAT, SnapshotFormatError, decodeChunk, decodeMetadata, sha256, type SnapshotMeta } from './format.js';
+import { CHUNK_BYTES, ChunkReader, SNAPSHOT_FORMAT, SnapshotFormatError, decodeMetadata, sha256, type SnapshotMeta } from './format.js';
 import type { SnapshotInfo } from './store.js';
 
 /** ResponseOfferSnapshot.Result, by name. */
@@ -154,15 +154,28 @@ export class SnapshotRestorer {
       this.current = undefined;
       return out('reject_snapshot', reason, { rejectSenders: [...c.senders] });
     };
-    let entries: Array<[string, Uint8Array]>;
-    try {
-      entries = decodeChunk(chunk);
-    } catch (e) {
-      if (e instanceof SnapshotFormatError) return fail(`chunk ${index}: ${e.message}`);
-      throw e;
+    // Format 1 closes a chunk before the entry that would take it past CHUNK_BYTES, so a larger chunk is one
+    // entry: anything else is refused before it is read.
+    if (chunk.length > CHUNK_BYTES && ChunkReader.firstEntryBytes(chunk) !== chunk.length) {
+      return fail(`chunk ${index} holds ${chunk.length} bytes, more than ${CHUNK_BYTES}, and is not a single entry`);
     }
-    const withLeaves = withLeafHashes(entries);
-    for (const [key, value, leaf] of withLeaves) {
+    // One copy of the whole chunk, the values views into it: the restored state keeps every entry, and the
+    // request buffer it came in is not held. Entries are read and checked one at a time (never decoded whole first).
+    const reader = new ChunkReader(Buffer.from(chunk));
+    // leaves go 32 bytes each into slabs (one allocation per SLAB entries, not one per entry)
+    const SLAB = 1024;
+    let slab = Buffer.allocUnsafeSlow(32 * SLAB);
+    let used = 0;
+    for (;;) {
+      let e: [string, Buffer] | undefined;
+      try {
+        e = reader.next();
+      } catch (err) {
+        if (err instanceof SnapshotFormatError) return fail(`chunk ${index}: ${err.message}`);
+        throw err;
+      }
+      if (!e) break;
+      const [key, value] = e;
       if (!isLatin1(key)) return fail(`chunk ${index}: key "${key.slice(0, 80)}" is not one byte per character`);
       try {
         tableOf(key);
@@ -175,9 +188,18 @@ export class SnapshotRestorer {
       c.lastKey = key;
       const problem = this.closeGroupsBefore(c, groupOf(b));
       if (problem) return fail(`chunk ${index}: ${problem}`);
-      c.pending.push([key, value!, leaf!]);
-      c.pendingBytes += key.length + value!.length + ENTRY_OVERHEAD;
-      if (c.pendingBytes > MAX_UNCHECKED_BYTES) return fail(`chunk ${index}: group ${c.group} passes ${MAX_UNCHECKED_BYTES} bytes before it can be checked`);
+      if (c.pendingBytes + key.length + value.length + ENTRY_OVERHEAD > MAX_UNCHECKED_BYTES) {
+        return fail(`chunk ${index}: group ${c.group} passes ${MAX_UNCHECKED_BYTES} bytes before it can be checked`);
+      }
+      if (used === SLAB) {
+        slab = Buffer.allocUnsafeSlow(32 * SLAB);
+        used = 0;
+      }
+      leafHashInto(key, value, slab, 32 * used);
+      const leaf = slab.subarray(32 * used, 32 * used + 32);
+      used++;
+      c.pending.push([key, value, leaf]);
+      c.pendingBytes += key.length + value.length + ENTRY_OVERHEAD;
     }
     c.next++;
     if (c.next < c.snapshot.chunks) return out('accept', `chunk ${index + 1} of ${c.snapshot.chunks}`);

@@ -68,6 +68,11 @@ export function leafHash(key: string, value: Uint8Array): Buffer {
   return sha256(leafInputOf(key, value));
 }
 
+/** leafHash(key, value) written into target[at, at+32), without a Buffer per leaf. */
+export function leafHashInto(key: string, value: Uint8Array, target: Uint8Array, at: number): void {
+  sha256Into(leafInputOf(key, value), target, at);
+}
+
 /** 0x00 ‖ u32be(len key) ‖ key ‖ value, in the shared input buffer (valid until the next call). */
 function leafInputOf(key: string, value: Uint8Array): Buffer {
   const klen = key.length;
