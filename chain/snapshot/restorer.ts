@@ -154,6 +154,9 @@ export class SnapshotRestorer {
       this.current = undefined;
       return out('reject_snapshot', reason, { rejectSenders: [...c.senders] });
     };
+    // Format 1 never writes an empty chunk: a peer's metadata could list ~127,000 of them, each fetched over
+    // the network before the state turned out to be missing at the end.
+    if (chunk.length === 0) return fail(`chunk ${index} is empty`);
     // Format 1 closes a chunk before the entry that would take it past CHUNK_BYTES, so a larger chunk is one
     // entry: anything else is refused before it is read.
     if (chunk.length > CHUNK_BYTES && ChunkReader.firstEntryBytes(chunk) !== chunk.length) {

@@ -55,6 +55,12 @@ describe('snapshot chunks are checked as they are read', () => {
     expect(performance.now() - t).toBeLessThan(500);
   });
 
+  it('an empty chunk is refused (format 1 never writes one; a peer could list 127,000 of them)', () => {
+    const empty = Buffer.alloc(0);
+    const r = offered([empty, empty, empty], honest.groups, honest.appHash);
+    expect(r.apply(0, empty, 'liar')).toMatchObject({ result: 'reject_snapshot', reason: 'chunk 0 is empty', rejectSenders: ['liar'] });
+  });
+
   it('an honest entry larger than CHUNK_BYTES, in a chunk of its own, restores', () => {
     const big: Array<[string, Uint8Array]> = [
       ['bank/bal/big', Buffer.alloc(CHUNK_BYTES + 10, 7)],
