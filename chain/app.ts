@@ -119,6 +119,8 @@ export interface AppOptions {
    * is not in the app hash, so a snapshot's own is only a peer's word.
    */
   stateSyncChainId?: string;
+  /** The chain's initial height, from the same genesis: a snapshot claiming another is refused (it is not in the app hash either). */
+  stateSyncInitialHeight?: bigint;
 }
 
 export interface LoadProgress {
@@ -905,7 +907,7 @@ export class App {
     const busy = this.pending !== undefined || this.genesisWrites !== undefined;
     const out = busy
       ? { result: 'abort' as const, reason: 'the app has already started a chain (InitChain or a block): state sync only fills an empty node' }
-      : this.restorer.offer(snapshot, appHash, { appHeight: this.lastHeight, chainId: this.opts.stateSyncChainId });
+      : this.restorer.offer(snapshot, appHash, { appHeight: this.lastHeight, chainId: this.opts.stateSyncChainId, ...(this.opts.stateSyncInitialHeight !== undefined ? { initialHeight: this.opts.stateSyncInitialHeight } : {}) });
     this.opts.log?.(`OfferSnapshot of height ${snapshot.height} (format ${snapshot.format}, ${snapshot.chunks} chunks): ${out.result}, ${out.reason}`);
     return out;
   }

@@ -45,12 +45,17 @@ export function openNodeApp(paths: HomePaths, config: NodeConfig, opened: Opened
   return { app, pool, snapshotter };
 }
 
-/** The chain id of the home's genesis, if it has one: a snapshot offered for state sync must be of that chain. */
-function homeChainId(paths: HomePaths): { stateSyncChainId?: string } {
+/**
+ * The chain id and initial height of the home's genesis, if it has one: a snapshot offered for state sync
+ * must be of that chain (neither is in the app hash, so a snapshot's own are only a peer's word).
+ */
+function homeChainId(paths: HomePaths): { stateSyncChainId?: string; stateSyncInitialHeight?: bigint } {
   if (!existsSync(paths.genesis)) return {};
   try {
-    const id = (JSON.parse(readFileSync(paths.genesis, 'utf8')) as { chain_id?: unknown }).chain_id;
-    return typeof id === 'string' && id !== '' ? { stateSyncChainId: id } : {};
+    const g = JSON.parse(readFileSync(paths.genesis, 'utf8')) as { chain_id?: unknown; initial_height?: unknown };
+    if (typeof g.chain_id !== 'string' || g.chain_id === '') return {};
+    const ih = typeof g.initial_height === 'string' && /^[0-9]+$/.test(g.initial_height) ? BigInt(g.initial_height) : 1n;
+    return { stateSyncChainId: g.chain_id, stateSyncInitialHeight: ih > 0n ? ih : 1n }; // (CometBFT reads 0 as 1)
   } catch {
     return {}; // the drivers report a broken genesis themselves where they need it
   }

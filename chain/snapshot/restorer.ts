@@ -92,7 +92,7 @@ export class SnapshotRestorer {
    * wrong one rejects every signed tx of the real chain (signatures cover the chain id) and halts on the next
    * block's app hash. Without it every offer is aborted.
    */
-  offer(snapshot: SnapshotInfo, trustedAppHash: Uint8Array, ctx: { appHeight: bigint; chainId: string | undefined }): OfferOutcome {
+  offer(snapshot: SnapshotInfo, trustedAppHash: Uint8Array, ctx: { appHeight: bigint; chainId: string | undefined; initialHeight?: bigint }): OfferOutcome {
     this.current = undefined; // a new offer replaces any restore in progress (CometBFT gave up on it)
     if (ctx.appHeight > 0n) return { result: 'abort', reason: `the app already holds state at height ${ctx.appHeight}: state sync only fills an empty node` };
     if (ctx.chainId === undefined || ctx.chainId === '') {
@@ -113,6 +113,9 @@ export class SnapshotRestorer {
     if (!sha256(snapshot.metadata).equals(Buffer.from(snapshot.hash))) return { result: 'reject', reason: 'the snapshot hash is not the sha256 of its metadata' };
     if (meta.chainId !== ctx.chainId) return { result: 'reject', reason: `snapshot of chain "${meta.chainId}", this node is on "${ctx.chainId}"` };
     if (meta.initialHeight <= 0n || meta.initialHeight > snapshot.height) return { result: 'reject', reason: `initial height ${meta.initialHeight} for a snapshot at height ${snapshot.height}` };
+    if (ctx.initialHeight !== undefined && meta.initialHeight !== ctx.initialHeight) {
+      return { result: 'reject', reason: `snapshot says the chain began at height ${meta.initialHeight}, this node's genesis says ${ctx.initialHeight}` };
+    }
     const root = rootOfGroups(meta.groupHashes);
     if (!root.equals(Buffer.from(trustedAppHash))) {
       return { result: 'reject', reason: `the metadata's group hashes add up to ${root.toString('hex').toUpperCase()}, the chain's app hash at height ${snapshot.height} is ${Buffer.from(trustedAppHash).toString('hex').toUpperCase()}` };

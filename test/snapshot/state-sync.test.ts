@@ -216,7 +216,7 @@ describe('state sync', () => {
     a.chain.app.close();
   });
 
-  it('the chain id is not in the app hash: a node that does not know its own refuses state sync; one that does refuses an honest snapshot relabelled with another', async () => {
+  it('the chain id and initial height are not in the app hash: a node that does not know its chain refuses state sync; one that does refuses an honest snapshot relabelled with another chain id or initial height', async () => {
     const a = serving('a');
     await trade(a);
     await a.block();
@@ -231,8 +231,11 @@ describe('state sync', () => {
     expect(blind.offerSnapshot(snap, trusted).result).toBe('abort'); // the honest one too: nothing to check it against
     expect(blind.height).toBe(0n);
     blind.close();
-    const c = App.open({ dbPath: join(dir, 'c.db'), stateSyncChainId: TEST_CHAIN_ID });
+    const c = App.open({ dbPath: join(dir, 'c.db'), stateSyncChainId: TEST_CHAIN_ID, stateSyncInitialHeight: 1n });
     expect(c.offerSnapshot(relabelled, trusted)).toMatchObject({ result: 'reject', reason: expect.stringContaining('evil-chain') });
+    // nor is the initial height (it would go into this node's own snapshots, unlike every honest node's)
+    const moved = encodeMetadata({ ...decodeMetadata(snap.metadata), initialHeight: 2n });
+    expect(c.offerSnapshot({ ...snap, metadata: moved, hash: sha256(moved) }, trusted)).toMatchObject({ result: 'reject', reason: 'snapshot says the chain began at height 2, this node\'s genesis says 1' });
     expect(restore(c, a.chain.app, snap, trusted).result).toBe('accept');
     expect(c.chainId).toBe(TEST_CHAIN_ID);
     c.close();
