@@ -173,26 +173,3 @@ export class ChunkReader {
     return 2 + kl + 4 + vl;
   }
 }
-
-/** A chunk's entries. Throws SnapshotFormatError when it does not parse to the end. */
-export function decodeChunk(b: Uint8Array): Array<[string, Uint8Array]> {
-  // One copy of the whole chunk, the values views into it: the restored state keeps every entry, so
-  // nothing of the copy is wasted, and the request buffer it came in is not held.
-  const buf = Buffer.from(b);
-  const out: Array<[string, Uint8Array]> = [];
-  let o = 0;
-  while (o < buf.length) {
-    if (o + 2 > buf.length) throw new SnapshotFormatError(`entry ${out.length} is cut short in its key length`);
-    const kl = buf.readUInt16BE(o);
-    o += 2;
-    if (o + kl + 4 > buf.length) throw new SnapshotFormatError(`entry ${out.length} is cut short in its key`);
-    const key = buf.toString('latin1', o, o + kl);
-    o += kl;
-    const vl = buf.readUInt32BE(o);
-    o += 4;
-    if (o + vl > buf.length) throw new SnapshotFormatError(`entry ${out.length} ("${key.slice(0, 60)}") is cut short in its value`);
-    out.push([key, buf.subarray(o, o + vl)]);
-    o += vl;
-  }
-  return out;
-}

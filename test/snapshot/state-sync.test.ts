@@ -82,6 +82,15 @@ async function trade(s: Serving): Promise<void> {
   await s.block([await c.sign(carol, [placeMsg(carol.address, { clientId: 1, side: 'buy', tif: 'ioc', price: usd(66_000), size: btc(0.005) })])]);
 }
 
+/** A serving node at height 5 with its snapshot of height 5 written, and the app hash of that height. */
+async function snapshotAt5(): Promise<{ a: Serving; snap: SnapshotInfo; trusted: Uint8Array }> {
+  const a = serving('a');
+  await trade(a);
+  await a.block();
+  await a.snapshotter.idle();
+  return { a, snap: a.store.snapshots()[0]!, trusted: a.blocks.get(5n)!.appHash };
+}
+
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** What CometBFT checks after state sync: Info's height and app hash. */
 const at = (app: App) => ({ height: app.info().lastBlockHeight, hash: hex(app.info().lastBlockAppHash) });
@@ -174,12 +183,7 @@ describe('state sync', () => {
   });
 
   it('a bad chunk is fetched again from another peer; a wrong app hash, a tampered or foreign snapshot is refused and leaves the node empty', async () => {
-    const a = serving('a');
-    await trade(a);
-    await a.block();
-    await a.snapshotter.idle();
-    const snap = a.store.snapshots()[0]!;
-    const trusted = a.blocks.get(5n)!.appHash;
+    const { a, snap, trusted } = await snapshotAt5();
     const chunk = (i: number) => Buffer.from(a.chain.app.loadSnapshotChunk(snap.height, snap.format, i));
     const c = App.open({ dbPath: join(dir, 'c.db'), stateSyncChainId: TEST_CHAIN_ID });
 
@@ -217,12 +221,7 @@ describe('state sync', () => {
   });
 
   it('the chain id and initial height are not in the app hash: a node that does not know its chain refuses state sync; one that does refuses an honest snapshot relabelled with another chain id or initial height', async () => {
-    const a = serving('a');
-    await trade(a);
-    await a.block();
-    await a.snapshotter.idle();
-    const snap = a.store.snapshots()[0]!;
-    const trusted = a.blocks.get(5n)!.appHash;
+    const { a, snap, trusted } = await snapshotAt5();
     // a peer serves the honest chunks under metadata of its own: they all match it, and the state hashes to the trusted app hash
     const metadata = encodeMetadata({ ...decodeMetadata(snap.metadata), chainId: 'evil-chain' });
     const relabelled: SnapshotInfo = { ...snap, metadata, hash: sha256(metadata) };
@@ -244,11 +243,7 @@ describe('state sync', () => {
   });
 
   it('a forged snapshot is refused at the first group it falsifies, its peers rejected: an entry added, a key twice, a flood of junk', async () => {
-    const a = serving('a');
-    await trade(a);
-    await a.block();
-    await a.snapshotter.idle();
-    const trusted = a.blocks.get(5n)!.appHash;
+    const { a, trusted } = await snapshotAt5();
     const real: Array<[string, Uint8Array]> = [];
     const db = new SqliteStore(join(dir, 'a', 'state.db'), { readonly: true });
     db.beginSnapshot();
